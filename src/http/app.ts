@@ -1,0 +1,28 @@
+import { Hono } from "hono";
+import { openDb } from "../db/client";
+import { authenticate } from "./auth";
+import type { AppEnv } from "./context";
+import { errorBody, handleError } from "./errors";
+import { healthRoutes } from "./routes/health";
+import { scriptRoutes } from "./routes/scripts";
+import { tenantRoutes } from "./routes/tenants";
+
+/** The Worker's HTTP face: health, the API, and (later) tenant endpoints. Routes only parse, authorize and call a service. */
+export function createApp() {
+  const app = new Hono<AppEnv>();
+  app.use("*", async (c, next) => {
+    c.set("db", openDb(c.env.DB));
+    await next();
+  });
+  app.route("/health", healthRoutes);
+
+  const api = new Hono<AppEnv>();
+  api.use("*", authenticate);
+  api.route("/tenants", tenantRoutes);
+  api.route("/scripts", scriptRoutes);
+  app.route("/api", api);
+
+  app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`), 404));
+  app.onError(handleError);
+  return app;
+}

@@ -1,0 +1,125 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import { createScriptBody, SCRIPT_STATUSES, statusBody, updateScriptBody } from "../../domain/scripts";
+import { SCRIPT_TYPES } from "../../domain/triggers";
+import { diffVersions } from "../../services/diff";
+import { decodeCursor, limitParam } from "../../services/pagination";
+import {
+  createScript,
+  isScriptId,
+  listScripts,
+  listVersions,
+  loadScript,
+  loadVersion,
+  parseIfMatch,
+  restoreVersion,
+  scriptJson,
+  scriptSummaryJson,
+  setStatus,
+  updateScript,
+  versionJson,
+  type LoadedScript,
+} from "../../services/scripts";
+import { tenantAccess } from "../auth";
+import { readJson, validate } from "../body";
+import type { AppEnv } from "../context";
+import { readQuery } from "../query";
+
+/** Scripts and their versions (API.md §6), for a tenant key or the admin with X-Tenant. */
+export const scriptRoutes = new Hono<AppEnv>();
+
+const read = tenantAccess("scripts:read");
+const write = tenantAccess("scripts:write");
+
+/** A script answer carries its version as the ETag that `If-Match` sends back. */
+function withEtag(loaded: LoadedScript) {
+  return { ETag: `"${loaded.script.version}"` };
+}
+
+const versionNumber = z.coerce.number({ error: "must be a version number" }).int().min(1).max(1_000_000_000);
+
+scriptRoutes.post("/", write, async (c) => {
+  const body = await readJson(c, createScriptBody);
+  const created = await createScript(c.var.db, c.var.principal, c.var.tenant, body);
+  return c.json(scriptJson(created), 201, withEtag(created));
+});
+
+const listQuery = z.object({
+  type: z.enum(SCRIPT_TYPES).optional(),
+  status: z.enum(SCRIPT_STATUSES).optional(),
+  q: z.string().max(200).optional(),
+  limit: limitParam(200, 50),
+  cursor: z.string().optional(),
+});
+
+scriptRoutes.get("/", read, async (c) => {
+  const query = readQuery(c, listQuery);
+  const page = await listScripts(c.var.db, c.var.tenant, {
+    ...query,
+    after: query.cursor ? decodeCursor(query.cursor, isScriptId) : undefined,
+  });
+  return c.json({ items: page.items.map(scriptSummaryJson), nextCursor: page.nextCursor });
+});
+
+scriptRoutes.get("/:id", read, async (c) => {
+  const loaded = await loadScript(c.var.db, c.var.tenant, c.req.param("id"));
+  return c.json(scriptJson(loaded), 200, withEtag(loaded));
+});
+
+scriptRoutes.put("/:id", write, async (c) => {
+  const ifMatch = parseIfMatch(c.req.header("if-match"));
+  const body = await readJson(c, updateScriptBody);
+  const saved = await updateScript(c.var.db, c.var.principal, c.var.tenant, c.req.param("id"), body, ifMatch);
+  return c.json(scriptJson(saved), 200, withEtag(saved));
+});
+
+scriptRoutes.patch("/:id/status", write, async (c) => {
+  const body = await readJson(c, statusBody);
+  const saved = await setStatus(c.var.db, c.var.principal, c.var.tenant, c.req.param("id"), body.status);
+  return c.json(scriptJson(saved), 200, withEtag(saved));
+});
+
+scriptRoutes.delete("/:id", write, async (c) => {
+  await setStatus(c.var.db, c.var.principal, c.var.tenant, c.req.param("id"), "archived");
+  return c.body(null, 204);
+});
+
+const versionsQuery = z.object({ limit: limitParam(200, 100), cursor: z.string().optional() });
+
+scriptRoutes.get("/:id/versions", read, async (c) => {
+  const query = readQuery(c, versionsQuery);
+  const before = query.cursor ? Number(decodeCursor(query.cursor, (key) => /^[1-9][0-9]{0,9}$/.test(key))) : undefined;
+  const page = await listVersions(c.var.db, c.var.tenant, c.req.param("id"), query.limit, before);
+  return c.json({
+    items: page.items.map((v) => ({ ...v, createdAt: new Date(v.createdAt).toISOString() })),
+    nextCursor: page.nextCursor,
+  });
+});
+
+scriptRoutes.get("/:id/versions/:n", read, async (c) => {
+  const n = validate(versionNumber, c.req.param("n"), "n");
+  return c.json(versionJson(await loadVersion(c.var.db, c.var.tenant, c.req.param("id"), n)));
+});
+
+scriptRoutes.post("/:id/versions/:n/restore", write, async (c) => {
+  const n = validate(versionNumber, c.req.param("n"), "n");
+  const ifMatch = parseIfMatch(c.req.header("if-match"));
+  await readJson(c, z.strictObject({}).optional());
+  const saved = await restoreVersion(c.var.db, c.var.principal, c.var.tenant, c.req.param("id"), n, ifMatch);
+  return c.json(scriptJson(saved), 201, withEtag(saved));
+});
+
+const diffQuery = z.object({ from: versionNumber.optional(), to: versionNumber.optional() });
+
+/** `to` defaults to the latest version and `from` to the one before `to`. */
+scriptRoutes.get("/:id/diff", read, async (c) => {
+  const query = readQuery(c, diffQuery);
+  const { script } = await loadScript(c.var.db, c.var.tenant, c.req.param("id"));
+  const to = query.to ?? script.version;
+  const from = query.from ?? Math.max(1, to - 1);
+  const [a, b] = await Promise.all([
+    loadVersion(c.var.db, c.var.tenant, script.id, from),
+    loadVersion(c.var.db, c.var.tenant, script.id, to),
+  ]);
+  return c.json(diffVersions(a, b));
+});
