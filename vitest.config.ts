@@ -2,23 +2,44 @@ import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { join } from "node:path";
 import { defineConfig } from "vitest/config";
 
-// Tests run inside workerd with the real bindings from wrangler.toml (D1, Queues, Durable
-// Objects); the catalogue's migrations are applied by test/setup.ts.
+const root = import.meta.dirname;
+
+// Two projects over the same tests where it matters:
+// - workers: everything, inside workerd with the real bindings from wrangler.toml (D1,
+//   Queues, Durable Objects); the catalogue's migrations are applied by test/setup.ts.
+// - node: the sandbox (src/sandbox knows nothing of Workers), so its guarantees hold in
+//   both runtimes.
 export default defineConfig({
-  plugins: [
-    cloudflareTest(async () => ({
-      wrangler: { configPath: "./wrangler.toml" },
-      miniflare: {
-        bindings: {
-          ADMIN_TOKEN: "test-admin-token",
-          SECRETS_KEY: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
-          TEST_MIGRATIONS: await readD1Migrations(join(import.meta.dirname, "migrations")),
+  test: {
+    projects: [
+      {
+        plugins: [
+          cloudflareTest(async () => ({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                ADMIN_TOKEN: "test-admin-token",
+                SECRETS_KEY: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+                TEST_MIGRATIONS: await readD1Migrations(join(root, "migrations")),
+              },
+            },
+          })),
+        ],
+        resolve: { alias: { "#quickjs-wasm": join(root, "src/lib/quickjs-wasm.ts") } },
+        test: {
+          name: "workers",
+          include: ["test/**/*.test.ts"],
+          setupFiles: ["./test/setup.ts"],
         },
       },
-    })),
-  ],
-  test: {
-    include: ["test/**/*.test.ts"],
-    setupFiles: ["./test/setup.ts"],
+      {
+        resolve: { alias: { "#quickjs-wasm": join(root, "test/sandbox/wasm-node.ts") } },
+        test: {
+          name: "node",
+          environment: "node",
+          include: ["test/sandbox/**/*.test.ts"],
+        },
+      },
+    ],
   },
 });

@@ -107,10 +107,7 @@ export async function listScripts(db: Db, tenant: TenantRow, filter: ScriptFilte
  */
 async function checkSnapshot(tenant: TenantRow, snapshot: Snapshot) {
   const limits = tenantLimits(tenant.limits);
-  const bytes = utf8Bytes(snapshot.source);
-  if (bytes > limits.sourceBytes) {
-    throw new ApiError("payload_too_large", `source is ${bytes} bytes; this tenant's sourceBytes limit is ${limits.sourceBytes}`);
-  }
+  checkSourceSize(tenant, snapshot.source);
   const above = limitsAboveTenant(limits, snapshot.limits);
   if (above.length > 0) {
     throw ApiError.invalid(
@@ -119,6 +116,13 @@ async function checkSnapshot(tenant: TenantRow, snapshot: Snapshot) {
     );
   }
   await checkSource(snapshot.source);
+}
+
+/** A source over the tenant's `sourceBytes` (UTF-8) is a 413. */
+export function checkSourceSize(tenant: TenantRow, source: string) {
+  const limit = tenantLimits(tenant.limits).sourceBytes;
+  const bytes = utf8Bytes(source);
+  if (bytes > limit) throw new ApiError("payload_too_large", `source is ${bytes} bytes; this tenant's sourceBytes limit is ${limit}`);
 }
 
 function parseTrigger(type: ScriptType, input: unknown): Trigger {

@@ -1,5 +1,31 @@
+import { loadQuickJSWasm } from "../lib/quickjs-wasm";
+import { SyntaxChecker } from "../sandbox/checker";
+import { compileScript, type Diagnostic } from "../sandbox/compile";
+import { ApiError } from "../http/errors";
+
+/** One QuickJS checker per isolate, made on first use; a checker that crashed is replaced. */
+let checker: Promise<SyntaxChecker> | undefined;
+
 /**
- * Compile-on-save: refuses a source that would not run. The sandbox issue fills this with
- * the QuickJS compiler; until then every source that fits its size limit is accepted.
+ * Everything wrong with a source, as `[{line, column, message}]`: the standard parser's
+ * verdict and the script rules (API.md §7) first, then QuickJS's own.
  */
-export async function checkSource(_source: string): Promise<void> {}
+export async function diagnose(source: string): Promise<Diagnostic[]> {
+  const compiled = compileScript(source);
+  if (!compiled.ok) return compiled.diagnostics;
+  try {
+    checker ??= loadQuickJSWasm().then((wasm) => SyntaxChecker.create(wasm));
+    return (await checker).check(compiled.script);
+  } catch {
+    // The engine's parser can exhaust the host's stack on extreme nesting; a fresh checker
+    // serves the next request.
+    checker = undefined;
+    return [{ line: 1, column: 1, message: "the script is nested too deeply to compile" }];
+  }
+}
+
+/** Compile-on-save: a source that would not run is a 400 with its diagnostics. */
+export async function checkSource(source: string): Promise<void> {
+  const diagnostics = await diagnose(source);
+  if (diagnostics.length > 0) throw ApiError.invalid("the script does not compile", diagnostics);
+}

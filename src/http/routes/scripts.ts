@@ -3,8 +3,10 @@ import { z } from "zod";
 import { createScriptBody, SCRIPT_STATUSES, statusBody, updateScriptBody } from "../../domain/scripts";
 import { SCRIPT_TYPES } from "../../domain/triggers";
 import { diffVersions } from "../../services/diff";
+import { diagnose } from "../../services/source-check";
 import { decodeCursor, limitParam } from "../../services/pagination";
 import {
+  checkSourceSize,
   createScript,
   isScriptId,
   listScripts,
@@ -37,6 +39,14 @@ function withEtag(loaded: LoadedScript) {
 }
 
 const versionNumber = z.coerce.number({ error: "must be a version number" }).int().min(1).max(1_000_000_000);
+
+/** `POST /api/scripts/validate` `{source}` → `{ok, diagnostics}`; refused like a save only when too large. */
+scriptRoutes.post("/validate", read, async (c) => {
+  const { source } = await readJson(c, z.strictObject({ source: z.string() }));
+  checkSourceSize(c.var.tenant, source);
+  const diagnostics = await diagnose(source);
+  return c.json({ ok: diagnostics.length === 0, diagnostics });
+});
 
 scriptRoutes.post("/", write, async (c) => {
   const body = await readJson(c, createScriptBody);

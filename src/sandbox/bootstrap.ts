@@ -1,0 +1,320 @@
+/**
+ * The guest half of the sandbox: JavaScript that runs inside each QuickJS realm once,
+ * before any script code, and turns a stock QuickJS context into the iota realm:
+ *
+ * 1. takes away what scripts may not have: `eval`, every Function constructor (reachable
+ *    through `constructor` of any function kind), BigInt (its arithmetic runs long native
+ *    loops that never check the interrupt), WeakRef/FinalizationRegistry (callbacks that
+ *    would outlive an execution), SharedArrayBuffer/Atomics;
+ * 2. bounds built-ins whose native loops never check the interrupt: before a large call
+ *    they ask the host (`charge`) whether the execution's budget allows it;
+ * 3. builds the `iota` and `console` objects from the host's functions; values cross as
+ *    JSON strings only, so the host never touches a guest object and vice versa;
+ * 4. hardens the realm: every object reachable from the global object or from syntax is
+ *    frozen, so nothing one execution does can be seen by the next. A few properties that
+ *    code commonly assigns on instances (`err.name = …`, `obj.toString = …`) become
+ *    accessors that define the property on the instance instead (as in Hardened
+ *    JavaScript/SES), so freezing does not break ordinary code.
+ *
+ * It returns `{run, describe}`; see `GuestApi`. Kept as a string (not a bundled function)
+ * so no build step can inject helpers that would not exist inside the guest.
+ */
+
+/** What the bootstrap returns, as handles the host calls. */
+export interface GuestApi {
+  /** `run(factory, eventJson, ctxJson)` → a promise of the result as JSON text ("" for undefined). */
+  run: unknown;
+  /** `describe(thrown)` → JSON text `{name, message, stack}` of any thrown value. */
+  describe: unknown;
+}
+
+export const BOOTSTRAP_SOURCE = String.raw`(function (host) {
+"use strict";
+const hostCall = host.call, hostLog = host.log, hostCharge = host.charge;
+const sdkNames = JSON.parse(host.names);
+
+const O = Object;
+const { defineProperty, getOwnPropertyDescriptor, getPrototypeOf, freeze, hasOwn } = O;
+const { apply, ownKeys } = Reflect;
+const JSONparse = JSON.parse, JSONstringify = JSON.stringify;
+const StringFn = String, NumberFn = Number, ErrorCtor = Error, TypeErrorCtor = TypeError, RangeErrorCtor = RangeError;
+const SetCtor = Set, setHas = Set.prototype.has, setAdd = Set.prototype.add;
+const MathMin = Math.min, MathLog2 = Math.log2;
+const objectToString = O.prototype.toString;
+const functionPrototype = Function.prototype;
+
+// ---- 1. what scripts may not have ----
+function refusing(what) {
+  return function () { throw new TypeErrorCtor(what + " is not available in iota scripts"); };
+}
+for (const sample of [function () {}, function* () {}, async function () {}, async function* () {}]) {
+  const proto = getPrototypeOf(sample);
+  const tamed = refusing("code generation from strings (the Function constructor)");
+  defineProperty(tamed, "prototype", { value: proto });
+  defineProperty(proto, "constructor", { value: tamed, writable: false, enumerable: false, configurable: false });
+  if (proto === functionPrototype) defineProperty(globalThis, "Function", { value: tamed, writable: true, enumerable: false, configurable: true });
+}
+for (const name of ["eval", "BigInt", "BigInt64Array", "BigUint64Array", "WeakRef", "FinalizationRegistry", "SharedArrayBuffer", "Atomics"]) {
+  delete globalThis[name];
+}
+for (const name of ["getBigInt64", "getBigUint64", "setBigInt64", "setBigUint64"]) delete DataView.prototype[name];
+
+// ---- 2. long native loops ask the host first ----
+const CHARGE_FLOOR_NS = 200000;
+function charge(ns) {
+  if (ns >= CHARGE_FLOOR_NS && !hostCharge(ns)) {
+    throw new RangeErrorCtor("this operation is too large for the time left in this execution");
+  }
+}
+function lengthOf(value) {
+  if (value === null || value === undefined) return 0;
+  const n = NumberFn(value.length);
+  return n > 0 ? MathMin(n, 9007199254740991) : 0;
+}
+function sortCost(n, perCompareNs) {
+  return n > 1 ? n * MathLog2(n) * perCompareNs : 0;
+}
+function guard(target, name, cost, after) {
+  const original = target[name];
+  if (typeof original !== "function") return;
+  const wrapped = {
+    [name](...args) {
+      charge(cost(this, args));
+      const result = apply(original, this, args);
+      if (after) charge(after(result));
+      return result;
+    },
+  }[name];
+  defineProperty(wrapped, "length", { value: original.length });
+  const descriptor = getOwnPropertyDescriptor(target, name);
+  descriptor.value = wrapped;
+  defineProperty(target, name, descriptor);
+}
+const perItem = (ns) => (self) => lengthOf(self) * ns;
+for (const name of ["copyWithin", "every", "fill", "filter", "find", "findIndex", "findLast", "findLastIndex", "flat", "flatMap",
+  "forEach", "includes", "indexOf", "join", "lastIndexOf", "map", "reduce", "reduceRight", "reverse", "shift", "slice", "some",
+  "splice", "toLocaleString", "toReversed", "toSpliced", "toString", "unshift", "with"]) {
+  guard(Array.prototype, name, perItem(30));
+}
+guard(Array.prototype, "concat", (self, args) => {
+  let n = lengthOf(self);
+  for (const arg of args) n += lengthOf(arg);
+  return n * 30;
+});
+guard(Array.prototype, "sort", (self) => sortCost(lengthOf(self), 40));
+guard(Array.prototype, "toSorted", (self) => sortCost(lengthOf(self), 40));
+guard(Array, "from", (self, args) => (args[0] !== null && typeof args[0] === "object" && typeof args[0][Symbol.iterator] !== "function" ? lengthOf(args[0]) * 30 : 0));
+const TypedArrayPrototype = getPrototypeOf(Uint8Array.prototype);
+for (const name of ["copyWithin", "every", "fill", "filter", "find", "findIndex", "findLast", "findLastIndex", "forEach", "includes",
+  "indexOf", "lastIndexOf", "map", "reduce", "reduceRight", "reverse", "slice", "some", "toReversed", "with"]) {
+  guard(TypedArrayPrototype, name, perItem(5));
+}
+guard(TypedArrayPrototype, "join", perItem(40));
+guard(TypedArrayPrototype, "toLocaleString", perItem(40));
+guard(TypedArrayPrototype, "set", (self, args) => lengthOf(args[0]) * 5);
+guard(TypedArrayPrototype, "sort", (self) => sortCost(lengthOf(self), 8));
+guard(TypedArrayPrototype, "toSorted", (self) => sortCost(lengthOf(self), 8));
+const searchCost = (self, args) => {
+  const n = lengthOf(self), m = typeof args[0] === "string" ? args[0].length : 1;
+  return n * (m > 1 ? m : 1) * 0.5;
+};
+for (const name of ["indexOf", "lastIndexOf", "includes", "startsWith", "endsWith"]) guard(String.prototype, name, searchCost);
+for (const name of ["replace", "replaceAll"]) {
+  guard(String.prototype, name, (self, args) => searchCost(self, args) + lengthOf(self) * 10);
+}
+guard(String.prototype, "split", (self) => lengthOf(self) * 10);
+guard(String.prototype, "normalize", (self) => lengthOf(self) * 60);
+for (const name of ["toLowerCase", "toUpperCase", "toLocaleLowerCase", "toLocaleUpperCase", "trim", "trimStart", "trimEnd",
+  "isWellFormed", "toWellFormed"]) {
+  guard(String.prototype, name, perItem(5));
+}
+guard(String.prototype, "localeCompare", (self, args) => (lengthOf(self) + lengthOf(args[0])) * 10);
+guard(String.prototype, "repeat", (self, args) => lengthOf(self) * NumberFn(args[0]) * 1);
+guard(String.prototype, "padStart", (self, args) => NumberFn(args[0]) * 1);
+guard(String.prototype, "padEnd", (self, args) => NumberFn(args[0]) * 1);
+guard(JSON, "parse", (self, args) => lengthOf(args[0]) * 40);
+// JSON.stringify's cost is known only afterwards: it is charged after it ran.
+guard(JSON, "stringify", () => 0, (result) => lengthOf(result) * 45);
+
+// ---- 3. iota and console ----
+const MAX_LOG_DEPTH = 64, MAX_LOG_NODES = 20000;
+/** Whether a value nests deeper than logs show: walked without recursion, so depth cannot overflow a stack. */
+function nestsTooDeep(root) {
+  const stack = [root, 1], seen = new SetCtor();
+  let nodes = 0;
+  while (stack.length > 0 && nodes < MAX_LOG_NODES) {
+    const depth = stack.pop(), value = stack.pop();
+    if (value === null || typeof value !== "object" || apply(setHas, seen, [value])) continue;
+    if (depth > MAX_LOG_DEPTH) return true;
+    apply(setAdd, seen, [value]);
+    nodes++;
+    const keys = O.keys(value);
+    for (let i = 0; i < keys.length && i < MAX_LOG_NODES; i++) stack.push(value[keys[i]], depth + 1);
+  }
+  return false;
+}
+function formatValue(value) {
+  if (typeof value === "string") return value;
+  if (typeof value === "function") return "[Function " + (StringFn(value.name) || "anonymous") + "]";
+  if (typeof value === "symbol") return apply(Symbol.prototype.toString, value, []);
+  if (value === null || typeof value !== "object") return StringFn(value);
+  if (value instanceof ErrorCtor) {
+    const text = StringFn(value.name) + ": " + StringFn(value.message);
+    return typeof value.stack === "string" && value.stack !== "" ? text + "\n" + value.stack : text;
+  }
+  if (nestsTooDeep(value)) return "[value nested deeper than " + MAX_LOG_DEPTH + " levels]";
+  const seen = new SetCtor();
+  try {
+    const text = JSONstringify(value, function (key, v) {
+      if (v !== null && typeof v === "object") {
+        if (apply(setHas, seen, [v])) return "[Circular]";
+        apply(setAdd, seen, [v]);
+      }
+      return v;
+    });
+    return text === undefined ? apply(objectToString, value, []) : text;
+  } catch (error) {
+    return apply(objectToString, value, []);
+  }
+}
+function format(args) {
+  let text = "";
+  for (let i = 0; i < args.length; i++) text += (i === 0 ? "" : " ") + formatValue(args[i]);
+  return text;
+}
+
+class IotaError extends ErrorCtor {}
+defineProperty(IotaError.prototype, "name", { value: "IotaError", writable: true, configurable: true });
+function errorClass(name) {
+  const C = class extends IotaError {};
+  defineProperty(C, "name", { value: name });
+  defineProperty(C.prototype, "name", { value: name, writable: true, configurable: true });
+  return C;
+}
+const NonRetriableError = errorClass("NonRetriableError");
+const QuotaExceededError = errorClass("QuotaExceededError");
+const NetworkPolicyError = errorClass("NetworkPolicyError");
+const errorClasses = { QuotaExceededError, NetworkPolicyError, NonRetriableError };
+
+function hostError(error) {
+  const C = hasOwn(errorClasses, error.name) ? errorClasses[error.name] : IotaError;
+  const e = new C(StringFn(error.message));
+  if (C === IotaError && typeof error.name === "string") defineProperty(e, "name", { value: error.name, writable: true, configurable: true });
+  return e;
+}
+function withConveniences(name, value) {
+  if (name.slice(0, 5) === "http." && value !== null && typeof value === "object") {
+    defineProperty(value, "json", { value: function json() { return JSONparse(this.body); }, enumerable: false });
+  }
+  return value;
+}
+function sdkFunction(name) {
+  const fn = {
+    async [name.slice(name.lastIndexOf(".") + 1)](...args) {
+      const reply = JSONparse(await hostCall(name, JSONstringify(args)));
+      if (hasOwn(reply, "error")) throw hostError(reply.error);
+      return withConveniences(name, reply.ok);
+    },
+  }[name.slice(name.lastIndexOf(".") + 1)];
+  return fn;
+}
+/** False once the execution's logs are full: later calls cost nothing. Reset by run(). */
+let logging = true;
+function logger(level) {
+  return function (...args) {
+    if (logging) logging = hostLog(level, format(args));
+  };
+}
+
+const iota = { NonRetriableError, QuotaExceededError, NetworkPolicyError };
+for (const name of sdkNames) {
+  const path = name.split(".");
+  let target = iota;
+  for (let i = 0; i < path.length - 1; i++) {
+    if (!hasOwn(target, path[i])) target[path[i]] = {};
+    target = target[path[i]];
+  }
+  target[path[path.length - 1]] = sdkFunction(name);
+}
+iota.log = { debug: logger("debug"), info: logger("info"), warn: logger("warn"), error: logger("error") };
+const console = { log: logger("info"), info: logger("info"), debug: logger("debug"), warn: logger("warn"), error: logger("error"), trace: logger("debug") };
+
+// ---- 4. harden ----
+function enableOverride(object, name) {
+  const descriptor = getOwnPropertyDescriptor(object, name);
+  if (!descriptor || !("value" in descriptor) || !descriptor.configurable) return;
+  const value = descriptor.value;
+  defineProperty(object, name, {
+    get: function () { return value; },
+    set: function (next) {
+      if (this === object) throw new TypeErrorCtor("Cannot assign to read only property '" + StringFn(name) + "' of a built-in");
+      if (hasOwn(this, name)) this[name] = next;
+      else defineProperty(this, name, { value: next, writable: true, enumerable: true, configurable: true });
+    },
+    enumerable: descriptor.enumerable,
+    configurable: false,
+  });
+}
+const errorPrototypes = [Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError, AggregateError, InternalError]
+  .map((C) => C.prototype);
+const overridable = [
+  [O.prototype, ["constructor", "toString", "valueOf", "toLocaleString", "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable"]],
+  [Array.prototype, ["constructor", "toString", "push", "concat", Symbol.iterator]],
+  [functionPrototype, ["constructor", "bind", "toString", "call", "apply"]],
+  [Promise.prototype, ["constructor", "then"]],
+  [IotaError.prototype, ["name"]],
+  ...errorPrototypes.map((p) => [p, ["constructor", "message", "name", "toString"]]),
+];
+for (const [object, names] of overridable) for (const name of names) enableOverride(object, name);
+
+const roots = [
+  globalThis, iota, console, IotaError,
+  getPrototypeOf(function* () {}), getPrototypeOf(async function () {}), getPrototypeOf(async function* () {}),
+  getPrototypeOf([][Symbol.iterator]()), getPrototypeOf(new Map()[Symbol.iterator]()), getPrototypeOf(new Set()[Symbol.iterator]()),
+  getPrototypeOf(""[Symbol.iterator]()), getPrototypeOf(/a/[Symbol.matchAll]("")),
+  getPrototypeOf((function* () {})()), getPrototypeOf((async function* () {})()),
+  getPrototypeOf([].values().map((x) => x)), getPrototypeOf(Iterator.from({ next() { return { done: true }; } })),
+  (function () { return arguments; })(),
+];
+const hardened = new SetCtor();
+const queue = roots.slice();
+while (queue.length > 0) {
+  const value = queue.pop();
+  if (value === null || (typeof value !== "object" && typeof value !== "function") || apply(setHas, hardened, [value])) continue;
+  apply(setAdd, hardened, [value]);
+  freeze(value);
+  queue.push(getPrototypeOf(value));
+  for (const key of ownKeys(value)) {
+    const descriptor = getOwnPropertyDescriptor(value, key);
+    if (descriptor === undefined) continue;
+    if ("value" in descriptor) queue.push(descriptor.value);
+    else queue.push(descriptor.get, descriptor.set);
+  }
+}
+
+// ---- per execution ----
+function run(factory, eventJson, ctxJson) {
+  logging = true;
+  return (async function () {
+    const body = factory(iota, console);
+    const handler = await body();
+    if (typeof handler !== "function") {
+      throw new TypeErrorCtor("the default export must be a function, not " + (handler === null ? "null" : typeof handler));
+    }
+    const result = await handler(JSONparse(eventJson), JSONparse(ctxJson));
+    const json = result === undefined ? undefined : JSONstringify(result);
+    return json === undefined ? "" : json;
+  })();
+}
+function describe(thrown) {
+  try {
+    if (thrown !== null && typeof thrown === "object" && thrown instanceof ErrorCtor) {
+      return JSONstringify({ name: StringFn(thrown.name), message: StringFn(thrown.message), stack: typeof thrown.stack === "string" ? thrown.stack : "" });
+    }
+    return JSONstringify({ name: "NonErrorThrown", message: "the script threw a value that is not an Error: " + formatValue(thrown), stack: "" });
+  } catch (error) {
+    return JSONstringify({ name: "NonErrorThrown", message: "the script threw a value that could not be read", stack: "" });
+  }
+}
+return freeze({ run: freeze(run), describe: freeze(describe) });
+})`;

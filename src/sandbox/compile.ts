@@ -1,0 +1,219 @@
+/**
+ * Compile: checks a script (an ES module that default-exports a function, API.md §7) and
+ * turns it into a *factory*: a plain function whose every call re-runs the module body and
+ * returns its default export. A sandbox realm evaluates the factory once, so a warm
+ * execution never parses again, yet each execution gets fresh module-level state.
+ *
+ * Positions stay where the author wrote them: the wrapper sits on line 1 before the code
+ * (stack traces are mapped back, see `SOURCE_PREFIX`) and every rewrite keeps lengths and
+ * newlines, so line and column numbers in errors match the source.
+ */
+import { parse, tokenizer, type Node } from "acorn";
+
+export interface Diagnostic {
+  /** 1-based. */
+  line: number;
+  /** 1-based. */
+  column: number;
+  message: string;
+}
+
+export interface CompiledScript {
+  /** The factory source, evaluated once per realm as global code. */
+  factorySource: string;
+  /** UTF-8 size of the author's source. */
+  sourceBytes: number;
+}
+
+export type CompileResult = { ok: true; script: CompiledScript } | { ok: false; diagnostics: Diagnostic[] };
+
+/** The file name scripts carry in stack traces. */
+export const SCRIPT_FILE = "script.js";
+/** The variable the default export is assigned to when it is an expression. */
+const DEFAULT_BINDING = "$dflt$";
+/**
+ * Line 1 of the factory begins with this, then the author's code. Columns on line 1 are
+ * shifted by its length; `mapStack` takes it back out of stack traces.
+ */
+export const SOURCE_PREFIX = `(function(iota,console){return async function(){"use strict";let ${DEFAULT_BINDING};`;
+
+/**
+ * Checks a script and builds its factory. Pure (no QuickJS): the engine's own parse of the
+ * factory happens when a realm loads it (see realm.ts), which reports what only QuickJS
+ * refuses with the same diagnostics.
+ */
+export function compileScript(source: string): CompileResult {
+  let program: Node & { body: Node[] };
+  try {
+    program = parse(source, { ecmaVersion: "latest", sourceType: "module", locations: true }) as never;
+  } catch (error) {
+    return { ok: false, diagnostics: [acornDiagnostic(error)] };
+  }
+  const diagnostics: Diagnostic[] = [];
+  const problem = (node: Node, message: string) => diagnostics.push({ ...position(source, node.start), message });
+
+  for (const node of allNodes(program)) {
+    const n = node as Node & Record<string, any>;
+    if (n.type === "ImportExpression") problem(n, "dynamic import() is not supported: a script is self-contained (use iota.* for I/O)");
+    else if (n.type === "MetaProperty" && n.meta?.name === "import") problem(n, "import.meta is not supported");
+    else if (n.type === "Literal" && typeof n.bigint === "string") problem(n, "BigInt is not available in iota scripts");
+  }
+
+  const edits: Edit[] = [];
+  // A hashbang is only allowed at the very start, which the wrapper is not.
+  if (source.startsWith("#!")) edits.push(blank(0, source.search(/[\n\r\u2028\u2029]|$/)));
+  let defaultExport: string | null = null;
+  let defaultNode: Node | null = null;
+  for (const statement of program.body) {
+    const s = statement as Node & Record<string, any>;
+    switch (s.type) {
+      case "ImportDeclaration":
+        problem(s, "import is not supported: a script is self-contained (use iota.* for I/O)");
+        break;
+      case "ExportAllDeclaration":
+        problem(s, "export … from is not supported: a script is self-contained");
+        break;
+      case "ExportNamedDeclaration":
+        if (s.source) {
+          problem(s, "export … from is not supported: a script is self-contained");
+        } else if (s.declaration) {
+          edits.push(blank(s.start, s.start + "export".length));
+        } else {
+          for (const specifier of s.specifiers) {
+            if (exportedName(specifier) === "default") {
+              defaultExport = specifier.local.name;
+              defaultNode = s;
+            }
+          }
+          edits.push(blank(s.start, s.end));
+        }
+        break;
+      case "ExportDefaultDeclaration": {
+        defaultNode = s;
+        const d = s.declaration;
+        const keyword = defaultKeyword(source, s.start, d.start);
+        edits.push(blank(s.start, s.start + "export".length));
+        const named = (d.type === "FunctionDeclaration" || d.type === "ClassDeclaration") && d.id;
+        if (named) {
+          edits.push(blank(keyword, keyword + "default".length));
+          defaultExport = d.id.name;
+        } else {
+          if (d.type === "Literal" || d.type === "ObjectExpression" || d.type === "ArrayExpression" || d.type === "TemplateLiteral") {
+            problem(d, "the default export must be a function");
+          }
+          // `default` (7 characters) becomes `$dflt$=`; a declaration becomes an expression,
+          // so end it before the next line can continue it.
+          edits.push({ start: keyword, end: keyword + "default".length, text: `${DEFAULT_BINDING}=` });
+          if (d.type === "FunctionDeclaration" || d.type === "ClassDeclaration") edits.push({ start: d.end, end: d.end, text: ";" });
+          defaultExport = DEFAULT_BINDING;
+        }
+        break;
+      }
+    }
+  }
+  if (!defaultNode) diagnostics.push({ line: 1, column: 1, message: "a script must `export default` a function, e.g. export default async function (event, ctx) { … }" });
+  if (diagnostics.length > 0) return { ok: false, diagnostics: sortDiagnostics(diagnostics) };
+
+  const body = applyEdits(source, edits);
+  return {
+    ok: true,
+    script: {
+      factorySource: `${SOURCE_PREFIX}${body}\n;return ${defaultExport}}})`,
+      sourceBytes: new TextEncoder().encode(source).byteLength,
+    },
+  };
+}
+
+/**
+ * A guest stack trace as the author should see it: column numbers on line 1 without the
+ * wrapper, the default export's internal name as `default`, no sandbox frames.
+ */
+export function mapStack(stack: string): string {
+  return stack
+    .split("\n")
+    .filter((line) => !line.includes("iota-bootstrap.js"))
+    .map((line) =>
+      line
+        .replace(`at ${DEFAULT_BINDING} (`, "at default (")
+        .replace(new RegExp(`${SCRIPT_FILE.replace(".", "\\.")}:1:(\\d+)`), (_, column: string) => {
+          return `${SCRIPT_FILE}:1:${Math.max(1, Number(column) - SOURCE_PREFIX.length)}`;
+        }),
+    )
+    .join("\n");
+}
+
+interface Edit {
+  start: number;
+  end: number;
+  text: string;
+}
+
+/** Replaces a range with spaces, keeping its newlines so later lines do not move. */
+function blank(start: number, end: number): Edit {
+  return { start, end, text: "" };
+}
+
+function applyEdits(source: string, edits: Edit[]): string {
+  let out = "";
+  let at = 0;
+  for (const edit of [...edits].sort((a, b) => a.start - b.start)) {
+    out += source.slice(at, edit.start);
+    const original = source.slice(edit.start, edit.end);
+    out += edit.text === "" ? original.replace(/[^\n\r\u2028\u2029]/g, " ") : edit.text;
+    at = edit.end;
+  }
+  return out + source.slice(at);
+}
+
+/** The position of the `default` keyword between `export` and the declaration (comments may sit between). */
+function defaultKeyword(source: string, exportStart: number, declarationStart: number): number {
+  const between = source.slice(exportStart, declarationStart);
+  for (const token of tokenizer(between, { ecmaVersion: "latest" })) {
+    if (token.type.keyword === "default") return exportStart + token.start;
+  }
+  throw new Error("export default without a default keyword");
+}
+
+function exportedName(specifier: { exported: { type: string; name?: string; value?: string } }): string | undefined {
+  return specifier.exported.type === "Identifier" ? specifier.exported.name : specifier.exported.value;
+}
+
+/** Every node of the tree, walked without recursion (sources can nest deeply). */
+function* allNodes(root: Node): Generator<Node> {
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (Array.isArray(value)) {
+      for (const item of value) stack.push(item);
+    } else if (value !== null && typeof value === "object" && typeof (value as Node).type === "string") {
+      yield value as Node;
+      for (const [key, child] of Object.entries(value)) {
+        if (key !== "loc" && child !== null && typeof child === "object") stack.push(child);
+      }
+    }
+  }
+}
+
+function position(source: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset; i++) {
+    const c = source.charCodeAt(i);
+    if (c === 10 || ((c === 13 || c === 0x2028 || c === 0x2029) && source.charCodeAt(i + 1) !== 10)) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, column: offset - lineStart + 1 };
+}
+
+function acornDiagnostic(error: unknown): Diagnostic {
+  const e = error as { loc?: { line: number; column: number }; message?: string };
+  if (e instanceof RangeError) return { line: 1, column: 1, message: "the script is nested too deeply to parse" };
+  const message = (e.message ?? "syntax error").replace(/ \(\d+:\d+\)$/, "");
+  return { line: e.loc?.line ?? 1, column: (e.loc?.column ?? 0) + 1, message: `SyntaxError: ${message}` };
+}
+
+function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
+  return diagnostics.sort((a, b) => a.line - b.line || a.column - b.column);
+}

@@ -1,0 +1,507 @@
+/**
+ * A sandbox instance: its own QuickJS WebAssembly instance (with its own linear memory,
+ * capped at the execution's memory limit), one runtime, and one hardened realm holding one
+ * compiled script. It runs one execution at a time; the pool keeps idle ones warm.
+ *
+ * Why a WebAssembly instance each: QuickJS's own memory limit only refuses single large
+ * allocations in this build, so cumulative growth must be capped by the linear memory
+ * itself, and a discarded instance gives all its memory back.
+ */
+import releaseSyncVariant from "@jitl/quickjs-wasmfile-release-sync";
+import {
+  newQuickJSWASMModuleFromVariant,
+  newVariant,
+  type QuickJSContext,
+  type QuickJSDeferredPromise,
+  type QuickJSHandle,
+  type QuickJSRuntime,
+} from "quickjs-emscripten-core";
+import { BOOTSTRAP_SOURCE } from "./bootstrap";
+import { ExecutionBudget } from "./budget";
+import { type CompiledScript, type Diagnostic, mapStack, SCRIPT_FILE, SOURCE_PREFIX } from "./compile";
+import { type ExecutionError, sandboxError } from "./errors";
+import type { HostApi, LogEntry, LogLevel } from "./host";
+
+const PAGE = 64 * 1024;
+/** QuickJS's WebAssembly module asks for at least this much linear memory (256 pages). */
+export const MIN_INSTANCE_BYTES = 16 * 1024 * 1024;
+/**
+ * What an instance uses before a script allocates anything: the C stack and static data of
+ * the QuickJS build, its runtime and the hardened realm (measured, rounded up).
+ */
+export const INSTANCE_OVERHEAD_BYTES = 7 * 1024 * 1024;
+/** Longest single log entry kept; the rest of the entry is cut with a marker. */
+const MAX_LOG_ENTRY_CHARS = 16 * 1024;
+/** Largest JSON argument list one SDK call may send. */
+export const MAX_SDK_ARGUMENT_CHARS = 1024 * 1024;
+/** A thrown error's message and stack are cut to this many characters. */
+const MAX_ERROR_TEXT = 8 * 1024;
+
+export interface InstanceLimits {
+  memoryBytes: number;
+  stackBytes: number;
+}
+
+/** Linear memory for an instance whose script may use `memoryBytes` of heap. */
+export function instanceMemoryBytes(memoryBytes: number): number {
+  return Math.max(MIN_INSTANCE_BYTES, Math.ceil((memoryBytes + INSTANCE_OVERHEAD_BYTES) / PAGE) * PAGE);
+}
+
+export interface RunLimits {
+  timeoutMs: number;
+  cpuMs: number;
+  outputBytes: number;
+  logBytes: number;
+  sdkCallsPerExecution: number;
+}
+
+export interface RunRequest {
+  eventJson: string;
+  ctxJson: string;
+  limits: RunLimits;
+  host: HostApi;
+  budget: ExecutionBudget;
+}
+
+export interface RunOutcome {
+  status: "completed" | "failed" | "timeout";
+  /** The result as JSON text; undefined when the script returned nothing. */
+  resultJson: string | undefined;
+  error: ExecutionError | null;
+  logs: LogEntry[];
+  sdkCalls: number;
+  /** Heap bytes the QuickJS runtime used when the execution ended. */
+  memoryBytes: number;
+}
+
+/** Raised by `SandboxInstance.create` when QuickJS refuses the compiled script. */
+export class SandboxCompileError extends Error {
+  override readonly name = "SandboxCompileError";
+  constructor(readonly diagnostics: Diagnostic[]) {
+    super(diagnostics.map((d) => `${d.line}:${d.column} ${d.message}`).join("; "));
+  }
+}
+
+/** The execution an instance is running, with what the host functions record for it. */
+interface Running {
+  request: RunRequest;
+  logs: LogEntry[];
+  logBytes: number;
+  logsTruncated: boolean;
+  sdkCalls: number;
+  /** SDK calls whose host work has not finished. */
+  inFlight: Set<Promise<void>>;
+  /** Deferred promises handed to the guest and not yet settled. */
+  deferreds: Set<QuickJSDeferredPromise>;
+}
+
+export class SandboxInstance {
+  private current: Running | null = null;
+  /** False once anything happened that makes reuse unsafe (the pool then disposes it). */
+  reusable = true;
+  alive = true;
+  private readonly memoryAtStart: number;
+
+  private constructor(
+    private readonly memory: WebAssembly.Memory,
+    private readonly maxBytes: number,
+    private readonly runtime: QuickJSRuntime,
+    private readonly context: QuickJSContext,
+    private readonly guestRun: QuickJSHandle,
+    private readonly guestDescribe: QuickJSHandle,
+    private readonly factory: QuickJSHandle,
+    private readonly owned: QuickJSHandle[],
+  ) {
+    this.memoryAtStart = memory.buffer.byteLength;
+  }
+
+  /**
+   * A new instance holding `script`. Throws `SandboxCompileError` when QuickJS refuses the
+   * script; any other throw is a platform failure.
+   */
+  static async create(
+    wasmModule: WebAssembly.Module,
+    script: CompiledScript,
+    limits: InstanceLimits,
+    sdkNames: readonly string[],
+  ): Promise<SandboxInstance> {
+    const maximum = instanceMemoryBytes(limits.memoryBytes) / PAGE;
+    const memory = new WebAssembly.Memory({ initial: MIN_INSTANCE_BYTES / PAGE, maximum });
+    const quickjs = await newQuickJSWASMModuleFromVariant(newVariant(releaseSyncVariant, { wasmModule, wasmMemory: memory }));
+    const runtime = quickjs.newRuntime();
+    runtime.setMemoryLimit(limits.memoryBytes);
+    runtime.setMaxStackSize(limits.stackBytes);
+    const context = runtime.newContext();
+    const owned: QuickJSHandle[] = [];
+    // The host functions exist before the instance does; they reach it through this.
+    const ref: { instance?: SandboxInstance } = {};
+    const host = context.newObject();
+    const hostFunctions = {
+      call: context.newFunction("call", (name, json) => ref.instance?.hostCall(name!, json!)),
+      log: context.newFunction("log", (level, text) => ref.instance?.hostLog(level!, text!)),
+      charge: context.newFunction("charge", (ns) => ref.instance?.hostCharge(ns!)),
+    };
+    for (const [name, fn] of Object.entries(hostFunctions)) {
+      context.setProp(host, name, fn);
+      fn.dispose();
+    }
+    context.newString(JSON.stringify(sdkNames)).consume((names) => context.setProp(host, "names", names));
+
+    const bootstrap = context.unwrapResult(context.evalCode(BOOTSTRAP_SOURCE, "iota-bootstrap.js"));
+    const api = context.unwrapResult(context.callFunction(bootstrap, context.undefined, host));
+    bootstrap.dispose();
+    host.dispose();
+    const guestRun = context.getProp(api, "run");
+    const guestDescribe = context.getProp(api, "describe");
+    api.dispose();
+    owned.push(guestRun, guestDescribe);
+
+    const loaded = context.evalCode(script.factorySource, SCRIPT_FILE);
+    if (loaded.error) {
+      const described = context.dump(loaded.error) as { message?: string; stack?: string };
+      loaded.error.dispose();
+      for (const handle of owned) handle.dispose();
+      context.dispose();
+      runtime.dispose();
+      throw new SandboxCompileError([quickjsDiagnostic(described)]);
+    }
+    owned.push(loaded.value);
+    ref.instance = new SandboxInstance(memory, maximum * PAGE, runtime, context, guestRun, guestDescribe, loaded.value, owned);
+    return ref.instance;
+  }
+
+  /** Linear memory this instance holds now (it never shrinks). */
+  get memoryBytes(): number {
+    return this.memory.buffer.byteLength;
+  }
+
+  /** The most linear memory this instance can ever hold. */
+  get maxMemoryBytes(): number {
+    return this.maxBytes;
+  }
+
+  /**
+   * Runs one execution of the script. Never throws: every ending is an outcome. After a
+   * timeout, an out-of-memory, a stack overflow, a crash, or leftover work (pending jobs,
+   * SDK calls still in flight), `reusable` is false.
+   */
+  async run(request: RunRequest): Promise<RunOutcome> {
+    const running: Running = {
+      request,
+      logs: [],
+      logBytes: 0,
+      logsTruncated: false,
+      sdkCalls: 0,
+      inFlight: new Set(),
+      deferreds: new Set(),
+    };
+    this.current = running;
+    const budget = request.budget;
+    this.runtime.setInterruptHandler(() => budget.tick());
+    let outcome: Pick<RunOutcome, "status" | "resultJson" | "error">;
+    try {
+      outcome = await this.drive(running);
+    } catch (error) {
+      // A failure of the sandbox itself (a WebAssembly trap, the host's own stack): the
+      // instance's state can no longer be trusted.
+      this.reusable = false;
+      outcome = hostFailure(error);
+    }
+    const memoryBytes = this.alive ? this.heapBytes() : 0;
+    this.finish(running);
+    return { ...outcome, logs: running.logs, sdkCalls: running.sdkCalls, memoryBytes };
+  }
+
+  private async drive(running: Running): Promise<Pick<RunOutcome, "status" | "resultJson" | "error">> {
+    const { budget } = running.request;
+    const { context, runtime } = this;
+    const args = [running.request.eventJson, running.request.ctxJson].map((text) => context.newString(text));
+    const called = this.inInterpreter(budget, () => context.callFunction(this.guestRun, context.undefined, this.factory, ...args));
+    for (const arg of args) arg.dispose();
+    if (called.error) return this.failure(running, called.error);
+    const promise = called.value;
+    try {
+      for (;;) {
+        const jobs = this.inInterpreter(budget, () => runtime.executePendingJobs());
+        if (jobs.error) return this.failure(running, jobs.error);
+        jobs.dispose();
+        const state = context.getPromiseState(promise);
+        if (state.type === "fulfilled") {
+          return state.value.consume((value) => this.fulfilled(running, value));
+        }
+        if (state.type === "rejected") return this.failure(running, state.error);
+        if (budget.check()) return this.exhausted(running);
+        if (runtime.hasPendingJob()) continue;
+        if (running.inFlight.size === 0) {
+          // Nothing can settle the script's promise any more: no job is queued and no SDK
+          // call is pending. Waiting for the deadline would only hold a slot.
+          this.reusable = false;
+          return {
+            status: "timeout",
+            resultJson: undefined,
+            error: sandboxError("TimeoutError", "the script's promise can never settle: it awaits something that nothing will resolve"),
+          };
+        }
+        await waitForAny(running.inFlight, budget.remainingMs());
+      }
+    } finally {
+      promise.dispose();
+    }
+  }
+
+  /** Runs synchronous interpreter work, counting it as CPU time. */
+  private inInterpreter<T>(budget: ExecutionBudget, work: () => T): T {
+    budget.enter();
+    try {
+      return work();
+    } finally {
+      budget.leave();
+    }
+  }
+
+  private fulfilled(running: Running, value: QuickJSHandle): Pick<RunOutcome, "status" | "resultJson" | "error"> {
+    const { limits, budget } = running.request;
+    if (budget.exhausted) return this.exhausted(running);
+    const length = this.context.getProp(value, "length").consume((h) => this.context.getNumber(h));
+    // Characters are at most 3 UTF-8 bytes each; count exactly only when it could matter.
+    if (length > limits.outputBytes) return outputTooLarge(limits.outputBytes);
+    const text = this.context.getString(value);
+    if (length * 3 > limits.outputBytes && new TextEncoder().encode(text).byteLength > limits.outputBytes) {
+      return outputTooLarge(limits.outputBytes);
+    }
+    return { status: "completed", resultJson: text === "" ? undefined : text, error: null };
+  }
+
+  private failure(running: Running, thrown: QuickJSHandle): Pick<RunOutcome, "status" | "resultJson" | "error"> {
+    const { budget } = running.request;
+    try {
+      if (budget.exhausted) return this.exhausted(running);
+      // Out of memory even for the error object, QuickJS throws null: a null thrown after the
+      // memory had to grow is taken for that.
+      if (this.context.typeof(thrown) === "object" && this.context.dump(thrown) === null && this.memoryGrew()) {
+        this.reusable = false;
+        return { status: "failed", resultJson: undefined, error: sandboxError("OutOfMemoryError", "the script ran out of memory") };
+      }
+      const error = this.describe(budget, thrown);
+      if (budget.exhausted) return this.exhausted(running);
+      const limitError = engineLimitError(error);
+      if (limitError) {
+        this.reusable = false;
+        return { status: "failed", resultJson: undefined, error: limitError };
+      }
+      return { status: "failed", resultJson: undefined, error };
+    } finally {
+      thrown.dispose();
+    }
+  }
+
+  private exhausted(running: Running): Pick<RunOutcome, "status" | "resultJson" | "error"> {
+    this.reusable = false;
+    const { budget } = running.request;
+    const limit = budget.exhausted === "CpuLimitError" ? `${budget.limits.cpuMs} ms of CPU time` : `${budget.limits.timeoutMs} ms time limit`;
+    const message = budget.refusedOperation
+      ? `the script started an operation too large to finish within its ${limit}`
+      : budget.exhausted === "CpuLimitError"
+        ? `the script used more than its ${limit}`
+        : `the script ran longer than its ${limit}`;
+    return { status: "timeout", resultJson: undefined, error: sandboxError(budget.exhausted ?? "TimeoutError", message) };
+  }
+
+  /** `{name, message, stack}` of a thrown value, read inside the guest under the same budget. */
+  private describe(budget: ExecutionBudget, thrown: QuickJSHandle): ExecutionError {
+    const described = this.inInterpreter(budget, () => this.context.callFunction(this.guestDescribe, this.context.undefined, thrown));
+    if (described.error) {
+      described.error.dispose();
+      return { name: "NonErrorThrown", message: "the script threw a value that could not be read", stack: "" };
+    }
+    const parsed = JSON.parse(described.value.consume((h) => this.context.getString(h))) as ExecutionError;
+    return {
+      name: parsed.name.slice(0, 200),
+      message: parsed.message.slice(0, MAX_ERROR_TEXT),
+      stack: mapStack(parsed.stack.slice(0, MAX_ERROR_TEXT)),
+    };
+  }
+
+  /** Ends an execution: decides reuse, and drops any promise the guest still waits on. */
+  private finish(running: Running) {
+    this.current = null;
+    if (running.inFlight.size > 0 || running.deferreds.size > 0) this.reusable = false;
+    for (const deferred of running.deferreds) deferred.dispose();
+    running.deferreds.clear();
+    if (this.alive) {
+      this.runtime.removeInterruptHandler();
+      if (this.runtime.hasPendingJob()) this.reusable = false;
+      // An instance whose memory grew keeps it for ever; dropping it gives it back.
+      if (this.memoryGrew()) this.reusable = false;
+    }
+  }
+
+  /** Whether the linear memory grew since the instance was made. */
+  private memoryGrew(): boolean {
+    return this.memory.buffer.byteLength > this.memoryAtStart;
+  }
+
+  /** QuickJS's own account of its heap: bytes in use and live objects. */
+  heapStats(): { memoryUsedBytes: number; objects: number } {
+    return this.runtime.computeMemoryUsage().consume((usage) => {
+      const stats = this.context.dump(usage) as { memory_used_size: number; obj_count: number };
+      return { memoryUsedBytes: stats.memory_used_size, objects: stats.obj_count };
+    });
+  }
+
+  private heapBytes(): number {
+    try {
+      return this.heapStats().memoryUsedBytes;
+    } catch {
+      return this.memory.buffer.byteLength;
+    }
+  }
+
+  // ---- host functions the guest calls ----
+
+  private hostCall(nameHandle: QuickJSHandle, jsonHandle: QuickJSHandle): QuickJSHandle | undefined {
+    const running = this.current;
+    if (!running) return undefined;
+    const { context } = this;
+    const deferred = context.newPromise();
+    const reply = (body: unknown) => {
+      running.deferreds.delete(deferred);
+      if (!this.alive || this.current !== running) return deferred.dispose();
+      context.newString(JSON.stringify(body)).consume((text) => deferred.resolve(text));
+    };
+    const fail = (name: string, message: string) => ({ error: { name, message } });
+
+    const name = context.getString(nameHandle);
+    const length = context.getProp(jsonHandle, "length").consume((h) => context.getNumber(h));
+    running.sdkCalls += 1;
+    running.deferreds.add(deferred);
+    let immediate: unknown = null;
+    if (running.sdkCalls > running.request.limits.sdkCallsPerExecution) {
+      immediate = fail("QuotaExceededError", `more than ${running.request.limits.sdkCallsPerExecution} SDK calls in one execution`);
+    } else if (length > MAX_SDK_ARGUMENT_CHARS) {
+      immediate = fail("QuotaExceededError", `SDK call arguments larger than ${MAX_SDK_ARGUMENT_CHARS} characters`);
+    } else if (!running.request.host.functions[name]) {
+      immediate = fail("NotImplementedError", `${name} is not available here`);
+    }
+    if (immediate) {
+      reply(immediate);
+    } else {
+      const args = JSON.parse(context.getString(jsonHandle)) as unknown[];
+      const work = (async () => {
+        try {
+          const value = await running.request.host.functions[name]!(args, { remainingMs: running.request.budget.remainingMs() });
+          reply({ ok: value === undefined ? null : value });
+        } catch (error) {
+          const e = error as { name?: unknown; message?: unknown };
+          reply(fail(typeof e?.name === "string" ? e.name : "Error", typeof e?.message === "string" ? e.message : String(error)));
+        }
+      })();
+      running.inFlight.add(work);
+      void work.finally(() => running.inFlight.delete(work));
+    }
+    return deferred.handle;
+  }
+
+  /** Appends a log entry; answers whether the guest should keep sending them. */
+  private hostLog(levelHandle: QuickJSHandle, textHandle: QuickJSHandle): QuickJSHandle {
+    const running = this.current;
+    if (!running || running.logsTruncated) return this.context.false;
+    const { context } = this;
+    const level = context.getString(levelHandle) as LogLevel;
+    const length = context.getProp(textHandle, "length").consume((h) => context.getNumber(h));
+    let message: string;
+    if (length > MAX_LOG_ENTRY_CHARS) {
+      const cut = context.callMethod(textHandle, "slice", [context.newNumber(0), context.newNumber(MAX_LOG_ENTRY_CHARS)]);
+      message = cut.error ? "" : cut.value.consume((h) => context.getString(h)) + " … [entry truncated]";
+      cut.error?.dispose();
+    } else {
+      message = context.getString(textHandle);
+    }
+    appendLog(running, { level, message, at: new Date().toISOString() });
+    return running.logsTruncated ? this.context.false : this.context.true;
+  }
+
+  private hostCharge(nsHandle: QuickJSHandle): QuickJSHandle {
+    const running = this.current;
+    const ns = this.context.getNumber(nsHandle);
+    const allowed = running !== null && Number.isFinite(ns) && running.request.budget.charge(ns);
+    return allowed ? this.context.true : this.context.false;
+  }
+
+  /**
+   * Drops the instance. Its WebAssembly memory goes with it, so nothing needs freeing one
+   * by one (and after a crash nothing could be). `free: true` frees every QuickJS object
+   * explicitly instead, which aborts if any object leaked: the leak test's check.
+   */
+  dispose(options: { free?: boolean } = {}) {
+    if (!this.alive) return;
+    this.alive = false;
+    if (!options.free) return;
+    for (const handle of this.owned) if (handle.alive) handle.dispose();
+    this.context.dispose();
+    this.runtime.dispose();
+  }
+}
+
+/** Appends a log entry within the execution's `logBytes`, ending with one "logs truncated" warning. */
+function appendLog(running: Running, entry: LogEntry) {
+  const size = new TextEncoder().encode(entry.message).byteLength;
+  const cap = running.request.limits.logBytes;
+  if (running.logBytes + size > cap) {
+    running.logsTruncated = true;
+    running.logs.push({ level: "warn", message: "logs truncated", at: entry.at });
+    return;
+  }
+  running.logBytes += size;
+  running.logs.push(entry);
+}
+
+function outputTooLarge(outputBytes: number): Pick<RunOutcome, "status" | "resultJson" | "error"> {
+  return {
+    status: "failed",
+    resultJson: undefined,
+    error: sandboxError("OutputTooLargeError", `the result is larger than the ${outputBytes}-byte output limit`),
+  };
+}
+
+/** Waits until one of the SDK calls finishes, or `ms` pass. */
+async function waitForAny(inFlight: Set<Promise<void>>, ms: number) {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, Math.max(1, Math.ceil(ms)));
+  });
+  try {
+    await Promise.race([...inFlight, timeout]);
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
+}
+
+export function quickjsDiagnostic(error: { message?: string; stack?: string }): Diagnostic {
+  const at = /script\.js:(\d+):(\d+)/.exec(error.stack ?? "");
+  const line = at ? Number(at[1]) : 1;
+  const rawColumn = at ? Number(at[2]) : 1;
+  const column = line === 1 ? Math.max(1, rawColumn - SOURCE_PREFIX.length) : rawColumn;
+  return { line, column, message: `SyntaxError: ${error.message ?? "the script does not compile"}` };
+}
+
+/** QuickJS's own limit errors, under the names of API.md §8; null for an ordinary error. */
+function engineLimitError(error: ExecutionError): ExecutionError | null {
+  if (error.message === "out of memory") return { ...error, name: "OutOfMemoryError", message: "the script ran out of memory" };
+  if (error.message === "string too long") {
+    return { ...error, name: "OutOfMemoryError", message: "the script built a string longer than the engine allows" };
+  }
+  if (error.message === "stack overflow") return { ...error, name: "StackOverflowError", message: "maximum call stack size exceeded" };
+  return null;
+}
+
+/** An exception thrown by QuickJS's WebAssembly itself, as an outcome. */
+function hostFailure(error: unknown): Pick<RunOutcome, "status" | "resultJson" | "error"> {
+  // Deep native recursion (JSON of deeply nested values) can exhaust the host's stack
+  // before QuickJS's own check: the same limit, reached from the other side.
+  if (error instanceof RangeError && /call stack/i.test(error.message)) {
+    return { status: "failed", resultJson: undefined, error: sandboxError("StackOverflowError", "maximum call stack size exceeded") };
+  }
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return { status: "failed", resultJson: undefined, error: sandboxError("SandboxError", `the sandbox failed: ${text}`) };
+}

@@ -1,0 +1,139 @@
+/**
+ * The sandbox's one entry point: `execute()` runs a compiled script under hard limits and
+ * answers `{status, result, error, logs, cpuMs, memoryBytes, sdkCalls}`. It never throws:
+ * every failure is a value with a name. Knows QuickJS and nothing about Workers, so it runs
+ * (and is tested) in Node and in workerd alike.
+ */
+import { ExecutionBudget } from "./budget";
+import type { CompiledScript } from "./compile";
+import { type ExecutionError, sandboxError } from "./errors";
+import { SDK_FUNCTIONS, type HostApi, type LogEntry, NO_HOST } from "./host";
+import { SandboxCompileError } from "./instance";
+import { PoolCapacityError, type PoolStats, SandboxPool } from "./pool";
+
+/** The per-execution limits of API.md §8 that the sandbox enforces. */
+export interface ExecutionLimits {
+  timeoutMs: number;
+  cpuMs: number;
+  memoryBytes: number;
+  stackBytes: number;
+  outputBytes: number;
+  logBytes: number;
+  sdkCallsPerExecution: number;
+}
+
+export interface ExecuteRequest {
+  /** Identifies the compiled code, e.g. `scriptId:version:sha256`; warm instances are kept per key. */
+  scriptKey: string;
+  script: CompiledScript;
+  event: unknown;
+  ctx: Record<string, unknown>;
+  limits: ExecutionLimits;
+  host?: HostApi;
+}
+
+export type ExecutionStatus = "completed" | "failed" | "timeout";
+
+export interface ExecutionResult {
+  status: ExecutionStatus;
+  /** The script's return value (JSON); undefined when it returned nothing or did not complete. */
+  result: unknown;
+  /** The same value as the JSON text the script produced. */
+  resultJson: string | undefined;
+  error: ExecutionError | null;
+  logs: LogEntry[];
+  /** Measured where the clock advances during execution, else estimated from operation counts. */
+  cpuMs: number;
+  cpuMeasured: boolean;
+  /** Heap the execution's runtime used when it ended. */
+  memoryBytes: number;
+  sdkCalls: number;
+  durationMs: number;
+  /** Whether a warm instance (no instantiation, no parse) ran it. */
+  warm: boolean;
+}
+
+export interface SandboxOptions {
+  /** QuickJS's compiled WebAssembly module (imported by wrangler in workerd, read from disk in Node). */
+  wasmModule: WebAssembly.Module | (() => WebAssembly.Module | Promise<WebAssembly.Module>);
+  /** All instances together hold at most this much linear memory. */
+  memoryBudgetBytes: number;
+}
+
+export class Sandbox {
+  readonly pool: SandboxPool;
+
+  constructor(options: SandboxOptions) {
+    const source = options.wasmModule;
+    let loaded: Promise<WebAssembly.Module> | undefined;
+    const wasmModule = () => (loaded ??= Promise.resolve(typeof source === "function" ? source() : source));
+    this.pool = new SandboxPool(wasmModule, options.memoryBudgetBytes, SDK_FUNCTIONS);
+  }
+
+  async execute(request: ExecuteRequest): Promise<ExecutionResult> {
+    const budget = new ExecutionBudget({ timeoutMs: request.limits.timeoutMs, cpuMs: request.limits.cpuMs });
+    const instanceLimits = { memoryBytes: request.limits.memoryBytes, stackBytes: request.limits.stackBytes };
+    const base = { budget, started: performance.now() };
+    let acquired;
+    try {
+      acquired = await this.pool.acquire(request.scriptKey, request.script, instanceLimits);
+    } catch (error) {
+      if (error instanceof SandboxCompileError) return ended(base, "failed", sandboxError("CompileError", error.message));
+      if (error instanceof PoolCapacityError) return ended(base, "failed", sandboxError("SandboxError", error.message));
+      return ended(base, "failed", sandboxError("SandboxError", `could not start a sandbox: ${String(error)}`));
+    }
+    const { instance, warm } = acquired;
+    try {
+      const outcome = await instance.run({
+        eventJson: JSON.stringify(request.event ?? null),
+        ctxJson: JSON.stringify({ ...request.ctx, deadline: budget.deadline }),
+        limits: request.limits,
+        host: request.host ?? NO_HOST,
+        budget,
+      });
+      return {
+        status: outcome.status,
+        result: outcome.resultJson === undefined ? undefined : JSON.parse(outcome.resultJson),
+        resultJson: outcome.resultJson,
+        error: outcome.error,
+        logs: outcome.logs,
+        cpuMs: round(budget.cpuMs()),
+        cpuMeasured: budget.cpuMeasured(),
+        memoryBytes: outcome.memoryBytes,
+        sdkCalls: outcome.sdkCalls,
+        durationMs: round(performance.now() - base.started),
+        warm,
+      };
+    } finally {
+      this.pool.release(request.scriptKey, instanceLimits, instance);
+    }
+  }
+
+  stats(): PoolStats {
+    return this.pool.stats();
+  }
+
+  dispose() {
+    this.pool.dispose();
+  }
+}
+
+function ended(base: { budget: ExecutionBudget; started: number }, status: ExecutionStatus, error: ExecutionError): ExecutionResult {
+  return {
+    status,
+    result: undefined,
+    resultJson: undefined,
+    error,
+    logs: [],
+    cpuMs: 0,
+    cpuMeasured: false,
+    memoryBytes: 0,
+    sdkCalls: 0,
+    durationMs: round(performance.now() - base.started),
+    warm: false,
+  };
+}
+
+function round(ms: number) {
+  return Math.round(ms * 1000) / 1000;
+}

@@ -1,0 +1,50 @@
+import { loadQuickJSWasm } from "#quickjs-wasm";
+import { expect } from "vitest";
+import { compileScript } from "../../src/sandbox/compile";
+import type { HostApi } from "../../src/sandbox/host";
+import { type ExecutionLimits, type ExecutionResult, Sandbox } from "../../src/sandbox/sandbox";
+
+export const LIMITS: ExecutionLimits = {
+  timeoutMs: 5_000,
+  cpuMs: 5_000,
+  memoryBytes: 16 * 1024 * 1024,
+  stackBytes: 256 * 1024,
+  outputBytes: 1024 * 1024,
+  logBytes: 64 * 1024,
+  sdkCallsPerExecution: 100,
+};
+
+export function newSandbox(memoryBudgetBytes = 256 * 1024 * 1024) {
+  return new Sandbox({ wasmModule: loadQuickJSWasm, memoryBudgetBytes });
+}
+
+let counter = 0;
+
+export interface RunOptions {
+  limits?: Partial<ExecutionLimits>;
+  event?: unknown;
+  host?: HostApi;
+  /** Runs under this cache key (warm instance reuse); a fresh key by default. */
+  key?: string;
+}
+
+/** Compiles and runs a script; a compile failure fails the test. */
+export async function run(sandbox: Sandbox, source: string, options: RunOptions = {}): Promise<ExecutionResult> {
+  const compiled = compileScript(source);
+  if (!compiled.ok) throw new Error(`does not compile: ${JSON.stringify(compiled.diagnostics)}`);
+  return sandbox.execute({
+    scriptKey: options.key ?? `script-${++counter}`,
+    script: compiled.script,
+    event: options.event ?? {},
+    ctx: { executionId: `exec-${counter}` },
+    limits: { ...LIMITS, ...options.limits },
+    host: options.host,
+  });
+}
+
+/** The pool still serves a benign script after whatever ran before. */
+export async function expectHealthy(sandbox: Sandbox) {
+  const result = await run(sandbox, "export default async (event) => ({ ok: true, echo: event.n })", { event: { n: 7 } });
+  expect(result.status, JSON.stringify(result.error)).toBe("completed");
+  expect(result.result).toEqual({ ok: true, echo: 7 });
+}
