@@ -3,11 +3,13 @@ import { openDb } from "../db/client";
 import { authenticate } from "./auth";
 import type { AppEnv } from "./context";
 import { errorBody, handleError } from "./errors";
+import { endpointRoutes } from "./routes/endpoints";
+import { executionRoutes, usageRoutes } from "./routes/executions";
 import { healthRoutes } from "./routes/health";
 import { scriptRoutes } from "./routes/scripts";
 import { tenantRoutes } from "./routes/tenants";
 
-/** The Worker's HTTP face: health, the API, and (later) tenant endpoints. Routes only parse, authorize and call a service. */
+/** The Worker's HTTP face: health, the API and the tenants' endpoints. Routes only parse, authorize and call a service. */
 export function createApp() {
   const app = new Hono<AppEnv>();
   app.use("*", async (c, next) => {
@@ -20,7 +22,10 @@ export function createApp() {
   api.use("*", authenticate);
   api.route("/tenants", tenantRoutes);
   api.route("/scripts", scriptRoutes);
+  api.route("/executions", executionRoutes);
+  api.route("/usage", usageRoutes);
   app.route("/api", api);
+  app.route("/t", endpointRoutes);
 
   app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`), 404));
   app.onError(handleError);

@@ -14,3 +14,6 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
 export function utf8Bytes(text: string): number {
   return new TextEncoder().encode(text).byteLength;
 }
+
+/** A value that survives JSON (and Durable Object RPC) unchanged. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };

@@ -4,6 +4,8 @@ import { createScriptBody, SCRIPT_STATUSES, statusBody, updateScriptBody } from 
 import { SCRIPT_TYPES } from "../../domain/triggers";
 import { diffVersions } from "../../services/diff";
 import { diagnose } from "../../services/source-check";
+import { runnerFor } from "../../services/runner";
+import { quotaMessage } from "../../tenant/runner";
 import { decodeCursor, limitParam } from "../../services/pagination";
 import {
   checkSourceSize,
@@ -25,6 +27,7 @@ import {
 import { tenantAccess } from "../auth";
 import { readJson, validate } from "../body";
 import type { AppEnv } from "../context";
+import { ApiError } from "../errors";
 import { readQuery } from "../query";
 
 /** Scripts and their versions (API.md §6), for a tenant key or the admin with X-Tenant. */
@@ -32,6 +35,12 @@ export const scriptRoutes = new Hono<AppEnv>();
 
 const read = tenantAccess("scripts:read");
 const write = tenantAccess("scripts:write");
+const execute = tenantAccess("scripts:execute");
+
+/** After a write: the tenant's runner drops what it cached of the script before we answer. */
+async function changed(c: { env: Env; var: AppEnv["Variables"] }, scriptId: string) {
+  await runnerFor(c.env, c.var.tenant.id).invalidate({ scriptId });
+}
 
 /** A script answer carries its version as the ETag that `If-Match` sends back. */
 function withEtag(loaded: LoadedScript) {
@@ -51,6 +60,7 @@ scriptRoutes.post("/validate", read, async (c) => {
 scriptRoutes.post("/", write, async (c) => {
   const body = await readJson(c, createScriptBody);
   const created = await createScript(c.var.db, c.var.principal, c.var.tenant, body);
+  await changed(c, created.script.id);
   return c.json(scriptJson(created), 201, withEtag(created));
 });
 
@@ -80,17 +90,20 @@ scriptRoutes.put("/:id", write, async (c) => {
   const ifMatch = parseIfMatch(c.req.header("if-match"));
   const body = await readJson(c, updateScriptBody);
   const saved = await updateScript(c.var.db, c.var.principal, c.var.tenant, c.req.param("id"), body, ifMatch);
+  await changed(c, saved.script.id);
   return c.json(scriptJson(saved), 200, withEtag(saved));
 });
 
 scriptRoutes.patch("/:id/status", write, async (c) => {
   const body = await readJson(c, statusBody);
   const saved = await setStatus(c.var.db, c.var.principal, c.var.tenant, c.req.param("id"), body.status);
+  await changed(c, saved.script.id);
   return c.json(scriptJson(saved), 200, withEtag(saved));
 });
 
 scriptRoutes.delete("/:id", write, async (c) => {
-  await setStatus(c.var.db, c.var.principal, c.var.tenant, c.req.param("id"), "archived");
+  const archived = await setStatus(c.var.db, c.var.principal, c.var.tenant, c.req.param("id"), "archived");
+  await changed(c, archived.script.id);
   return c.body(null, 204);
 });
 
@@ -116,7 +129,31 @@ scriptRoutes.post("/:id/versions/:n/restore", write, async (c) => {
   const ifMatch = parseIfMatch(c.req.header("if-match"));
   await readJson(c, z.strictObject({}).optional());
   const saved = await restoreVersion(c.var.db, c.var.principal, c.var.tenant, c.req.param("id"), n, ifMatch);
+  await changed(c, saved.script.id);
   return c.json(scriptJson(saved), 201, withEtag(saved));
+});
+
+const runBody = z.strictObject({ input: z.json().optional(), version: versionNumber.optional() }).optional();
+const runQuery = z.object({ async: z.enum(["true", "false"]).optional() });
+
+/**
+ * `POST /api/scripts/:id/run`: 200 with the execution record (a failed or timed-out script
+ * is a status in it, not an HTTP error), or with `?async=true` 202 `{executionId}`. Only
+ * admission refuses (429, nothing recorded).
+ */
+scriptRoutes.post("/:id/run", execute, async (c) => {
+  const { async } = readQuery(c, runQuery);
+  const body = (await readJson(c, runBody)) ?? {};
+  const { script } = await loadScript(c.var.db, c.var.tenant, c.req.param("id"));
+  if (script.status === "archived") throw ApiError.conflict("an archived script cannot be run; change its status to draft first");
+  const outcome = await runnerFor(c.env, c.var.tenant.id).runManual({ scriptId: script.id, version: body.version, input: body.input ?? null, async: async === "true" });
+  if ("notFound" in outcome) throw ApiError.notFound(`version ${body.version}`);
+  if ("refused" in outcome) {
+    const { reason, retryAfterSeconds } = outcome.refused;
+    throw new ApiError("quota_exceeded", quotaMessage(reason), { reason, retryAfterSeconds }, { "Retry-After": String(retryAfterSeconds) });
+  }
+  if ("pending" in outcome) return c.json({ executionId: outcome.pending.id }, 202);
+  return c.json(outcome.execution);
 });
 
 const diffQuery = z.object({ from: versionNumber.optional(), to: versionNumber.optional() });

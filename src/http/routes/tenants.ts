@@ -12,6 +12,7 @@ import {
   updateTenantBody,
 } from "../../services/tenants";
 import { isId } from "../../lib/ids";
+import { runnerFor } from "../../services/runner";
 import { requireAdmin } from "../auth";
 import { readJson } from "../body";
 import type { AppEnv } from "../context";
@@ -40,7 +41,10 @@ tenantRoutes.get("/:slug", async (c) => c.json(tenantJson(await getTenantBySlug(
 
 tenantRoutes.patch("/:slug", async (c) => {
   const body = await readJson(c, updateTenantBody);
-  return c.json(tenantJson(await updateTenant(c.var.db, c.var.principal, c.req.param("slug"), body)));
+  const tenant = await updateTenant(c.var.db, c.var.principal, c.req.param("slug"), body);
+  // The runner re-reads the limits on the next execution.
+  await runnerFor(c.env, tenant.id).invalidate({ tenant: true });
+  return c.json(tenantJson(tenant));
 });
 
 tenantRoutes.post("/:slug/keys", async (c) => {

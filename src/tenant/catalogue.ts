@@ -1,0 +1,110 @@
+/**
+ * The runner's cached view of its tenant's catalogue in D1: the tenant's limits, its
+ * scripts (compiled once per version) and its http route table. D1 is read once per
+ * version, not per request; the Worker calls `invalidate` after every write, so a new
+ * version or status takes effect on the next request.
+ */
+import { and, eq } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { scripts, scriptVersions, tenants, type ScriptRow, type ScriptVersionRow, type TenantRow } from "../db/schema";
+import type { HttpTrigger } from "../domain/triggers";
+import { compileScript, type CompileResult } from "../sandbox/compile";
+import { type Route, RouteTable } from "./routes";
+
+export interface RunnableScript {
+  script: ScriptRow;
+  version: ScriptVersionRow;
+  /** Identifies the compiled code in the sandbox pool: id, version and source hash. */
+  key: string;
+  compiled: CompileResult;
+}
+
+export interface InvalidateScope {
+  /** A script that changed; its cached versions and the route table are dropped. */
+  scriptId?: string;
+  /** The tenant row changed (limits). */
+  tenant?: boolean;
+}
+
+export class Catalogue {
+  private tenantRow?: Promise<TenantRow | null>;
+  /** By `id` (latest) and by `id@version`. */
+  private readonly scripts = new Map<string, Promise<RunnableScript | null>>();
+  private routes?: Promise<RouteTable>;
+
+  constructor(
+    private readonly db: Db,
+    readonly tenantId: string,
+  ) {}
+
+  tenant(): Promise<TenantRow | null> {
+    return (this.tenantRow ??= this.remember(
+      () => this.db.select().from(tenants).where(eq(tenants.id, this.tenantId)).get().then((row) => row ?? null),
+      () => (this.tenantRow = undefined),
+    ));
+  }
+
+  /** A script of this tenant at `version` (default: its latest), compiled; null when there is none. */
+  script(id: string, version?: number): Promise<RunnableScript | null> {
+    const key = version === undefined ? id : `${id}@${version}`;
+    let cached = this.scripts.get(key);
+    if (!cached) {
+      cached = this.remember(
+        () => this.load(id, version),
+        () => this.scripts.delete(key),
+      );
+      this.scripts.set(key, cached);
+    }
+    return cached;
+  }
+
+  /** The active http scripts' routes. */
+  routeTable(): Promise<RouteTable> {
+    return (this.routes ??= this.remember(
+      async () => {
+        const rows = await this.db
+          .select({ id: scripts.id, trigger: scriptVersions.trigger })
+          .from(scripts)
+          .innerJoin(scriptVersions, and(eq(scriptVersions.scriptId, scripts.id), eq(scriptVersions.version, scripts.version)))
+          .where(and(eq(scripts.tenantId, this.tenantId), eq(scripts.type, "http"), eq(scripts.status, "active")));
+        const routes: Route[] = rows.map((row) => {
+          const trigger = row.trigger as HttpTrigger;
+          return { scriptId: row.id, path: trigger.path, methods: trigger.methods };
+        });
+        return new RouteTable(routes);
+      },
+      () => (this.routes = undefined),
+    ));
+  }
+
+  invalidate(scope: InvalidateScope) {
+    if (scope.tenant) this.tenantRow = undefined;
+    if (scope.scriptId) {
+      for (const key of [...this.scripts.keys()]) if (key === scope.scriptId || key.startsWith(`${scope.scriptId}@`)) this.scripts.delete(key);
+    }
+    this.routes = undefined;
+  }
+
+  private async load(id: string, version?: number): Promise<RunnableScript | null> {
+    const found = await this.db
+      .select({ script: scripts, version: scriptVersions })
+      .from(scripts)
+      .innerJoin(scriptVersions, eq(scriptVersions.scriptId, scripts.id))
+      .where(and(eq(scripts.id, id), eq(scripts.tenantId, this.tenantId), eq(scriptVersions.version, version ?? scripts.version)))
+      .get();
+    if (!found) return null;
+    return {
+      script: found.script,
+      version: found.version,
+      key: `${found.script.id}:${found.version.version}:${found.version.sha256}`,
+      compiled: compileScript(found.version.source),
+    };
+  }
+
+  /** Caches a read; a failed read is forgotten so the next call tries again. */
+  private remember<T>(read: () => Promise<T>, forget: () => void): Promise<T> {
+    const promise = read();
+    promise.catch(forget);
+    return promise;
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * The HTTP trigger's two mappings (API.md §7), pure: a request to `/t/:tenant/*` becomes
+ * the script's `event`, and the script's return value becomes the response.
+ */
+
+/** What the Worker hands the runner for one tenant-endpoint request (structured-clonable). */
+export interface HttpInvocation {
+  method: string;
+  /** The part after `/t/:tenant`, starting with `/`, without the query string. */
+  path: string;
+  /** The raw query string, without `?`. */
+  search: string;
+  headers: Array<[string, string]>;
+  /** The body as text (already capped at 1 MiB by the Worker); null when there is none. */
+  body: string | null;
+}
+
+export interface HttpEvent {
+  method: string;
+  path: string;
+  params: Record<string, string>;
+  query: Record<string, string | string[]>;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+/** What the runner hands back to the Worker: a response, as plain data. */
+export interface HttpReply {
+  status: number;
+  headers: Array<[string, string]>;
+  body: string | null;
+}
+
+/** `query` maps names to strings, or arrays of strings for repeated keys. */
+export function parseQuery(search: string): Record<string, string | string[]> {
+  const query: Record<string, string | string[]> = {};
+  for (const [name, value] of new URLSearchParams(search)) {
+    const seen = query[name];
+    if (seen === undefined) query[name] = value;
+    else if (Array.isArray(seen)) seen.push(value);
+    else query[name] = [seen, value];
+  }
+  return query;
+}
+
+export function isJsonType(contentType: string | undefined): boolean {
+  const type = (contentType ?? "").split(";")[0]!.trim().toLowerCase();
+  return type === "application/json" || (type.startsWith("application/") && type.endsWith("+json"));
+}
+
+/**
+ * The event for a request: a JSON body is parsed (an invalid one is an error, answered 400
+ * before the script runs), any other body is text.
+ */
+export function buildEvent(invocation: HttpInvocation, params: Record<string, string>): { event: HttpEvent } | { error: string } {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of invocation.headers) {
+    const key = name.toLowerCase();
+    headers[key] = key in headers ? `${headers[key]}, ${value}` : value;
+  }
+  let body: unknown = invocation.body;
+  if (invocation.body !== null && invocation.body !== "" && isJsonType(headers["content-type"])) {
+    try {
+      body = JSON.parse(invocation.body);
+    } catch (error) {
+      return { error: `the request body is not valid JSON: ${(error as Error).message}` };
+    }
+  } else if (invocation.body === "") {
+    body = null;
+  }
+  return {
+    event: { method: invocation.method, path: invocation.path, params, query: parseQuery(invocation.search), headers, body },
+  };
+}
+
+/** Headers that describe one connection, not the response: never passed on from a script. */
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "trailers",
+  "transfer-encoding",
+  "upgrade",
+  "content-length",
+]);
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/**
+ * The response for a script's return value: with `body` or `status` it is
+ * `{status = 200, headers, body}` (an object body as JSON, a string as text); `undefined`
+ * is a 204; any other value is JSON. A malformed response is an error (answered 500).
+ */
+export function buildReply(value: unknown): { reply: HttpReply } | { error: string } {
+  if (value === undefined) return { reply: { status: 204, headers: [], body: null } };
+  if (!isResponseShaped(value)) return { reply: json(200, [], value) };
+
+  const status = value.status ?? 200;
+  if (typeof status !== "number" || !Number.isInteger(status) || status < 200 || status > 599) {
+    return { error: `the script returned an invalid status ${JSON.stringify(status)}: use an integer from 200 to 599` };
+  }
+  const headers: Array<[string, string]> = [];
+  if (value.headers !== undefined && value.headers !== null) {
+    if (typeof value.headers !== "object" || Array.isArray(value.headers)) return { error: "the script's headers must be an object" };
+    for (const [name, raw] of Object.entries(value.headers)) {
+      if (!TOKEN.test(name)) return { error: `the script returned an invalid header name ${JSON.stringify(name)}` };
+      if (HOP_BY_HOP.has(name.toLowerCase())) continue;
+      for (const item of Array.isArray(raw) ? raw : [raw]) {
+        if (item === null || item === undefined) continue;
+        const text = typeof item === "string" ? item : typeof item === "object" ? JSON.stringify(item) : String(item);
+        if (!FIELD_VALUE.test(text)) return { error: `the script returned an invalid value for header ${name}` };
+        headers.push([name.toLowerCase(), text]);
+      }
+    }
+  }
+  const body = value.body;
+  if (status === 204 || status === 304 || body === undefined || body === null) return { reply: { status, headers, body: null } };
+  if (typeof body === "string") return { reply: { status, headers: withDefaultType(headers, "text/plain; charset=utf-8"), body } };
+  return { reply: json(status, headers, body) };
+}
+
+function isResponseShaped(value: unknown): value is { status?: unknown; headers?: unknown; body?: unknown } {
+  return value !== null && typeof value === "object" && !Array.isArray(value) && ("body" in value || "status" in value);
+}
+
+function json(status: number, headers: Array<[string, string]>, body: unknown): HttpReply {
+  return { status, headers: withDefaultType(headers, "application/json; charset=utf-8"), body: JSON.stringify(body) };
+}
+
+function withDefaultType(headers: Array<[string, string]>, type: string): Array<[string, string]> {
+  return headers.some(([name]) => name === "content-type") ? headers : [...headers, ["content-type", type]];
+}
+
+/** Request headers kept out of stored execution inputs (the script itself sees them). */
+const SECRET_HEADERS = new Set(["authorization", "cookie", "proxy-authorization", "x-api-key"]);
+
+/** The event as it is recorded: credentials in headers are replaced by a marker. */
+export function redactEvent(event: HttpEvent): HttpEvent {
+  const headers = Object.fromEntries(Object.entries(event.headers).map(([k, v]) => [k, SECRET_HEADERS.has(k) ? "[redacted]" : v]));
+  return { ...event, headers };
+}

@@ -1,0 +1,133 @@
+/**
+ * A tenant's quota ledger (API.md §8): admission for `concurrency` (a short bounded wait,
+ * then a refusal), `executionsPerMinute` and `outboundRequestsPerMinute` (sliding windows),
+ * and the sandbox's memory budget. One per TenantRunner; the only place that says "no".
+ */
+
+/** How long an execution may wait for a free slot before it is refused. */
+export const QUEUE_WAIT_MS = 2_000;
+/** How many may wait at once, per allowed concurrent execution. */
+export const QUEUE_PER_SLOT = 4;
+
+/** A count of events over the last 60 seconds, in one-second buckets. */
+export class MinuteWindow {
+  private readonly counts = new Array<number>(60).fill(0);
+  private readonly seconds = new Array<number>(60).fill(-1);
+
+  constructor(private readonly clock: () => number = Date.now) {}
+
+  count(): number {
+    const now = this.second();
+    let total = 0;
+    for (let i = 0; i < 60; i++) if (this.seconds[i]! > now - 60) total += this.counts[i]!;
+    return total;
+  }
+
+  add(n = 1) {
+    const now = this.second();
+    const slot = now % 60;
+    if (this.seconds[slot] !== now) {
+      this.seconds[slot] = now;
+      this.counts[slot] = 0;
+    }
+    this.counts[slot]! += n;
+  }
+
+  /** Seconds until the window holds fewer than `limit` events again (at least 1). */
+  secondsUntilBelow(limit: number): number {
+    const now = this.second();
+    let total = this.count();
+    // The oldest second leaves the window first: the one `age` seconds old in 60 - age.
+    for (let age = 59; age >= 0; age--) {
+      const second = now - age;
+      const slot = ((second % 60) + 60) % 60;
+      if (this.seconds[slot] === second) total -= this.counts[slot]!;
+      if (total < limit) return Math.max(1, 60 - age);
+    }
+    return 60;
+  }
+
+  private second() {
+    return Math.floor(this.clock() / 1000);
+  }
+}
+
+export interface AdmissionLimits {
+  concurrency: number;
+  executionsPerMinute: number;
+}
+
+export type Admission = { admitted: true; release: () => void } | { admitted: false; reason: "rate" | "concurrency" | "memory"; retryAfterSeconds: number };
+
+interface Waiter {
+  wake: () => void;
+}
+
+export class QuotaLedger {
+  private running = 0;
+  private readonly waiters: Waiter[] = [];
+  readonly executions: MinuteWindow;
+  readonly outbound: MinuteWindow;
+
+  constructor(
+    clock: () => number = Date.now,
+    private readonly waitMs = QUEUE_WAIT_MS,
+  ) {
+    this.executions = new MinuteWindow(clock);
+    this.outbound = new MinuteWindow(clock);
+  }
+
+  get runningCount() {
+    return this.running;
+  }
+
+  /**
+   * Admits one execution or refuses it. `hasMemory` says whether the sandbox pool has room
+   * for it now. Waits at most `waitMs` for a slot (or for memory) to free up.
+   */
+  async admit(limits: AdmissionLimits, hasMemory: () => boolean): Promise<Admission> {
+    if (this.executions.count() >= limits.executionsPerMinute) {
+      return { admitted: false, reason: "rate", retryAfterSeconds: this.executions.secondsUntilBelow(limits.executionsPerMinute) };
+    }
+    const deadline = Date.now() + this.waitMs;
+    for (;;) {
+      const free = this.running < limits.concurrency;
+      if (free && hasMemory()) {
+        this.running += 1;
+        this.executions.add();
+        let released = false;
+        return {
+          admitted: true,
+          release: () => {
+            if (released) return;
+            released = true;
+            this.running -= 1;
+            this.waiters.shift()?.wake();
+          },
+        };
+      }
+      const remaining = deadline - Date.now();
+      if (remaining <= 0 || this.waiters.length >= limits.concurrency * QUEUE_PER_SLOT) {
+        return { admitted: false, reason: free ? "memory" : "concurrency", retryAfterSeconds: 1 };
+      }
+      await this.waitForRelease(remaining);
+    }
+  }
+
+  private waitForRelease(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const waiter: Waiter = {
+        wake: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        const at = this.waiters.indexOf(waiter);
+        if (at >= 0) this.waiters.splice(at, 1);
+        resolve();
+      }, ms);
+      this.waiters.push(waiter);
+    });
+  }
+}

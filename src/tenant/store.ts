@@ -1,0 +1,248 @@
+/**
+ * The TenantRunner's own SQLite storage: everything the tenant's traffic writes (API.md §1).
+ * Writes happen on the Durable Object's thread, synchronously, so recording an execution
+ * costs no network hop and is never lost when the Worker answers first.
+ *
+ * The schema is migrated in code: `MIGRATIONS[i]` brings version i to i+1, once, in order.
+ */
+import type { ExecutionError } from "../sandbox/errors";
+import type { JsonValue } from "../lib/json";
+import type { LogEntry } from "../sandbox/host";
+
+const MIGRATIONS: string[][] = [
+  [
+    `CREATE TABLE executions (
+      id TEXT PRIMARY KEY,
+      script_id TEXT NOT NULL,
+      version INTEGER NOT NULL,
+      trigger TEXT NOT NULL,
+      status TEXT NOT NULL,
+      attempt INTEGER NOT NULL DEFAULT 1,
+      input TEXT,
+      result TEXT,
+      error TEXT,
+      logs TEXT NOT NULL DEFAULT '[]',
+      started_at INTEGER NOT NULL,
+      finished_at INTEGER,
+      duration_ms REAL,
+      cpu_ms REAL,
+      memory_bytes INTEGER,
+      sdk_calls INTEGER NOT NULL DEFAULT 0
+    )`,
+    "CREATE INDEX executions_script ON executions (script_id, id)",
+    "CREATE INDEX executions_status ON executions (status, id)",
+    "CREATE INDEX executions_trigger ON executions (trigger, id)",
+    "CREATE INDEX executions_started ON executions (started_at)",
+  ],
+];
+
+export type ExecutionStatus = "pending" | "running" | "completed" | "failed" | "timeout" | "cancelled";
+export type Trigger = "http" | "event" | "scheduled" | "manual";
+
+/** Inputs and results longer than this are stored cut, with a marker (see `storedJson`). */
+export const MAX_STORED_JSON_CHARS = 64 * 1024;
+
+export interface ExecutionRecord {
+  id: string;
+  scriptId: string;
+  version: number;
+  trigger: Trigger;
+  status: ExecutionStatus;
+  attempt: number;
+  input: JsonValue;
+  result: JsonValue;
+  error: ExecutionError | null;
+  logs: LogEntry[];
+  startedAt: string;
+  finishedAt: string | null;
+  durationMs: number | null;
+  cpuMs: number | null;
+  memoryBytes: number | null;
+  sdkCalls: number;
+}
+
+export interface ExecutionFilter {
+  scriptId?: string;
+  status?: ExecutionStatus;
+  trigger?: Trigger;
+  /** Epoch ms: only executions started at or after. */
+  since?: number;
+  /** Only ids before this one (the cursor). */
+  before?: string;
+  limit: number;
+}
+
+interface ExecutionRow extends Record<string, SqlStorageValue> {
+  id: string;
+  script_id: string;
+  version: number;
+  trigger: string;
+  status: string;
+  attempt: number;
+  input: string | null;
+  result: string | null;
+  error: string | null;
+  logs: string;
+  started_at: number;
+  finished_at: number | null;
+  duration_ms: number | null;
+  cpu_ms: number | null;
+  memory_bytes: number | null;
+  sdk_calls: number;
+}
+
+export class TenantStore {
+  constructor(private readonly sql: SqlStorage) {}
+
+  /** Applies the migrations this storage has not seen yet. */
+  migrate() {
+    this.sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+    const current = Number(this.getMeta("schema_version") ?? "0");
+    for (let version = current; version < MIGRATIONS.length; version++) {
+      for (const statement of MIGRATIONS[version]!) this.sql.exec(statement);
+      this.setMeta("schema_version", String(version + 1));
+    }
+  }
+
+  getMeta(key: string): string | null {
+    const row = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0];
+    return row ? row.value : null;
+  }
+
+  setMeta(key: string, value: string) {
+    this.sql.exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", key, value);
+  }
+
+  /** The `running` (or `pending`) row written before a script starts, so a crash leaves a trace. */
+  insertExecution(row: { id: string; scriptId: string; version: number; trigger: Trigger; status: "running" | "pending"; attempt: number; input: unknown; startedAt: number }) {
+    this.sql.exec(
+      "INSERT INTO executions (id, script_id, version, trigger, status, attempt, input, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      row.id,
+      row.scriptId,
+      row.version,
+      row.trigger,
+      row.status,
+      row.attempt,
+      storedJson(row.input),
+      row.startedAt,
+    );
+  }
+
+  markRunning(id: string, startedAt: number) {
+    this.sql.exec("UPDATE executions SET status = 'running', started_at = ? WHERE id = ? AND status = 'pending'", startedAt, id);
+  }
+
+  finishExecution(
+    id: string,
+    outcome: {
+      status: Exclude<ExecutionStatus, "pending" | "running">;
+      /** The result as the JSON text the script produced. */
+      resultJson: string | undefined;
+      error: ExecutionError | null;
+      logs: LogEntry[];
+      finishedAt: number;
+      durationMs: number;
+      cpuMs: number;
+      memoryBytes: number;
+      sdkCalls: number;
+    },
+  ) {
+    this.sql.exec(
+      `UPDATE executions SET status = ?, result = ?, error = ?, logs = ?, finished_at = ?, duration_ms = ?, cpu_ms = ?,
+         memory_bytes = ?, sdk_calls = ? WHERE id = ?`,
+      outcome.status,
+      outcome.resultJson === undefined ? null : storedText(outcome.resultJson),
+      outcome.error ? JSON.stringify(outcome.error) : null,
+      JSON.stringify(outcome.logs),
+      outcome.finishedAt,
+      outcome.durationMs,
+      outcome.cpuMs,
+      outcome.memoryBytes,
+      outcome.sdkCalls,
+      id,
+    );
+  }
+
+  getExecution(id: string): ExecutionRecord | null {
+    const row = this.sql.exec<ExecutionRow>("SELECT * FROM executions WHERE id = ?", id).toArray()[0];
+    return row ? toRecord(row) : null;
+  }
+
+  /** Newest first (ids are time-ordered), after the cursor, filtered; `limit + 1` rows. */
+  listExecutions(filter: ExecutionFilter): ExecutionRecord[] {
+    const where: string[] = [];
+    const params: SqlStorageValue[] = [];
+    const add = (clause: string, value: SqlStorageValue | undefined) => {
+      if (value === undefined) return;
+      where.push(clause);
+      params.push(value);
+    };
+    add("script_id = ?", filter.scriptId);
+    add("status = ?", filter.status);
+    add("trigger = ?", filter.trigger);
+    add("started_at >= ?", filter.since);
+    add("id < ?", filter.before);
+    const sql = `SELECT * FROM executions ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`;
+    return this.sql
+      .exec<ExecutionRow>(sql, ...params, filter.limit + 1)
+      .toArray()
+      .map(toRecord);
+  }
+
+  /** Rows left `running` by a previous life of this object: nothing can finish them now. */
+  failOrphanedExecutions(now: number): number {
+    const error = JSON.stringify({ name: "SandboxError", message: "the runner restarted while this execution was running", stack: "" });
+    return this.sql.exec("UPDATE executions SET status = 'failed', error = ?, finished_at = ? WHERE status = 'running'", error, now).rowsWritten;
+  }
+
+  hasExecutions(): boolean {
+    return this.sql.exec("SELECT 1 FROM executions LIMIT 1").toArray().length > 0;
+  }
+
+  pendingExecutionIds(limit: number): string[] {
+    return this.sql
+      .exec<{ id: string }>("SELECT id FROM executions WHERE status = 'pending' ORDER BY id LIMIT ?", limit)
+      .toArray()
+      .map((row) => row.id);
+  }
+
+  /** Deletes up to `batchSize` finished executions started before `cutoff`; returns how many. */
+  purgeExecutionsBefore(cutoff: number, batchSize: number): number {
+    return this.sql.exec(
+      "DELETE FROM executions WHERE id IN (SELECT id FROM executions WHERE started_at < ? AND status NOT IN ('pending', 'running') LIMIT ?)",
+      cutoff,
+      batchSize,
+    ).rowsWritten;
+  }
+}
+
+/** JSON for storage; past MAX_STORED_JSON_CHARS, a marker object with a preview instead. */
+export function storedJson(value: unknown): string {
+  return storedText(JSON.stringify(value ?? null));
+}
+
+function storedText(text: string): string {
+  if (text.length <= MAX_STORED_JSON_CHARS) return text;
+  return JSON.stringify({ $truncated: true, size: text.length, preview: text.slice(0, MAX_STORED_JSON_CHARS) });
+}
+
+function toRecord(row: ExecutionRow): ExecutionRecord {
+  return {
+    id: row.id,
+    scriptId: row.script_id,
+    version: row.version,
+    trigger: row.trigger as Trigger,
+    status: row.status as ExecutionStatus,
+    attempt: row.attempt,
+    input: row.input === null ? null : JSON.parse(row.input),
+    result: row.result === null ? null : JSON.parse(row.result),
+    error: row.error === null ? null : JSON.parse(row.error),
+    logs: JSON.parse(row.logs),
+    startedAt: new Date(row.started_at).toISOString(),
+    finishedAt: row.finished_at === null ? null : new Date(row.finished_at).toISOString(),
+    durationMs: row.duration_ms,
+    cpuMs: row.cpu_ms,
+    memoryBytes: row.memory_bytes,
+    sdkCalls: row.sdk_calls,
+  };
+}
