@@ -54,6 +54,8 @@ export class TenantRunner extends DurableObject<Env> {
   private readonly ledger = new QuotaLedger();
   private readonly sandbox = new Sandbox({ wasmModule: loadQuickJSWasm, memoryBudgetBytes: SANDBOX_MEMORY_BUDGET_BYTES });
   private catalogueCache: Catalogue | null = null;
+  /** Whether an alarm is known to be set (saves a storage read per execution). */
+  private alarmArmed = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -105,6 +107,7 @@ export class TenantRunner extends DurableObject<Env> {
       const id = newId("exe");
       this.store.insertExecution({ id, scriptId: runnable.script.id, version: runnable.version.version, trigger: "manual", status: "pending", attempt: 1, input: event, startedAt: Date.now() });
       await this.ctx.storage.setAlarm(Date.now());
+      this.alarmArmed = true;
       return { pending: this.store.getExecution(id)! };
     }
     return this.execute(catalogue, runnable, { trigger: "manual", event, recordedInput: event });
@@ -141,6 +144,7 @@ export class TenantRunner extends DurableObject<Env> {
 
   /** Async runs, then retention; then the next alarm. */
   override async alarm(): Promise<void> {
+    this.alarmArmed = false;
     const retryPending = await this.runPending();
     this.purgeRetention();
     await this.scheduleAlarm(retryPending ? Date.now() + PENDING_RETRY_MS : undefined);
@@ -200,6 +204,8 @@ export class TenantRunner extends DurableObject<Env> {
               sdkCalls: 0,
             },
       );
+      // The first execution of a fresh runner arms retention.
+      if (!this.alarmArmed) await this.scheduleAlarm();
       return { execution: this.store.getExecution(id)! };
     } finally {
       admission.release();
@@ -245,25 +251,29 @@ export class TenantRunner extends DurableObject<Env> {
   private purgeRetention() {
     const now = Date.now();
     const last = Number(this.store.getMeta("last_purge") ?? "0");
-    if (now - last < PURGE_INTERVAL_MS) return;
+    const backlog = this.store.getMeta("purge_backlog") === "1";
+    if (!backlog && now - last < PURGE_INTERVAL_MS) return;
     const cutoff = now - (Number(this.env.RETENTION_DAYS) || 30) * 86_400_000;
     let deleted = PURGE_BATCH_SIZE;
     for (let batch = 0; batch < PURGE_BATCHES && deleted === PURGE_BATCH_SIZE; batch++) {
       deleted = this.store.purgeExecutionsBefore(cutoff, PURGE_BATCH_SIZE);
     }
-    // A full last batch means more is left: come back soon instead of in an hour.
-    this.store.setMeta("last_purge", String(deleted === PURGE_BATCH_SIZE ? now - PURGE_INTERVAL_MS + 1_000 : now));
+    this.store.setMeta("last_purge", String(now));
+    // A full last batch means more is left: the next alarm comes soon and goes on.
+    this.store.setMeta("purge_backlog", deleted === PURGE_BATCH_SIZE ? "1" : "0");
   }
 
   private async scheduleAlarm(at?: number) {
     const pending = this.store.pendingExecutionIds(1).length > 0;
     const last = Number(this.store.getMeta("last_purge") ?? "0");
-    const purge = this.store.hasExecutions() ? last + PURGE_INTERVAL_MS : undefined;
+    const backlog = this.store.getMeta("purge_backlog") === "1";
+    const purge = backlog ? Date.now() + PENDING_RETRY_MS : this.store.hasExecutions() ? last + PURGE_INTERVAL_MS : undefined;
     const candidates = [at, pending ? Date.now() : undefined, purge].filter((t): t is number => t !== undefined);
     if (candidates.length === 0) return;
     const next = Math.max(Date.now(), Math.min(...candidates));
     const current = await this.ctx.storage.getAlarm();
     if (current === null || current > next) await this.ctx.storage.setAlarm(next);
+    this.alarmArmed = true;
   }
 }
 

@@ -1,0 +1,124 @@
+import { describe, expect, it } from "vitest";
+import { call, createScript, expectError, tenantWithKey } from "../helpers/api";
+import { hit } from "../helpers/endpoint";
+
+async function endpoint(source: string, trigger: Record<string, unknown> = { path: "/it" }, limits?: Record<string, number>) {
+  const { slug, key } = await tenantWithKey(limits);
+  const script = await createScript(key, { name: "endpoint", type: "http", trigger, source });
+  return { slug, key, script };
+}
+
+const ECHO = "export default async (event, ctx) => ({ event, trigger: ctx.trigger });";
+
+describe("tenant endpoints: ANY /t/:tenant/* (API.md §7)", () => {
+  it("gives the script method, path, params, query, headers and a parsed JSON body", async () => {
+    const { slug } = await endpoint(ECHO, { path: "/orders/:id", methods: ["POST"] });
+    const res = await hit(slug, "/orders/42?tag=a&tag=b&x=1", { method: "POST", json: { qty: 2 }, headers: { "X-Custom": "yes" } });
+    expect(res.status).toBe(200);
+    expect(res.json.trigger).toBe("http");
+    expect(res.json.event).toMatchObject({
+      method: "POST",
+      path: "/orders/42",
+      params: { id: "42" },
+      query: { tag: ["a", "b"], x: "1" },
+      headers: { "x-custom": "yes", "content-type": "application/json" },
+      body: { qty: 2 },
+    });
+    expect(res.headers.get("x-iota-execution-id")).toMatch(/^exe_/);
+  });
+
+  it("gives a text body as text and answers invalid JSON with 400 before the script runs", async () => {
+    const { slug, key } = await endpoint(ECHO, { path: "/in", methods: ["POST"] });
+    const text = await hit(slug, "/in", { method: "POST", body: "plain words", headers: { "content-type": "text/plain" } });
+    expect(text.json.event.body).toBe("plain words");
+    const bad = await hit(slug, "/in", { method: "POST", body: "{broken", headers: { "content-type": "application/json" } });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.code).toBe("invalid_request");
+    // Only the text request ran.
+    expect((await call("/api/executions", { token: key })).json.items).toHaveLength(1);
+  });
+
+  it("maps {status, headers, body}, drops hop-by-hop headers, and sends strings as text", async () => {
+    const { slug } = await endpoint(
+      "export default () => ({ status: 201, headers: { 'X-Made': 'yes', Connection: 'close', 'Transfer-Encoding': 'chunked' }, body: 'created' });",
+    );
+    const res = await hit(slug, "/it");
+    expect(res.status).toBe(201);
+    expect(res.text).toBe("created");
+    expect(res.headers.get("x-made")).toBe("yes");
+    expect(res.headers.get("content-type")).toBe("text/plain; charset=utf-8");
+    expect(res.headers.get("connection")).toBeNull();
+    expect(res.headers.get("transfer-encoding")).toBeNull();
+  });
+
+  it("answers undefined with 204 and any other value as JSON", async () => {
+    const empty = await endpoint("export default () => {};");
+    expect((await hit(empty.slug, "/it")).status).toBe(204);
+    const list = await endpoint("export default () => [1, 2, 3];");
+    const res = await hit(list.slug, "/it");
+    expect(res.json).toEqual([1, 2, 3]);
+    expect(res.headers.get("content-type")).toBe("application/json; charset=utf-8");
+  });
+
+  it("answers a thrown error with 500 script_error and a timeout with 504 script_timeout", async () => {
+    const thrown = await endpoint("export default () => { throw new Error('secret detail'); };");
+    const error = await hit(thrown.slug, "/it");
+    expect(error.status).toBe(500);
+    expect(error.json.error).toMatchObject({ code: "script_error", details: { executionId: expect.stringMatching(/^exe_/) } });
+    expect(error.text).not.toContain("secret detail");
+    const slow = await endpoint("export default () => { for (;;) {} };", { path: "/it" }, { timeoutMs: 200 });
+    const timeout = await hit(slow.slug, "/it");
+    expect(timeout.status).toBe(504);
+    expect(timeout.json.error.code).toBe("script_timeout");
+    const invalid = await endpoint("export default () => ({ status: 42 });");
+    expect((await hit(invalid.slug, "/it")).json.error.code).toBe("script_error");
+  });
+
+  it("answers 404 for an unknown tenant, an unknown path, and a method the route does not take", async () => {
+    const { slug } = await endpoint(ECHO, { path: "/only-get", methods: ["GET"] });
+    expect((await hit("no-such-tenant-x", "/only-get")).json.error.code).toBe("not_found");
+    expect((await hit(slug, "/elsewhere")).status).toBe(404);
+    const wrongMethod = await hit(slug, "/only-get", { method: "DELETE" });
+    expect(wrongMethod.status).toBe(404);
+    expect(wrongMethod.json.error.message).toContain("GET");
+    expect((await hit(slug, "/only-get", { method: "HEAD" })).status).toBe(200);
+  });
+
+  it("refuses a body over 1 MiB with 413", async () => {
+    const { slug } = await endpoint(ECHO, { path: "/big", methods: ["POST"] });
+    const res = await hit(slug, "/big", { method: "POST", body: "x".repeat(1024 * 1024 + 1), headers: { "content-type": "text/plain" } });
+    expect(res.status).toBe(413);
+    expect(res.json.error.code).toBe("payload_too_large");
+  });
+
+  it("serves only active scripts, and a save takes effect on the next request", async () => {
+    const { slug, key, script } = await endpoint("export default () => 'v1';");
+    expect((await hit(slug, "/it")).json).toBe("v1");
+    await call(`/api/scripts/${script.id}`, { method: "PUT", token: key, body: { source: "export default () => 'v2';" } });
+    expect((await hit(slug, "/it")).json).toBe("v2");
+    await call(`/api/scripts/${script.id}`, { method: "PUT", token: key, body: { trigger: { path: "/moved" } } });
+    expect((await hit(slug, "/it")).status).toBe(404);
+    expect((await hit(slug, "/moved")).json).toBe("v2");
+    await call(`/api/scripts/${script.id}/status`, { method: "PATCH", token: key, body: { status: "paused" } });
+    expect((await hit(slug, "/moved")).status).toBe(404);
+    await call(`/api/scripts/${script.id}/status`, { method: "PATCH", token: key, body: { status: "active" } });
+    expect((await hit(slug, "/moved")).status).toBe(200);
+  });
+
+  it("records the request with credentials redacted", async () => {
+    const { slug, key } = await endpoint("export default (e) => e.headers.authorization;");
+    const res = await hit(slug, "/it", { headers: { authorization: "Bearer live-secret" } });
+    expect(res.json).toBe("Bearer live-secret");
+    const [execution] = (await call("/api/executions", { token: key })).json.items;
+    expect(execution.input.headers.authorization).toBe("[redacted]");
+    expect(JSON.stringify(execution.input)).not.toContain("live-secret");
+  });
+
+  it("keeps tenants apart: the same path on two tenants runs each tenant's own script", async () => {
+    const a = await endpoint("export default () => 'a';", { path: "/same" });
+    const b = await endpoint("export default () => 'b';", { path: "/same" });
+    expect((await hit(a.slug, "/same")).json).toBe("a");
+    expect((await hit(b.slug, "/same")).json).toBe("b");
+    expectError(await call(`/api/executions`, { token: a.key, tenant: b.slug }), 403, "forbidden");
+  });
+});

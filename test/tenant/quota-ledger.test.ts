@@ -1,0 +1,64 @@
+import { describe, expect, it } from "vitest";
+import { MinuteWindow, QuotaLedger } from "../../src/tenant/quota-ledger";
+
+describe("MinuteWindow", () => {
+  it("counts the last 60 seconds and says when a slot frees", () => {
+    let now = 1_000_000_000;
+    const window = new MinuteWindow(() => now);
+    window.add();
+    now += 10_000;
+    window.add(2);
+    expect(window.count()).toBe(3);
+    // Below 3 once the first event (50 s from now) leaves; below 1 once all have (60 s).
+    expect(window.secondsUntilBelow(3)).toBe(50);
+    expect(window.secondsUntilBelow(1)).toBe(60);
+    now += 50_000;
+    expect(window.count()).toBe(2);
+    now += 10_000;
+    expect(window.count()).toBe(0);
+  });
+});
+
+describe("QuotaLedger", () => {
+  const limits = { concurrency: 2, executionsPerMinute: 100 };
+
+  it("admits up to the concurrency, then makes the next wait for a release", async () => {
+    const ledger = new QuotaLedger(Date.now, 1_000);
+    const a = await ledger.admit(limits, () => true);
+    const b = await ledger.admit(limits, () => true);
+    expect([a.admitted, b.admitted, ledger.runningCount]).toEqual([true, true, 2]);
+    const waiting = ledger.admit(limits, () => true);
+    setTimeout(() => a.admitted && a.release(), 20);
+    expect((await waiting).admitted).toBe(true);
+  });
+
+  it("refuses with Retry-After after the bounded wait", async () => {
+    const ledger = new QuotaLedger(Date.now, 30);
+    await ledger.admit({ ...limits, concurrency: 1 }, () => true);
+    const refused = await ledger.admit({ ...limits, concurrency: 1 }, () => true);
+    expect(refused).toEqual({ admitted: false, reason: "concurrency", retryAfterSeconds: 1 });
+  });
+
+  it("refuses at once past the rate, naming when a slot frees", async () => {
+    const ledger = new QuotaLedger(Date.now, 30);
+    for (let i = 0; i < 3; i++) (await ledger.admit({ concurrency: 10, executionsPerMinute: 3 }, () => true)).admitted && 0;
+    const refused = await ledger.admit({ concurrency: 10, executionsPerMinute: 3 }, () => true);
+    expect(refused).toMatchObject({ admitted: false, reason: "rate" });
+    expect(refused.admitted === false && refused.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+  });
+
+  it("refuses for memory when the pool has no room, even with free slots", async () => {
+    const ledger = new QuotaLedger(Date.now, 30);
+    expect(await ledger.admit(limits, () => false)).toEqual({ admitted: false, reason: "memory", retryAfterSeconds: 1 });
+  });
+
+  it("releases once only", async () => {
+    const ledger = new QuotaLedger(Date.now, 30);
+    const a = await ledger.admit(limits, () => true);
+    if (a.admitted) {
+      a.release();
+      a.release();
+    }
+    expect(ledger.runningCount).toBe(0);
+  });
+});
