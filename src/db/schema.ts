@@ -18,6 +18,8 @@ export const tenants = sqliteTable("tenants", {
   name: text("name").notNull(),
   /** Only the limits the admin set; the defaults fill in the rest when read. */
   limits: text("limits", { mode: "json" }).$type<LimitOverrides>().notNull().default(sql`'{}'`),
+  /** Hosts `iota.http` may reach (`api.example.com`, `*.example.com`); null means any public host. */
+  allowedHosts: text("allowed_hosts", { mode: "json" }).$type<string[] | null>(),
   createdAt: integer("created_at").notNull(),
   updatedAt: integer("updated_at").notNull(),
 });

@@ -7,6 +7,7 @@ import { endpointRoutes } from "./routes/endpoints";
 import { executionRoutes, usageRoutes } from "./routes/executions";
 import { healthRoutes } from "./routes/health";
 import { scriptRoutes } from "./routes/scripts";
+import { secretRoutes } from "./routes/secrets";
 import { tenantRoutes } from "./routes/tenants";
 
 /** The Worker's HTTP face: health, the API and the tenants' endpoints. Routes only parse, authorize and call a service. */
@@ -24,6 +25,7 @@ export function createApp() {
   api.route("/scripts", scriptRoutes);
   api.route("/executions", executionRoutes);
   api.route("/usage", usageRoutes);
+  api.route("/secrets", secretRoutes);
   app.route("/api", api);
   app.route("/t", endpointRoutes);
 

@@ -11,15 +11,23 @@ import { type Page, pageOf } from "./pagination";
 
 export const SLUG = /^[a-z][a-z0-9-]{1,38}$/;
 
+/** `api.example.com` or `*.example.com`; null (the default) allows any public host. */
+const allowedHosts = z
+  .array(z.string().regex(/^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "must be a host name such as api.example.com or *.example.com"))
+  .max(100)
+  .nullable();
+
 export const createTenantBody = z.strictObject({
   slug: z.string().regex(SLUG, "must match ^[a-z][a-z0-9-]{1,38}$"),
   name: z.string().min(1).max(200),
   limits: tenantLimitsPatch.optional(),
+  allowedHosts: allowedHosts.optional(),
 });
 
 export const updateTenantBody = z.strictObject({
   name: z.string().min(1).max(200).optional(),
   limits: tenantLimitsPatch.optional(),
+  allowedHosts: allowedHosts.optional(),
 });
 
 /** The tenant as the API shows it: limits complete, defaults filled in (API.md §5). */
@@ -28,6 +36,7 @@ export function tenantJson(row: TenantRow) {
     slug: row.slug,
     name: row.name,
     limits: tenantLimits(row.limits),
+    allowedHosts: row.allowedHosts ?? null,
     createdAt: new Date(row.createdAt).toISOString(),
     updatedAt: new Date(row.updatedAt).toISOString(),
   };
@@ -40,6 +49,7 @@ export async function createTenant(db: Db, principal: Principal, body: z.infer<t
     slug: body.slug,
     name: body.name,
     limits: mergeOverrides({}, body.limits ?? {}),
+    allowedHosts: body.allowedHosts ?? null,
     createdAt: now,
     updatedAt: now,
   };
@@ -89,17 +99,18 @@ export async function updateTenant(db: Db, principal: Principal, slug: string, b
     ...current,
     name: body.name ?? current.name,
     limits: mergeOverrides(current.limits, body.limits ?? {}),
+    allowedHosts: body.allowedHosts === undefined ? current.allowedHosts : body.allowedHosts,
     updatedAt: Date.now(),
   };
   await db.batch([
-    db.update(tenants).set({ name: next.name, limits: next.limits, updatedAt: next.updatedAt }).where(eq(tenants.id, current.id)),
+    db.update(tenants).set({ name: next.name, limits: next.limits, allowedHosts: next.allowedHosts, updatedAt: next.updatedAt }).where(eq(tenants.id, current.id)),
     auditInsert(db, {
       tenantId: current.id,
       actor: actorName(principal),
       action: "tenant.update",
       targetType: "tenant",
       targetId: slug,
-      details: { name: body.name, limits: body.limits },
+      details: { name: body.name, limits: body.limits, allowedHosts: body.allowedHosts },
     }),
   ]);
   return next;

@@ -24,6 +24,8 @@ export interface InvalidateScope {
   scriptId?: string;
   /** The tenant row changed (limits). */
   tenant?: boolean;
+  /** The tenant's secrets changed (the runner drops its decrypted copies). */
+  secrets?: boolean;
 }
 
 export class Catalogue {

@@ -4,9 +4,13 @@ import { effectiveLimits, tenantLimits, type Limits } from "../domain/limits";
 import { newId } from "../lib/ids";
 import type { JsonValue } from "../lib/json";
 import { loadQuickJSWasm } from "../lib/quickjs-wasm";
+import type { EventMessage } from "../events/messages";
 import { sandboxError } from "../sandbox/errors";
-import { NO_HOST } from "../sandbox/host";
-import { Sandbox } from "../sandbox/sandbox";
+import type { LogEntry } from "../sandbox/host";
+import { Sandbox, type ExecutionResult } from "../sandbox/sandbox";
+import { Collections } from "../sdk/collections";
+import { executionHost, type PublishedEvent, redactSecrets } from "../sdk/host-api";
+import { readSecret } from "../services/secrets";
 import { Catalogue, type InvalidateScope, type RunnableScript } from "./catalogue";
 import { buildEvent, buildReply, type HttpInvocation, type HttpReply, redactEvent } from "./http-mapping";
 import { QuotaLedger } from "./quota-ledger";
@@ -24,12 +28,18 @@ const PURGE_BATCHES = 10;
 /** Pending (async) executions started per alarm, and the pause before retrying refused ones. */
 const PENDING_PER_ALARM = 20;
 const PENDING_RETRY_MS = 1_000;
+/** Outbox messages sent per queue batch, within the queue's 256 KB per batch. */
+const OUTBOX_BATCH = 100;
+const OUTBOX_BATCH_BYTES = 200 * 1024;
+const OUTBOX_RETRY_MS = 5_000;
 
 export interface Refusal {
   refused: { reason: "rate" | "concurrency" | "memory"; retryAfterSeconds: number };
 }
 
 export type RunResult = { execution: ExecutionRecord } | Refusal;
+/** A run as the runner sees it: the record, and the script's result as it produced it (not cut for storage). */
+type LiveRun = { execution: ExecutionRecord; resultJson: string | undefined } | Refusal;
 
 export interface ManualRun {
   scriptId: string;
@@ -54,12 +64,18 @@ export class TenantRunner extends DurableObject<Env> {
   private readonly ledger = new QuotaLedger();
   private readonly sandbox = new Sandbox({ wasmModule: loadQuickJSWasm, memoryBudgetBytes: SANDBOX_MEMORY_BUDGET_BYTES });
   private catalogueCache: Catalogue | null = null;
+  /** The tenant's `dbBytes`, as of the last execution (iota.db checks it synchronously). */
+  private dbQuotaBytes = Number.MAX_SAFE_INTEGER;
+  private readonly collections: Collections;
+  /** Decrypted secrets, by name; dropped when the tenant's secrets change. */
+  private secretCache = new Map<string, Promise<string | null>>();
   /** Whether an alarm is known to be set (saves a storage read per execution). */
   private alarmArmed = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new TenantStore(ctx.storage.sql);
+    this.collections = new Collections(ctx.storage.sql, () => this.dbQuotaBytes);
     void ctx.blockConcurrencyWhile(async () => {
       this.store.migrate();
       // Nothing survives a restart: rows still `running` belong to a previous life.
@@ -85,11 +101,11 @@ export class TenantRunner extends DurableObject<Env> {
 
     const outcome = await this.execute(catalogue, runnable, { trigger: "http", event: built.event, recordedInput: redactEvent(built.event) });
     if ("refused" in outcome) return refusalReply(outcome);
-    const { execution } = outcome;
+    const { execution, resultJson } = outcome;
     const withId = (reply: HttpReply): HttpReply => ({ ...reply, headers: [...reply.headers, ["x-iota-execution-id", execution.id]] });
     if (execution.status === "timeout") return withId(errorReply(504, "script_timeout", "the script did not finish in time", { executionId: execution.id }));
     if (execution.status !== "completed") return withId(errorReply(500, "script_error", "the script failed", { executionId: execution.id }));
-    const mapped = buildReply(execution.result === null ? undefined : execution.result);
+    const mapped = buildReply(resultJson === undefined ? undefined : JSON.parse(resultJson));
     if ("error" in mapped) return withId(errorReply(500, "script_error", mapped.error, { executionId: execution.id }));
     return withId(mapped.reply);
   }
@@ -110,7 +126,8 @@ export class TenantRunner extends DurableObject<Env> {
       this.alarmArmed = true;
       return { pending: this.store.getExecution(id)! };
     }
-    return this.execute(catalogue, runnable, { trigger: "manual", event, recordedInput: event });
+    const outcome = await this.execute(catalogue, runnable, { trigger: "manual", event, recordedInput: event });
+    return "refused" in outcome ? outcome : { execution: outcome.execution };
   }
 
   async listExecutions(tenantId: string, filter: ExecutionFilter): Promise<ExecutionRecord[]> {
@@ -131,7 +148,7 @@ export class TenantRunner extends DurableObject<Env> {
         running: this.ledger.runningCount,
         executionsLastMinute: this.ledger.executions.count(),
         outboundRequestsLastMinute: this.ledger.outbound.count(),
-        dbBytes: 0,
+        dbBytes: this.collections.usedBytes(),
       },
     };
   }
@@ -139,6 +156,7 @@ export class TenantRunner extends DurableObject<Env> {
   /** Called by the Worker after every catalogue write that concerns this tenant. */
   async invalidate(tenantId: string, scope: InvalidateScope): Promise<void> {
     this.catalogue(tenantId).invalidate(scope);
+    if (scope.secrets) this.secretCache = new Map();
     if (scope.scriptId) this.sandbox.pool.evictScript(`${scope.scriptId}:`);
   }
 
@@ -146,6 +164,7 @@ export class TenantRunner extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     this.alarmArmed = false;
     const retryPending = await this.runPending();
+    await this.flushOutbox();
     this.purgeRetention();
     await this.scheduleAlarm(retryPending ? Date.now() + PENDING_RETRY_MS : undefined);
   }
@@ -168,11 +187,12 @@ export class TenantRunner extends DurableObject<Env> {
   private async execute(
     catalogue: Catalogue,
     runnable: RunnableScript,
-    request: { trigger: Trigger; event: unknown; recordedInput: unknown; attempt?: number; pendingId?: string },
-  ): Promise<RunResult> {
+    request: { trigger: Trigger; event: unknown; recordedInput: unknown; attempt?: number; pendingId?: string; eventDepth?: number },
+  ): Promise<LiveRun> {
     const tenant = await catalogue.tenant();
     if (!tenant) throw new Error("tenant not found");
     const limits = effectiveLimits(tenantLimits(tenant.limits), runnable.version.limits);
+    this.dbQuotaBytes = limits.dbBytes;
     const admission = await this.ledger.admit(limits, () => this.sandbox.pool.hasRoomFor(limits));
     if (!admission.admitted) return { refused: { reason: admission.reason, retryAfterSeconds: admission.retryAfterSeconds } };
     try {
@@ -183,32 +203,87 @@ export class TenantRunner extends DurableObject<Env> {
       if (request.pendingId) this.store.markRunning(id, startedAt);
       else this.store.insertExecution({ id, scriptId: script.id, version: version.version, trigger: request.trigger, status: "running", attempt, input: request.recordedInput, startedAt });
 
+      const host = executionHost(
+        { limits, allowedHosts: tenant.allowedHosts ?? null, eventDepth: request.eventDepth ?? null },
+        { collections: this.collections, secret: (name) => this.secret(tenant.id, name), outbound: this.ledger.outbound, fetch: (input, init) => fetch(input, init) },
+      );
       const ctx = { executionId: id, scriptId: script.id, version: version.version, tenant: tenant.slug, trigger: request.trigger, attempt };
-      const result = runnable.compiled.ok
-        ? await this.sandbox.execute({ scriptKey: runnable.key, script: runnable.compiled.script, event: request.event, ctx, limits, host: NO_HOST })
+      const result: ExecutionResult | null = runnable.compiled.ok
+        ? await this.sandbox.execute({ scriptKey: runnable.key, script: runnable.compiled.script, event: request.event, ctx, limits, host: host.api })
         : null;
       const finishedAt = Date.now();
-      this.store.finishExecution(
-        id,
-        result
-          ? { ...result, finishedAt, durationMs: finishedAt - startedAt }
-          : {
-              status: "failed",
-              resultJson: undefined,
-              error: sandboxError("CompileError", "the saved source does not compile"),
-              logs: [],
-              finishedAt,
-              durationMs: finishedAt - startedAt,
-              cpuMs: 0,
-              memoryBytes: 0,
-              sdkCalls: 0,
-            },
-      );
+      const redact = (text: string) => redactSecrets(text, host.secretValues);
+      const outcome = result
+        ? {
+            status: result.status,
+            resultJson: result.resultJson === undefined ? undefined : redact(result.resultJson),
+            error: result.error && { name: result.error.name, message: redact(result.error.message), stack: redact(result.error.stack) },
+            logs: result.logs.map((entry): LogEntry => ({ ...entry, message: redact(entry.message) })),
+            cpuMs: result.cpuMs,
+            memoryBytes: result.memoryBytes,
+            sdkCalls: result.sdkCalls,
+          }
+        : { status: "failed" as const, resultJson: undefined, error: sandboxError("CompileError", "the saved source does not compile"), logs: [], cpuMs: 0, memoryBytes: 0, sdkCalls: 0 };
+      // The record and the events it published land together, or not at all.
+      const published = outcome.status === "completed" ? host.outbox.map((event) => JSON.stringify(this.eventMessage(tenant.slug, id, script.id, event))) : [];
+      this.ctx.storage.transactionSync(() => {
+        this.store.finishExecution(id, { ...outcome, finishedAt, durationMs: finishedAt - startedAt });
+        if (published.length > 0) this.store.addToOutbox(published, finishedAt);
+      });
+      if (published.length > 0) await this.flushOutbox();
       // The first execution of a fresh runner arms retention.
       if (!this.alarmArmed) await this.scheduleAlarm();
-      return { execution: this.store.getExecution(id)! };
+      return { execution: this.store.getExecution(id)!, resultJson: result?.resultJson };
     } finally {
       admission.release();
+    }
+  }
+
+  private eventMessage(tenant: string, executionId: string, scriptId: string, event: PublishedEvent): EventMessage {
+    return {
+      kind: "event",
+      tenant,
+      type: event.type,
+      payload: event.payload,
+      id: event.id,
+      depth: event.depth,
+      publishedAt: Date.now(),
+      source: `script:${scriptId}:${executionId}`,
+      ...(event.idempotencyKey === undefined ? {} : { idempotencyKey: event.idempotencyKey }),
+    };
+  }
+
+  /** A secret for a script of this tenant, decrypted once per change. */
+  private secret(tenantId: string, name: string): Promise<string | null> {
+    let value = this.secretCache.get(name);
+    if (!value) {
+      value = readSecret(openDb(this.env.DB), this.env, tenantId, name);
+      value.catch(() => this.secretCache.delete(name));
+      this.secretCache.set(name, value);
+    }
+    return value;
+  }
+
+  /** Sends what the outbox holds to the events queue; what fails stays for the next alarm. */
+  private async flushOutbox() {
+    for (;;) {
+      const rows = this.store.outboxBatch(OUTBOX_BATCH);
+      if (rows.length === 0) return;
+      const batch: typeof rows = [];
+      let bytes = 0;
+      for (const row of rows) {
+        if (batch.length > 0 && bytes + row.message.length > OUTBOX_BATCH_BYTES) break;
+        batch.push(row);
+        bytes += row.message.length;
+      }
+      try {
+        await this.env.EVENTS.sendBatch(batch.map((row) => ({ body: JSON.parse(row.message) as EventMessage, contentType: "json" as const })));
+      } catch (error) {
+        console.error("sending the outbox failed; the next alarm retries", error);
+        await this.scheduleAlarm(Date.now() + OUTBOX_RETRY_MS);
+        return;
+      }
+      this.store.removeFromOutbox(batch.map((row) => row.seq));
     }
   }
 
@@ -265,10 +340,11 @@ export class TenantRunner extends DurableObject<Env> {
 
   private async scheduleAlarm(at?: number) {
     const pending = this.store.pendingExecutionIds(1).length > 0;
+    const unsent = this.store.outboxBatch(1).length > 0 ? Date.now() + OUTBOX_RETRY_MS : undefined;
     const last = Number(this.store.getMeta("last_purge") ?? "0");
     const backlog = this.store.getMeta("purge_backlog") === "1";
     const purge = backlog ? Date.now() + PENDING_RETRY_MS : this.store.hasExecutions() ? last + PURGE_INTERVAL_MS : undefined;
-    const candidates = [at, pending ? Date.now() : undefined, purge].filter((t): t is number => t !== undefined);
+    const candidates = [at, pending ? Date.now() : undefined, unsent, purge].filter((t): t is number => t !== undefined);
     if (candidates.length === 0) return;
     const next = Math.max(Date.now(), Math.min(...candidates));
     const current = await this.ctx.storage.getAlarm();

@@ -7,6 +7,7 @@
  */
 import type { ExecutionError } from "../sandbox/errors";
 import type { JsonValue } from "../lib/json";
+import { COLLECTIONS_MIGRATION } from "../sdk/collections";
 import type { LogEntry } from "../sandbox/host";
 
 const MIGRATIONS: string[][] = [
@@ -33,6 +34,11 @@ const MIGRATIONS: string[][] = [
     "CREATE INDEX executions_status ON executions (status, id)",
     "CREATE INDEX executions_trigger ON executions (trigger, id)",
     "CREATE INDEX executions_started ON executions (started_at)",
+  ],
+  COLLECTIONS_MIGRATION,
+  [
+    // Events published by completed executions, until the queue has them (see runner.flushOutbox).
+    "CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, message TEXT NOT NULL, created_at INTEGER NOT NULL)",
   ],
 ];
 
@@ -193,6 +199,18 @@ export class TenantStore {
   failOrphanedExecutions(now: number): number {
     const error = JSON.stringify({ name: "SandboxError", message: "the runner restarted while this execution was running", stack: "" });
     return this.sql.exec("UPDATE executions SET status = 'failed', error = ?, finished_at = ? WHERE status = 'running'", error, now).rowsWritten;
+  }
+
+  addToOutbox(messages: string[], now: number) {
+    for (const message of messages) this.sql.exec("INSERT INTO outbox (message, created_at) VALUES (?, ?)", message, now);
+  }
+
+  outboxBatch(limit: number): Array<{ seq: number; message: string }> {
+    return this.sql.exec<{ seq: number; message: string }>("SELECT seq, message FROM outbox ORDER BY seq LIMIT ?", limit).toArray();
+  }
+
+  removeFromOutbox(seqs: number[]) {
+    for (const seq of seqs) this.sql.exec("DELETE FROM outbox WHERE seq = ?", seq);
   }
 
   hasExecutions(): boolean {

@@ -1,0 +1,1 @@
+ALTER TABLE `tenants` ADD `allowed_hosts` text;

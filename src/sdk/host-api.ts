@@ -1,0 +1,127 @@
+/**
+ * The host side of the `iota` SDK for one execution: what each `iota.*` call does, with
+ * its quotas. The sandbox bridge hands every function its arguments as parsed JSON and
+ * carries back its value (or its error's name and message) as JSON.
+ */
+import type { Limits } from "../domain/limits";
+import { EVENT_TYPE } from "../domain/triggers";
+import { newId } from "../lib/ids";
+import type { JsonValue } from "../lib/json";
+import type { HostApi } from "../sandbox/host";
+import { SECRET_NAME } from "../services/secrets";
+import type { MinuteWindow } from "../tenant/quota-ledger";
+import type { Collections } from "./collections";
+import { invalid, isPlainObject, quota, stringArg } from "./errors";
+import { MAX_SUBREQUESTS_PER_EXECUTION, planRequest, send } from "./http-client";
+
+/** Events one execution may publish. */
+export const MAX_PUBLISHED_PER_EXECUTION = 100;
+
+export interface ExecutionScope {
+  limits: Limits;
+  allowedHosts: readonly string[] | null;
+  /** Depth of the event that triggered the execution; null when no event did. */
+  eventDepth: number | null;
+}
+
+export interface HostServices {
+  collections: Collections;
+  secret: (name: string) => Promise<string | null>;
+  /** The tenant's outbound requests over the last minute. */
+  outbound: MinuteWindow;
+  fetch: typeof fetch;
+}
+
+/** An event `iota.events.publish` buffered until the execution completes. */
+export interface PublishedEvent {
+  id: string;
+  type: string;
+  payload: JsonValue;
+  idempotencyKey?: string;
+  depth: number;
+}
+
+export interface ExecutionHost {
+  api: HostApi;
+  /** Secret values this execution read: redacted from what is recorded about it. */
+  secretValues: Set<string>;
+  /** Sent only if the execution completes. */
+  outbox: PublishedEvent[];
+}
+
+export function executionHost(scope: ExecutionScope, services: HostServices): ExecutionHost {
+  const secretValues = new Set<string>();
+  const outbox: PublishedEvent[] = [];
+  let subrequests = 0;
+  const outboundContext = (remainingMs: number) => ({
+    remainingMs,
+    allowedHosts: scope.allowedHosts,
+    fetch: services.fetch,
+    count: () => {
+      if (subrequests >= MAX_SUBREQUESTS_PER_EXECUTION) throw quota(`more than ${MAX_SUBREQUESTS_PER_EXECUTION} outbound requests in one execution`);
+      if (services.outbound.count() >= scope.limits.outboundRequestsPerMinute) {
+        throw quota(`the tenant's outboundRequestsPerMinute (${scope.limits.outboundRequestsPerMinute}) is used up`);
+      }
+      subrequests += 1;
+      services.outbound.add();
+    },
+  });
+  const { collections } = services;
+
+  const api: HostApi = {
+    functions: {
+      "db.query": (args) => collections.query(args),
+      "db.get": (args) => collections.get(args),
+      "db.insert": (args) => collections.insert(args),
+      "db.update": (args) => collections.update(args),
+      "db.delete": (args) => collections.delete(args),
+      "db.count": (args) => collections.count(args),
+      "http.fetch": (args, info) => send(planRequest(args, null, outboundContext(info.remainingMs)), outboundContext(info.remainingMs)),
+      "http.get": (args, info) => {
+        rejectOptions(args[1], ["method", "body"], "http.get");
+        return send(planRequest(args, "GET", outboundContext(info.remainingMs)), outboundContext(info.remainingMs));
+      },
+      "http.post": (args, info) => {
+        rejectOptions(args[1], ["method"], "http.post");
+        return send(planRequest(args, "POST", outboundContext(info.remainingMs)), outboundContext(info.remainingMs));
+      },
+      "secrets.get": async (args) => {
+        const value = await services.secret(stringArg(args, 0, "the secret name", SECRET_NAME));
+        if (value !== null) secretValues.add(value);
+        return value;
+      },
+      "events.publish": (args) => {
+        const type = stringArg(args, 0, "the event type", EVENT_TYPE);
+        if (type.length > 200) throw invalid("the event type must be at most 200 characters");
+        const payload = (args[1] ?? null) as JsonValue;
+        const options = args[2] ?? {};
+        if (!isPlainObject(options) || Object.keys(options).some((k) => k !== "idempotencyKey")) throw invalid("the options may only hold idempotencyKey");
+        const key = options.idempotencyKey;
+        if (key !== undefined && (typeof key !== "string" || key.length < 1 || key.length > 200)) throw invalid("idempotencyKey must be a string of 1 to 200 characters");
+        const depth = scope.eventDepth === null ? 0 : scope.eventDepth + 1;
+        if (depth > scope.limits.eventDepth) throw quota(`events published by scripts may chain at most ${scope.limits.eventDepth} deep`);
+        if (outbox.length >= MAX_PUBLISHED_PER_EXECUTION) throw quota(`at most ${MAX_PUBLISHED_PER_EXECUTION} events per execution`);
+        const event: PublishedEvent = { id: newId("evt"), type, payload, depth, ...(key === undefined ? {} : { idempotencyKey: key }) };
+        outbox.push(event);
+        return { eventId: event.id };
+      },
+    },
+  };
+  return { api, secretValues, outbox };
+}
+
+function rejectOptions(options: unknown, names: string[], fn: string) {
+  if (!isPlainObject(options)) return;
+  for (const name of names) if (name in options) throw invalid(`${fn} does not take ${name}`);
+}
+
+/** Replaces every secret value read during an execution by a marker (values under 4 characters are left). */
+export function redactSecrets(text: string, secretValues: Set<string>): string {
+  let out = text;
+  for (const value of secretValues) {
+    if (value.length < 4) continue;
+    // Also as it appears inside JSON text, escaped.
+    for (const form of new Set([value, JSON.stringify(value).slice(1, -1)])) out = out.split(form).join("[secret]");
+  }
+  return out;
+}
