@@ -31,6 +31,7 @@ export default defineConfig({
         test: {
           name: "workers",
           include: ["test/**/*.test.ts"],
+          exclude: ["test/node/**"],
           setupFiles: ["./test/setup.ts"],
         },
       },
@@ -39,7 +40,7 @@ export default defineConfig({
         test: {
           name: "node",
           environment: "node",
-          include: ["test/sandbox/**/*.test.ts"],
+          include: ["test/sandbox/**/*.test.ts", "test/node/**/*.test.ts"],
         },
       },
     ],

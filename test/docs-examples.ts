@@ -1,0 +1,4 @@
+/** The ```js blocks of a markdown document, in order. */
+export function jsBlocks(markdown: string): string[] {
+  return [...markdown.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]!);
+}

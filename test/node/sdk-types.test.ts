@@ -1,0 +1,56 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import ts from "typescript";
+import { describe, expect, it } from "vitest";
+import { jsBlocks } from "../docs-examples";
+
+const root = join(import.meta.dirname, "..", "..");
+const declarations = join(root, "sdk", "iota.d.ts");
+
+/** Type-checks scripts (plain JavaScript with JSDoc) against sdk/iota.d.ts, as an editor would. */
+function typeErrors(sources: string[]): string[] {
+  const files = new Map(sources.map((source, i) => [join(root, `example-${i}.js`), source]));
+  const options: ts.CompilerOptions = {
+    allowJs: true,
+    checkJs: true,
+    noEmit: true,
+    strict: true,
+    target: ts.ScriptTarget.ES2023,
+    module: ts.ModuleKind.ESNext,
+    lib: ["lib.es2023.d.ts"],
+    types: [],
+  };
+  const host = ts.createCompilerHost(options);
+  const readFile = host.readFile.bind(host);
+  host.readFile = (name) => files.get(name) ?? readFile(name);
+  host.fileExists = (name) => files.has(name) || ts.sys.fileExists(name);
+  const getSourceFile = host.getSourceFile.bind(host);
+  host.getSourceFile = (name, version) => {
+    const text = files.get(name);
+    return text !== undefined ? ts.createSourceFile(name, text, version) : getSourceFile(name, version);
+  };
+  const program = ts.createProgram([declarations, ...files.keys()], options, host);
+  return ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+}
+
+describe("sdk/iota.d.ts", () => {
+  const examples = jsBlocks(readFileSync(join(root, "docs", "sdk.md"), "utf8"));
+
+  it("type-checks every example in docs/sdk.md", () => {
+    expect(examples.length).toBeGreaterThanOrEqual(7);
+    expect(typeErrors(examples)).toEqual([]);
+  });
+
+  it("catches misuse of the SDK", () => {
+    const errors = typeErrors([
+      `export default async () => {
+        await iota.db.query("users", { limit: "ten" });
+        await iota.http.get(42);
+        await iota.secrets.fetch("X");
+        await iota.events.publish("a", {}, { delay: 5 });
+        iota.log.notice("x");
+      };`,
+    ]);
+    expect(errors).toHaveLength(5);
+  });
+});

@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import sdkDoc from "../../docs/sdk.md?raw";
+import { tenantLimits } from "../../src/domain/limits";
+import { loadQuickJSWasm } from "../../src/lib/quickjs-wasm";
+import { compileScript } from "../../src/sandbox/compile";
+import { Sandbox } from "../../src/sandbox/sandbox";
+import { jsBlocks } from "../docs-examples";
+import { call, createScript, tenantWithKey } from "../helpers/api";
+import { hit } from "../helpers/endpoint";
+
+// docs/sdk.md's examples, run as a new user would run them. Outbound requests go to the
+// test internet (test/outbound.ts), where api.example.com answers 502.
+const examples = jsBlocks(sdkDoc);
+
+describe("docs/sdk.md examples run", () => {
+  it("has one example per capability and the tour", () => expect(examples).toHaveLength(7));
+
+  const manual: Array<[string, number, unknown, (result: any) => void]> = [
+    ["iota.db", 0, null, (r) => expect(r).toMatchObject({ id: expect.stringMatching(/^doc_/), paid: 1, open: 0, removed: true })],
+    ["iota.http", 1, null, (r) => expect(r).toEqual({ status: 502 })],
+    ["iota.secrets", 2, null, (r) => expect(r).toEqual({ status: 502 })],
+    ["iota.log", 3, null, (r) => expect(r).toBe("logged")],
+    ["iota.events", 4, { orderId: "o-1" }, (r) => expect(r).toEqual({ eventId: expect.stringMatching(/^evt_/) })],
+  ];
+  for (const [what, index, input, check] of manual) {
+    it(`${what} example`, async () => {
+      const { key } = await tenantWithKey();
+      await call("/api/secrets/API_TOKEN", { method: "PUT", token: key, body: { value: "tok-123456" } });
+      const script = await createScript(key, { name: `example-${index}`, source: examples[index] });
+      const run = await call(`/api/scripts/${script.id}/run`, { method: "POST", token: key, body: { input } });
+      expect(run.json.status, JSON.stringify(run.json.error)).toBe("completed");
+      check(run.json.result);
+    });
+  }
+
+  it("iota.NonRetriableError example", async () => {
+    const compiled = compileScript(examples[5]!);
+    if (!compiled.ok) throw new Error(JSON.stringify(compiled.diagnostics));
+    const sandbox = new Sandbox({ wasmModule: loadQuickJSWasm, memoryBudgetBytes: 64 * 1024 * 1024 });
+    const event = { id: "evt_1", type: "user.created", payload: {}, publishedAt: new Date().toISOString(), source: "api" };
+    const result = await sandbox.execute({ scriptKey: "nonretriable", script: compiled.script, event, ctx: {}, limits: tenantLimits({}) });
+    expect(result.error?.name).toBe("NonRetriableError");
+    sandbox.dispose();
+  });
+
+  it("the tour: every SDK member, through an HTTP endpoint, as the docs show", async () => {
+    const { slug, key } = await tenantWithKey();
+    await call("/api/secrets/GREETING", { method: "PUT", token: key, body: { value: "welcome" } });
+    await createScript(key, { name: "tour", type: "http", trigger: { path: "/tour/:name", methods: ["POST"] }, source: examples[6] });
+    const first = await hit(slug, "/tour/ada", { method: "POST", json: { note: "hi" } });
+    expect(first.status).toBe(201);
+    expect(first.json).toEqual({ message: "welcome, ada", visits: 1, upstream: 502 });
+    expect(first.headers.get("x-visits")).toBe("1");
+    const second = await hit(slug, "/tour/ada", { method: "POST", json: {} });
+    expect(second.json.visits).toBe(2);
+    const [execution] = (await call("/api/executions?limit=1", { token: key })).json.items;
+    expect(execution).toMatchObject({ trigger: "http", status: "completed", sdkCalls: 5 });
+    expect(execution.logs[0].message).toBe(`tour for ada in ${slug}`);
+  });
+});
