@@ -21,6 +21,8 @@ export default defineConfig({
               outboundService: outbound,
               bindings: {
                 ADMIN_TOKEN: "test-admin-token",
+                // Retries at once, so whole retry sequences fit in a test; the 2 s base is tested on its own.
+                RETRY_BASE_SECONDS: "0",
                 SECRETS_KEY: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
                 TEST_MIGRATIONS: await readD1Migrations(join(root, "migrations")),
               },

@@ -1,5 +1,6 @@
 import { createApp } from "./http/app";
 import { openDb } from "./db/client";
+import { consumeBatch } from "./events/consumer";
 import { purgeAuditLog } from "./services/audit";
 
 export { TenantRunner } from "./tenant/runner";
@@ -9,9 +10,9 @@ const app = createApp();
 export default {
   fetch: app.fetch,
 
-  /** Queue consumers. Until the events issue lands, every message is retried, never dropped. */
-  async queue(batch: MessageBatch, _env: Env, _ctx: ExecutionContext) {
-    batch.retryAll({ delaySeconds: 30 });
+  /** The events queue and its dead-letter queue (src/events/consumer.ts). */
+  async queue(batch: MessageBatch, env: Env, _ctx: ExecutionContext) {
+    await consumeBatch(batch, env);
   },
 
   /** Platform chores once a minute: the audit log's retention. */

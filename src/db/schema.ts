@@ -145,6 +145,23 @@ export const auditLog = sqliteTable(
   (t) => [index("audit_log_at").on(t.at), index("audit_log_tenant").on(t.tenantId, t.id)],
 );
 
+/**
+ * Queue messages that name no known tenant (or none at all): kept for the platform admin
+ * with the reason, and acknowledged, so a bad message never loops through retries.
+ */
+export const rejectedMessages = sqliteTable(
+  "rejected_messages",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    queue: text("queue").notNull(),
+    /** The message body as JSON, cut at 64 KiB. */
+    body: text("body").notNull(),
+    reason: text("reason").notNull(),
+    receivedAt: integer("received_at").notNull(),
+  },
+  (t) => [index("rejected_messages_received").on(t.receivedAt)],
+);
+
 export type TenantRow = typeof tenants.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type ScriptRow = typeof scripts.$inferSelect;

@@ -23,3 +23,25 @@ export const eventMessage = z.object({
   source: z.string().max(200).optional(),
 });
 export type EventMessage = z.infer<typeof eventMessage>;
+
+/** One event for one subscribed script: run it (the consumer's unit of retry). */
+export const deliveryMessage = z.object({
+  kind: z.literal("delivery"),
+  tenant: slug,
+  eventId: z.string().regex(/^evt_[0-9A-Z]{26}$/),
+  scriptId: z.string().regex(/^scr_[0-9A-Z]{26}$/),
+  /** Set when a dead letter is replayed: the replay's execution is recorded on it. */
+  deadLetterId: z.string().regex(/^dlq_[0-9A-Z]{26}$/).optional(),
+});
+export type DeliveryMessage = z.infer<typeof deliveryMessage>;
+
+/** A manual run accepted with `?async=true`, recorded `pending` before it was queued. */
+export const runMessage = z.object({
+  kind: z.literal("run"),
+  tenant: slug,
+  executionId: z.string().regex(/^exe_[0-9A-Z]{26}$/),
+});
+export type RunMessage = z.infer<typeof runMessage>;
+
+export const queueMessage = z.discriminatedUnion("kind", [eventMessage, deliveryMessage, runMessage]);
+export type QueueMessage = z.infer<typeof queueMessage>;

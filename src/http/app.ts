@@ -4,6 +4,8 @@ import { authenticate } from "./auth";
 import type { AppEnv } from "./context";
 import { errorBody, handleError } from "./errors";
 import { endpointRoutes } from "./routes/endpoints";
+import { deadLetterRoutes, eventRoutes } from "./routes/events";
+import { rejectedRoutes } from "./routes/rejected";
 import { executionRoutes, usageRoutes } from "./routes/executions";
 import { healthRoutes } from "./routes/health";
 import { scriptRoutes } from "./routes/scripts";
@@ -26,6 +28,9 @@ export function createApp() {
   api.route("/executions", executionRoutes);
   api.route("/usage", usageRoutes);
   api.route("/secrets", secretRoutes);
+  api.route("/events", eventRoutes);
+  api.route("/dead-letters", deadLetterRoutes);
+  api.route("/rejected-messages", rejectedRoutes);
   app.route("/api", api);
   app.route("/t", endpointRoutes);
 

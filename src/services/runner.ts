@@ -1,6 +1,9 @@
+import type { DeliveryMessage, EventMessage, QueueMessage, RunMessage } from "../events/messages";
+import type { JsonValue } from "../lib/json";
 import type { InvalidateScope } from "../tenant/catalogue";
+import type { DeadLetter, DeadLetterFilter } from "../tenant/event-store";
 import type { HttpInvocation, HttpReply } from "../tenant/http-mapping";
-import type { ManualRun, TenantRunner, Usage } from "../tenant/runner";
+import type { EventView, ManualRun, QueueVerdict, TenantRunner, Usage } from "../tenant/runner";
 import type { ExecutionFilter, ExecutionRecord } from "../tenant/store";
 
 type RunnerMethod<K extends keyof TenantRunner> = TenantRunner[K] extends (tenantId: string, ...args: infer A) => infer R ? (...args: A) => R : never;
@@ -16,9 +19,21 @@ export function runnerFor(env: Env, tenantId: string) {
   return {
     invokeHttp: ((invocation: HttpInvocation): Promise<HttpReply> => stub.invokeHttp(tenantId, invocation)) satisfies RunnerMethod<"invokeHttp">,
     runManual: ((run: ManualRun) => stub.runManual(tenantId, run)) satisfies RunnerMethod<"runManual">,
+    runQueued: ((message: RunMessage, attempt: number): Promise<QueueVerdict> => stub.runQueued(tenantId, message, attempt)) satisfies RunnerMethod<"runQueued">,
     listExecutions: ((filter: ExecutionFilter): Promise<ExecutionRecord[]> => stub.listExecutions(tenantId, filter)) satisfies RunnerMethod<"listExecutions">,
     getExecution: ((id: string) => stub.getExecution(tenantId, id)) satisfies RunnerMethod<"getExecution">,
     usage: ((): Promise<Usage> => stub.usage(tenantId)) satisfies RunnerMethod<"usage">,
     invalidate: ((scope: InvalidateScope) => stub.invalidate(tenantId, scope)) satisfies RunnerMethod<"invalidate">,
+    acceptEvent: ((input: { type: string; payload: JsonValue; idempotencyKey?: string }) => stub.acceptEvent(tenantId, input)) satisfies RunnerMethod<"acceptEvent">,
+    fanOut: ((message: EventMessage): Promise<QueueVerdict> => stub.fanOut(tenantId, message)) satisfies RunnerMethod<"fanOut">,
+    deliver: ((message: DeliveryMessage, attempt: number): Promise<QueueVerdict> => stub.deliver(tenantId, message, attempt)) satisfies RunnerMethod<"deliver">,
+    deadLettered: ((message: QueueMessage, attempts: number) => stub.deadLettered(tenantId, message, attempts)) satisfies RunnerMethod<"deadLettered">,
+    rejectMessage: ((body: JsonValue, reason: string) => stub.rejectMessage(tenantId, body, reason)) satisfies RunnerMethod<"rejectMessage">,
+    getEvent: ((id: string): Promise<EventView | null> => stub.getEvent(tenantId, id)) satisfies RunnerMethod<"getEvent">,
+    listDeadLetters: ((filter: DeadLetterFilter): Promise<DeadLetter[]> => stub.listDeadLetters(tenantId, filter)) satisfies RunnerMethod<"listDeadLetters">,
+    getDeadLetter: ((id: string): Promise<DeadLetter | null> => stub.getDeadLetter(tenantId, id)) satisfies RunnerMethod<"getDeadLetter">,
+    replayDeadLetter: ((id: string): Promise<DeadLetter | null> => stub.replayDeadLetter(tenantId, id)) satisfies RunnerMethod<"replayDeadLetter">,
+    replayDeadLetters: ((selection: { ids?: string[]; scriptId?: string; since?: number }) => stub.replayDeadLetters(tenantId, selection)) satisfies RunnerMethod<"replayDeadLetters">,
+    deleteDeadLetter: ((id: string) => stub.deleteDeadLetter(tenantId, id)) satisfies RunnerMethod<"deleteDeadLetter">,
   };
 }

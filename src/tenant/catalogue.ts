@@ -7,9 +7,15 @@
 import { and, eq } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { scripts, scriptVersions, tenants, type ScriptRow, type ScriptVersionRow, type TenantRow } from "../db/schema";
-import type { HttpTrigger } from "../domain/triggers";
+import type { EventTrigger, HttpTrigger, ScheduledTrigger, Trigger } from "../domain/triggers";
 import { compileScript, type CompileResult } from "../sandbox/compile";
 import { type Route, RouteTable } from "./routes";
+import type { Schedule } from "./schedules";
+
+export interface Subscription {
+  scriptId: string;
+  eventTypes: string[];
+}
 
 export interface RunnableScript {
   script: ScriptRow;
@@ -33,6 +39,8 @@ export class Catalogue {
   /** By `id` (latest) and by `id@version`. */
   private readonly scripts = new Map<string, Promise<RunnableScript | null>>();
   private routes?: Promise<RouteTable>;
+  private subscriptionList?: Promise<Subscription[]>;
+  private scheduleList?: Promise<Schedule[]>;
 
   constructor(
     private readonly db: Db,
@@ -64,12 +72,7 @@ export class Catalogue {
   routeTable(): Promise<RouteTable> {
     return (this.routes ??= this.remember(
       async () => {
-        const rows = await this.db
-          .select({ id: scripts.id, trigger: scriptVersions.trigger })
-          .from(scripts)
-          .innerJoin(scriptVersions, and(eq(scriptVersions.scriptId, scripts.id), eq(scriptVersions.version, scripts.version)))
-          .where(and(eq(scripts.tenantId, this.tenantId), eq(scripts.type, "http"), eq(scripts.status, "active")));
-        const routes: Route[] = rows.map((row) => {
+        const routes: Route[] = (await this.activeTriggers("http")).map((row) => {
           const trigger = row.trigger as HttpTrigger;
           return { scriptId: row.id, path: trigger.path, methods: trigger.methods };
         });
@@ -79,12 +82,42 @@ export class Catalogue {
     ));
   }
 
+  /** The active event scripts and the event types they subscribe to. */
+  subscriptions(): Promise<Subscription[]> {
+    return (this.subscriptionList ??= this.remember(
+      async () => (await this.activeTriggers("event")).map((row) => ({ scriptId: row.id, eventTypes: (row.trigger as EventTrigger).eventTypes })),
+      () => (this.subscriptionList = undefined),
+    ));
+  }
+
+  /** The active scheduled scripts. */
+  schedules(): Promise<Schedule[]> {
+    return (this.scheduleList ??= this.remember(
+      async () =>
+        (await this.activeTriggers("scheduled")).map((row) => {
+          const trigger = row.trigger as ScheduledTrigger;
+          return { scriptId: row.id, cron: trigger.cron, timezone: trigger.timezone, allowOverlap: trigger.allowOverlap };
+        }),
+      () => (this.scheduleList = undefined),
+    ));
+  }
+
+  private activeTriggers(type: "http" | "event" | "scheduled"): Promise<Array<{ id: string; trigger: Trigger }>> {
+    return this.db
+      .select({ id: scripts.id, trigger: scriptVersions.trigger })
+      .from(scripts)
+      .innerJoin(scriptVersions, and(eq(scriptVersions.scriptId, scripts.id), eq(scriptVersions.version, scripts.version)))
+      .where(and(eq(scripts.tenantId, this.tenantId), eq(scripts.type, type), eq(scripts.status, "active")));
+  }
+
   invalidate(scope: InvalidateScope) {
     if (scope.tenant) this.tenantRow = undefined;
     if (scope.scriptId) {
       for (const key of [...this.scripts.keys()]) if (key === scope.scriptId || key.startsWith(`${scope.scriptId}@`)) this.scripts.delete(key);
     }
     this.routes = undefined;
+    this.subscriptionList = undefined;
+    this.scheduleList = undefined;
   }
 
   private async load(id: string, version?: number): Promise<RunnableScript | null> {

@@ -8,6 +8,7 @@
 import type { ExecutionError } from "../sandbox/errors";
 import type { JsonValue } from "../lib/json";
 import { COLLECTIONS_MIGRATION } from "../sdk/collections";
+import { EVENTS_MIGRATION } from "./event-store";
 import type { LogEntry } from "../sandbox/host";
 
 const MIGRATIONS: string[][] = [
@@ -40,6 +41,7 @@ const MIGRATIONS: string[][] = [
     // Events published by completed executions, until the queue has them (see runner.flushOutbox).
     "CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, message TEXT NOT NULL, created_at INTEGER NOT NULL)",
   ],
+  EVENTS_MIGRATION,
 ];
 
 export type ExecutionStatus = "pending" | "running" | "completed" | "failed" | "timeout" | "cancelled";
@@ -132,6 +134,16 @@ export class TenantStore {
       storedJson(row.input),
       row.startedAt,
     );
+  }
+
+  /** Ends an execution that never ran (a queued run refused again and again). */
+  cancelExecution(id: string, error: ExecutionError, now: number) {
+    this.sql.exec("UPDATE executions SET status = 'cancelled', error = ?, finished_at = ? WHERE id = ? AND status = 'pending'", JSON.stringify(error), now, id);
+  }
+
+  /** Whether the script has an execution running now (for schedules without allowOverlap). */
+  isRunning(scriptId: string): boolean {
+    return this.sql.exec("SELECT 1 FROM executions WHERE script_id = ? AND status = 'running' LIMIT 1", scriptId).toArray().length > 0;
   }
 
   markRunning(id: string, startedAt: number) {
