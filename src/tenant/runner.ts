@@ -289,16 +289,16 @@ export class TenantRunner extends DurableObject<Env> {
     if (delivery.status === "completed" || delivery.status === "dead_lettered") return { action: "ack" };
     const key = `${eventId}/${scriptId}`;
     if (this.deliveriesInFlight.has(key)) return { action: "retry", delaySeconds: BUSY_DELIVERY_RETRY_SECONDS };
-
-    const now = Date.now();
-    const runnable = await catalogue.script(scriptId);
-    if (!runnable || runnable.script.status !== "active") {
-      const why = runnable ? `the script is ${runnable.script.status}` : "the script no longer exists";
-      this.deadLetter(event, delivery, attempt, { name: "ScriptUnavailable", message: why });
-      return { action: "ack" };
-    }
+    // Claimed before the first await, so a copy of this message arriving meanwhile waits.
     this.deliveriesInFlight.add(key);
     try {
+      const now = Date.now();
+      const runnable = await catalogue.script(scriptId);
+      if (!runnable || runnable.script.status !== "active") {
+        const why = runnable ? `the script is ${runnable.script.status}` : "the script no longer exists";
+        this.deadLetter(event, delivery, attempt, { name: "ScriptUnavailable", message: why });
+        return { action: "ack" };
+      }
       this.events.updateDelivery(eventId, scriptId, { status: "running", attempts: attempt }, now);
       const payload = { id: event.id, type: event.type, payload: event.payload, publishedAt: new Date(event.publishedAt).toISOString(), source: event.source };
       const outcome = await this.execute(catalogue, runnable, {

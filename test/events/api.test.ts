@@ -1,0 +1,153 @@
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { call, createKey, createScript, expectError, tenantWithKey } from "../helpers/api";
+
+async function runnerOf(slug: string) {
+  const row = await env.DB.prepare("SELECT id FROM tenants WHERE slug = ?").bind(slug).first<{ id: string }>();
+  return env.TENANT_RUNNER.get(env.TENANT_RUNNER.idFromName(row!.id));
+}
+
+describe("POST /api/events (API.md §10)", () => {
+  it("answers 202 {eventId}; the same idempotency key answers the first id with Idempotent-Replayed", async () => {
+    const { key } = await tenantWithKey();
+    const first = await call("/api/events", { method: "POST", token: key, body: { type: "invoice.paid", payload: { n: 1 }, idempotencyKey: "inv-1" } });
+    expect(first.status).toBe(202);
+    expect(first.json).toEqual({ eventId: expect.stringMatching(/^evt_/) });
+    expect(first.headers.get("idempotent-replayed")).toBeNull();
+    const again = await call("/api/events", { method: "POST", token: key, body: { type: "invoice.paid", payload: { n: 2 }, idempotencyKey: "inv-1" } });
+    expect(again.status).toBe(202);
+    expect(again.json.eventId).toBe(first.json.eventId);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    const event = (await call(`/api/events/${first.json.eventId}`, { token: key })).json;
+    expect(event).toMatchObject({ type: "invoice.paid", payload: { n: 1 }, deliveries: [] });
+    // Another tenant's key space is its own.
+    const other = await tenantWithKey();
+    const theirs = await call("/api/events", { method: "POST", token: other.key, body: { type: "invoice.paid", idempotencyKey: "inv-1" } });
+    expect(theirs.json.eventId).not.toBe(first.json.eventId);
+    expectError(await call(`/api/events/${first.json.eventId}`, { token: other.key }), 404, "not_found");
+  });
+
+  it("refuses bad events with 400 and needs events:publish", async () => {
+    const { slug, key } = await tenantWithKey();
+    for (const body of [{}, { type: "Bad.Type" }, { type: "a..b" }, { type: "ok", idempotencyKey: "" }, { type: "ok", extra: 1 }, { type: 5 }]) {
+      expectError(await call("/api/events", { method: "POST", token: key, body }), 400, "invalid_request");
+    }
+    const reader = await createKey(slug, ["executions:read"]);
+    expectError(await call("/api/events", { method: "POST", token: reader.key, body: { type: "ok" } }), 403, "forbidden");
+    expectError(await call("/api/events/evt_nope", { token: key }), 404, "not_found");
+  });
+});
+
+describe("dead letters API (API.md §10)", () => {
+  /** A tenant with `n` dead letters for one script (NonRetriableError dead-letters at once). */
+  async function withDeadLetters(n: number) {
+    const tenant = await tenantWithKey();
+    const script = await createScript(tenant.key, { name: "dl", type: "event", trigger: { eventTypes: ["dl.*"] }, source: "export default () => { throw new iota.NonRetriableError('no'); };" });
+    for (let i = 0; i < n; i++) await call("/api/events", { method: "POST", token: tenant.key, body: { type: "dl.x", payload: { i } } });
+    const until = Date.now() + 20_000;
+    let items: any[] = [];
+    while (Date.now() < until) {
+      items = (await call("/api/dead-letters?limit=200", { token: tenant.key })).json.items;
+      if (items.length === n) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(items).toHaveLength(n);
+    return { ...tenant, script, items };
+  }
+
+  it("lists newest first with filters and a cursor, and shows one", async () => {
+    const { key, script, items } = await withDeadLetters(3);
+    expect(items[0]).toMatchObject({ scriptId: script.id, eventType: "dl.x", attempts: 1, error: { name: "NonRetriableError", message: "no" }, replayCount: 0, replayedAt: null, replayExecutionId: null });
+    const page = await call("/api/dead-letters?limit=2", { token: key });
+    const rest = await call(`/api/dead-letters?limit=2&cursor=${page.json.nextCursor}`, { token: key });
+    expect([...page.json.items, ...rest.json.items].map((d: { id: string }) => d.id)).toEqual(items.map((d: { id: string }) => d.id));
+    expect((await call(`/api/dead-letters?scriptId=${script.id}`, { token: key })).json.items).toHaveLength(3);
+    expect((await call("/api/dead-letters?scriptId=scr_other", { token: key })).json.items).toHaveLength(0);
+    expect((await call("/api/dead-letters?replayed=true", { token: key })).json.items).toHaveLength(0);
+    expect((await call("/api/dead-letters?since=2999-01-01", { token: key })).json.items).toHaveLength(0);
+    expect((await call(`/api/dead-letters/${items[0].id}`, { token: key })).json).toEqual(items[0]);
+    for (const query of ["replayed=maybe", "since=soon", "limit=500", "cursor=x"]) expectError(await call(`/api/dead-letters?${query}`, { token: key }), 400, "invalid_request");
+  }, 30_000);
+
+  it("replays in bulk by ids and by script, and deletes; needs dlq:manage", async () => {
+    const { slug, key, script, items } = await withDeadLetters(3);
+    const reader = await createKey(slug, ["executions:read"]);
+    expectError(await call(`/api/dead-letters/${items[0].id}/replay`, { method: "POST", token: reader.key }), 403, "forbidden");
+    expectError(await call(`/api/dead-letters/${items[0].id}`, { method: "DELETE", token: reader.key }), 403, "forbidden");
+
+    const byIds = await call("/api/dead-letters/replay", { method: "POST", token: key, body: { ids: [items[0].id, items[1].id] } });
+    expect(byIds.status).toBe(202);
+    expect(byIds.json).toEqual({ replayed: 2 });
+    const byScript = await call("/api/dead-letters/replay", { method: "POST", token: key, body: { scriptId: script.id, since: "2000-01-01T00:00:00Z" } });
+    expect(byScript.json).toEqual({ replayed: 3 });
+    for (const body of [{}, { ids: [] }, { ids: ["nope"] }, { ids: [items[0].id], scriptId: script.id }]) {
+      expectError(await call("/api/dead-letters/replay", { method: "POST", token: key, body }), 400, "invalid_request");
+    }
+    const replayedOnce = (await call(`/api/dead-letters/${items[2].id}`, { token: key })).json;
+    expect(replayedOnce.replayCount).toBeGreaterThanOrEqual(1);
+
+    expect((await call(`/api/dead-letters/${items[0].id}`, { method: "DELETE", token: key })).status).toBe(204);
+    expectError(await call(`/api/dead-letters/${items[0].id}`, { token: key }), 404, "not_found");
+    expectError(await call(`/api/dead-letters/${items[0].id}/replay`, { method: "POST", token: key }), 404, "not_found");
+    const other = await tenantWithKey();
+    expectError(await call(`/api/dead-letters/${items[1].id}`, { token: other.key }), 404, "not_found");
+  }, 30_000);
+});
+
+describe("schedules on Durable Object alarms (API.md §11)", () => {
+  it("runs each due script once per minute, even when the alarm fires twice, and re-arms", async () => {
+    const { slug, key } = await tenantWithKey();
+    const every = await createScript(key, { name: "every", type: "scheduled", trigger: { cron: "* * * * *" }, source: "export default (e) => e;" });
+    const stub = await runnerOf(slug);
+    const minute = Math.floor(Date.now() / 60_000) * 60_000;
+    const runs = async () => (await call(`/api/executions?scriptId=${every.id}`, { token: key })).json.items;
+    // The runner armed its alarm for the next minute; run it as if that minute were now.
+    await runInDurableObject(stub, async (_runner, state) => {
+      state.storage.sql.exec("UPDATE meta SET value = ? WHERE key = 'schedule_minute'", String(minute));
+      expect(await state.storage.getAlarm()).not.toBeNull();
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const [run] = await runs();
+    expect(run).toMatchObject({ trigger: "scheduled", status: "completed", result: { scheduledTime: new Date(minute).toISOString(), cron: "* * * * *" } });
+    // A doubled alarm for the same minute runs nothing twice.
+    await runInDurableObject(stub, (_runner, state) => state.storage.sql.exec("UPDATE meta SET value = ? WHERE key = 'schedule_minute'", String(minute)));
+    await runInDurableObject(stub, (_runner, state) => state.storage.setAlarm(Date.now()));
+    await runDurableObjectAlarm(stub);
+    expect(await runs()).toHaveLength(1);
+    // And the next alarm waits for the next minute.
+    const next = await runInDurableObject(stub, (_runner, state) => state.storage.getAlarm());
+    expect(next).toBeGreaterThan(minute);
+    expect(next! - minute).toBeLessThanOrEqual(120_000);
+  });
+
+  it("skips a run while the previous one is still running, unless allowOverlap", async () => {
+    const { slug, key } = await tenantWithKey();
+    const strict = await createScript(key, { name: "strict", type: "scheduled", trigger: { cron: "* * * * *" }, source: "export default () => 1;" });
+    const loose = await createScript(key, { name: "loose", type: "scheduled", trigger: { cron: "* * * * *", allowOverlap: true }, source: "export default () => 1;" });
+    const stub = await runnerOf(slug);
+    const minute = Math.floor(Date.now() / 60_000) * 60_000;
+    await runInDurableObject(stub, (_runner, state) => {
+      for (const [i, id] of [strict.id, loose.id].entries()) {
+        state.storage.sql.exec("INSERT INTO executions (id, script_id, version, trigger, status, started_at) VALUES (?, ?, 1, 'scheduled', 'running', ?)", `exe_01M8BBBBBBBBBBBBBBBBBBBBB${i}`, id, Date.now());
+      }
+      state.storage.sql.exec("UPDATE meta SET value = ? WHERE key = 'schedule_minute'", String(minute));
+    });
+    await runDurableObjectAlarm(stub);
+    const completed = async (id: string) => (await call(`/api/executions?scriptId=${id}&status=completed`, { token: key })).json.items.length;
+    expect(await completed(strict.id)).toBe(0);
+    expect(await completed(loose.id)).toBe(1);
+  });
+
+  it("stops running a paused script and arms no schedule for it", async () => {
+    const { slug, key } = await tenantWithKey();
+    const script = await createScript(key, { name: "pausable", type: "scheduled", trigger: { cron: "*/5 * * * *" }, source: "export default () => 1;" });
+    const stub = await runnerOf(slug);
+    const armed = await runInDurableObject(stub, (_runner, state) => state.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'schedule_minute'").one().value);
+    expect(Number(armed) % (5 * 60_000)).toBe(0);
+    await call(`/api/scripts/${script.id}/status`, { method: "PATCH", token: key, body: { status: "paused" } });
+    await runInDurableObject(stub, (_runner, state) => state.storage.sql.exec("UPDATE meta SET value = ? WHERE key = 'schedule_minute'", String(Math.floor(Date.now() / 60_000) * 60_000)));
+    await runDurableObjectAlarm(stub);
+    expect((await call(`/api/executions?scriptId=${script.id}`, { token: key })).json.items).toHaveLength(0);
+  });
+});
