@@ -90,8 +90,11 @@ declare namespace Iota {
 
   type Handler<E, R = unknown> = (event: E, ctx: Context) => R | Promise<R>;
 
+  /** A document id: a string of 1 to 200 characters, or an integer. */
+  type DocumentId = string | number;
+
   /** A stored document: any JSON object, with its `id`. */
-  type Document<T extends { [key: string]: Json } = { [key: string]: Json }> = T & { id: string };
+  type Document<T extends { [key: string]: Json } = { [key: string]: Json }> = T & { id: DocumentId };
 
   type Primitive = string | number | boolean | null;
 
@@ -129,16 +132,16 @@ declare namespace Iota {
      */
     query<T extends { [key: string]: Json } = { [key: string]: Json }>(collection: string, options?: QueryOptions): Promise<Document<T>[]>;
     /** One document by id, or null. */
-    get<T extends { [key: string]: Json } = { [key: string]: Json }>(collection: string, id: string): Promise<Document<T> | null>;
+    get<T extends { [key: string]: Json } = { [key: string]: Json }>(collection: string, id: DocumentId): Promise<Document<T> | null>;
     /**
      * Stores a document; a given `id` is kept (ConflictError when taken), otherwise one is made.
      * @example const order = await iota.db.insert("orders", { total: 42, status: "new" }); // order.id === "doc_…"
      */
-    insert<T extends { [key: string]: Json }>(collection: string, doc: T & { id?: string }): Promise<Document<T>>;
+    insert<T extends { [key: string]: Json }>(collection: string, doc: T & { id?: DocumentId }): Promise<Document<T>>;
     /** JSON merge patch: given fields change, `null` removes one, nested objects merge. The merged document, or null when there is none. */
-    update<T extends { [key: string]: Json } = { [key: string]: Json }>(collection: string, id: string, patch: { [key: string]: Json }): Promise<Document<T> | null>;
+    update<T extends { [key: string]: Json } = { [key: string]: Json }>(collection: string, id: DocumentId, patch: { [key: string]: Json }): Promise<Document<T> | null>;
     /** True when a document was deleted. */
-    delete(collection: string, id: string): Promise<boolean>;
+    delete(collection: string, id: DocumentId): Promise<boolean>;
     count(collection: string, options?: { where?: Where }): Promise<number>;
   }
 

@@ -87,7 +87,7 @@ export class Collections {
 
   get(args: unknown[]): Doc | null {
     const collection = collectionArg(args);
-    const id = stringArg(args, 1, "the document id", DOC_ID);
+    const id = docKey(args[1]);
     const row = this.sql.exec<{ data: string }>("SELECT data FROM documents WHERE collection = ? AND id = ?", collection, id).toArray()[0];
     return row ? (JSON.parse(row.data) as Doc) : null;
   }
@@ -96,14 +96,15 @@ export class Collections {
     const collection = collectionArg(args);
     const input = args[1];
     if (!isPlainObject(input)) throw invalid("the document must be an object");
-    if (input.id !== undefined && (typeof input.id !== "string" || !DOC_ID.test(input.id))) throw invalid("a document's id must be a string of 1 to 200 characters");
-    const doc = { ...input, id: (input.id as string | undefined) ?? newId("doc") };
+    // A given id (string or integer) is kept as given; the key it is stored under is its text.
+    const doc = { ...input, id: input.id === undefined ? newId("doc") : input.id };
+    const key = docKey(doc.id);
     const data = JSON.stringify(doc);
     const size = utf8Bytes(data);
     this.reserve(size);
     const now = Date.now();
     try {
-      this.sql.exec("INSERT INTO documents (collection, id, data, created_at, updated_at) VALUES (?, ?, ?, ?, ?)", collection, doc.id, data, now, now);
+      this.sql.exec("INSERT INTO documents (collection, id, data, created_at, updated_at) VALUES (?, ?, ?, ?, ?)", collection, key, data, now, now);
     } catch (error) {
       if (/UNIQUE constraint failed/.test(String(error))) throw new SdkError("ConflictError", `${collection} already has a document with id ${doc.id}`);
       throw error;
@@ -115,12 +116,12 @@ export class Collections {
   /** JSON merge patch (RFC 7386): a null deletes a field, objects merge; `id` never changes. */
   update(args: unknown[]): Doc | null {
     const collection = collectionArg(args);
-    const id = stringArg(args, 1, "the document id", DOC_ID);
+    const id = docKey(args[1]);
     const patch = args[2];
     if (!isPlainObject(patch)) throw invalid("the patch must be an object");
     const current = this.get([collection, id]);
     if (!current) return null;
-    const merged = { ...(mergePatch(current, patch) as Doc), id };
+    const merged = { ...(mergePatch(current, patch) as Doc), id: current.id };
     const data = JSON.stringify(merged);
     const delta = utf8Bytes(data) - utf8Bytes(JSON.stringify(current));
     this.reserve(delta);
@@ -131,7 +132,7 @@ export class Collections {
 
   delete(args: unknown[]): boolean {
     const collection = collectionArg(args);
-    const id = stringArg(args, 1, "the document id", DOC_ID);
+    const id = docKey(args[1]);
     const row = this.sql.exec<{ size: number }>("DELETE FROM documents WHERE collection = ? AND id = ? RETURNING length(CAST(data AS BLOB)) AS size", collection, id).toArray()[0];
     if (row) this.bytes = this.usedBytes() - row.size;
     return row !== undefined;
@@ -143,6 +144,13 @@ export class Collections {
     const limit = this.quotaBytes();
     if (this.usedBytes() + extraBytes > limit) throw quota(`iota.db storage is limited to ${limit} bytes for this tenant`);
   }
+}
+
+/** A document id: a string of 1 to 200 characters or an integer; stored by its text. */
+function docKey(value: unknown): string {
+  if (typeof value === "number" && Number.isSafeInteger(value)) return String(value);
+  if (typeof value === "string" && DOC_ID.test(value)) return value;
+  throw invalid("a document id must be a string of 1 to 200 characters or an integer");
 }
 
 function collectionArg(args: unknown[]): string {

@@ -40,6 +40,12 @@ describe("iota.db: documents (API.md §9)", () => {
     });
   });
 
+  it("keeps an integer id as given, and finds the document by it", async () => {
+    const { key } = await tenantWithKey();
+    const result = await resultOf(key, `await iota.db.insert("orders", { id: 1, total: 5 }); return [await iota.db.get("orders", 1), await iota.db.update("orders", 1, { total: 6 }), await iota.db.delete("orders", 1)];`);
+    expect(result).toEqual([{ id: 1, total: 5 }, { id: 1, total: 6 }, true]);
+  });
+
   it("refuses a duplicate id with ConflictError", async () => {
     const { key } = await tenantWithKey();
     const result = await resultOf(key, `await iota.db.insert("c", { id: "x" }); try { await iota.db.insert("c", { id: "x" }); } catch (e) { return e.name; }`);
@@ -93,7 +99,8 @@ describe("iota.db: documents (API.md §9)", () => {
     ["an empty collection name", `iota.db.get("", "x")`],
     ["a collection that is not a string", `iota.db.get(42, "x")`],
     ["a document that is an array", `iota.db.insert("c", [1, 2])`],
-    ["a document id that is a number", `iota.db.insert("c", { id: 7 })`],
+    ["a document id that is a fraction", `iota.db.insert("c", { id: 7.5 })`],
+    ["a document id that is an object", `iota.db.get("c", { id: 1 })`],
     ["an object compared for equality", `iota.db.query("c", { where: { a: { b: 1 } } })`],
     ["$in with a non-array", `iota.db.query("c", { where: { a: { $in: "x" } } })`],
     ["$in with 101 values", `iota.db.query("c", { where: { a: { $in: Array.from({ length: 101 }, (_, i) => i) } } })`],
