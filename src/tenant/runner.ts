@@ -533,6 +533,8 @@ export class TenantRunner extends DurableObject<Env> {
         if (!letter) continue;
         let message: QueueMessage;
         if (letter.scriptId) {
+          // A replay that already completed is not run again.
+          if (this.events.getDelivery(letter.eventId, letter.scriptId)?.status === "completed") continue;
           this.events.resetDelivery(letter.eventId, letter.scriptId, now);
           message = { kind: "delivery", tenant, eventId: letter.eventId, scriptId: letter.scriptId, deadLetterId: letter.id };
         } else {

@@ -61,6 +61,10 @@ describe("events end to end, through the local queue", () => {
     );
     const execution = (await call(`/api/executions/${replayed.replayExecutionId}`, { token: key })).json;
     expect(execution).toMatchObject({ status: "completed", attempt: 1, result: { fixed: true, attempt: 1 } });
+    // Replaying what has since completed runs nothing again.
+    expect((await call("/api/dead-letters/replay", { method: "POST", token: key, body: { scriptId: script.id } })).json).toEqual({ replayed: 0 });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await call(`/api/executions?scriptId=${script.id}`, { token: key })).json.items).toHaveLength(7);
   }, 60_000);
 
   it("a script's published events travel the same path, one level deeper", async () => {
