@@ -131,3 +131,39 @@ export class QuotaLedger {
     });
   }
 }
+
+/**
+ * How much of the thread a tenant's sandboxes took lately, decaying by half every
+ * HALF_LIFE_MS. QuickJS runs synchronously, and Durable Objects may share an isolate's
+ * thread: a tenant over BUSY_MS pauses before its next execution (`pauseMs`, as long as
+ * its last execution, at most MAX_PAUSE_MS), so it holds at most about half of the thread
+ * and another tenant's requests pass between its executions instead of queuing behind them.
+ */
+export class CpuMeter {
+  static readonly HALF_LIFE_MS = 500;
+  static readonly BUSY_MS = 50;
+  static readonly MAX_PAUSE_MS = 250;
+  private load = 0;
+  private last = 0;
+  private at: number;
+
+  constructor(private readonly clock: () => number = () => performance.now()) {
+    this.at = clock();
+  }
+
+  record(cpuMs: number) {
+    this.load = this.current() + cpuMs;
+    this.last = cpuMs;
+    this.at = this.clock();
+  }
+
+  current(): number {
+    const elapsed = this.clock() - this.at;
+    return this.load * 0.5 ** (elapsed / CpuMeter.HALF_LIFE_MS);
+  }
+
+  /** How long to wait before the next execution: 0 unless the tenant has been busy. */
+  pauseMs(): number {
+    return this.current() > CpuMeter.BUSY_MS ? Math.min(Math.max(this.last, 1), CpuMeter.MAX_PAUSE_MS) : 0;
+  }
+}

@@ -16,7 +16,7 @@ import { readSecret } from "../services/secrets";
 import { Catalogue, type InvalidateScope, type RunnableScript } from "./catalogue";
 import { type DeadLetter, type DeadLetterFilter, type Delivery, EventStore } from "./event-store";
 import { buildEvent, buildReply, type HttpInvocation, type HttpReply, redactEvent } from "./http-mapping";
-import { QuotaLedger } from "./quota-ledger";
+import { CpuMeter, QuotaLedger } from "./quota-ledger";
 import { dueAt, minuteOf, nextDueMinute } from "./schedules";
 import { type ExecutionFilter, type ExecutionRecord, TenantStore, type Trigger } from "./store";
 
@@ -46,7 +46,7 @@ export interface Refusal {
 
 export type RunResult = { execution: ExecutionRecord } | Refusal;
 /** A run as the runner sees it: the record, and the script's result as it produced it (not cut for storage). */
-type LiveRun = { execution: ExecutionRecord; resultJson: string | undefined } | Refusal;
+type LiveRun = { execution: ExecutionRecord; resultJson: string | undefined; sandboxMs: number } | Refusal;
 
 /** What the queue consumer does with a message once the runner has handled it. */
 export type QueueVerdict = { action: "ack" } | { action: "retry"; delaySeconds: number };
@@ -96,7 +96,8 @@ export class TenantRunner extends DurableObject<Env> {
   private readonly store: TenantStore;
   private readonly events: EventStore;
   private readonly ledger = new QuotaLedger();
-  private readonly sandbox = new Sandbox({ wasmModule: loadQuickJSWasm, memoryBudgetBytes: SANDBOX_MEMORY_BUDGET_BYTES });
+  private readonly cpu = new CpuMeter();
+  protected readonly sandbox = new Sandbox({ wasmModule: loadQuickJSWasm, memoryBudgetBytes: SANDBOX_MEMORY_BUDGET_BYTES });
   private readonly collections: Collections;
   private catalogueCache: Catalogue | null = null;
   /** The tenant's `dbBytes`, as of the last execution (iota.db checks it synchronously). */
@@ -132,15 +133,21 @@ export class TenantRunner extends DurableObject<Env> {
       const answers = found ? ` (this path answers ${found.allowed.join(", ")})` : "";
       return errorReply(404, "not_found", `no route for ${invocation.method} ${invocation.path}${answers}`);
     }
-    const runnable = await catalogue.script(found.match.route.scriptId);
-    if (!runnable || runnable.script.status !== "active") return errorReply(404, "not_found", `no route for ${invocation.method} ${invocation.path}`);
+    const cached = await catalogue.script(found.match.route.scriptId);
+    if (!cached || cached.script.status !== "active") return errorReply(404, "not_found", `no route for ${invocation.method} ${invocation.path}`);
     const built = buildEvent(invocation, found.match.params);
     if ("error" in built) return errorReply(400, "invalid_request", built.error);
 
+    const runnable = this.forRequest(cached, invocation);
     const outcome = await this.execute(catalogue, runnable, { trigger: "http", event: built.event, recordedInput: redactEvent(built.event) });
+    this.afterRequest(runnable);
     if ("refused" in outcome) return refusalReply(outcome);
     const { execution, resultJson } = outcome;
-    const withId = (reply: HttpReply): HttpReply => ({ ...reply, headers: [...reply.headers, ["x-iota-execution-id", execution.id]] });
+    // The execution id, and the time spent in the sandbox (Server-Timing), on every script response.
+    const withId = (reply: HttpReply): HttpReply => ({
+      ...reply,
+      headers: [...reply.headers, ["x-iota-execution-id", execution.id], ["server-timing", `sandbox;dur=${outcome.sandboxMs}`]],
+    });
     if (execution.status === "timeout") return withId(errorReply(504, "script_timeout", "the script did not finish in time", { executionId: execution.id }));
     if (execution.status !== "completed") return withId(errorReply(500, "script_error", "the script failed", { executionId: execution.id }));
     const mapped = buildReply(resultJson === undefined ? undefined : JSON.parse(resultJson));
@@ -410,6 +417,16 @@ export class TenantRunner extends DurableObject<Env> {
     await this.scheduleAlarm();
   }
 
+  /**
+   * The script as one http request runs it: the cached, compiled one. The benchmark's
+   * subclass (bench/worker.ts) overrides these two to measure cold starts.
+   */
+  protected forRequest(runnable: RunnableScript, _invocation: HttpInvocation): RunnableScript {
+    return runnable;
+  }
+
+  protected afterRequest(_runnable: RunnableScript): void {}
+
   // ---- running ----
 
   private catalogue(tenantId: string): Catalogue {
@@ -451,10 +468,14 @@ export class TenantRunner extends DurableObject<Env> {
         { collections: this.collections, secret: (name) => this.secret(tenant.id, name), outbound: this.ledger.outbound, fetch: (input, init) => fetch(input, init) },
       );
       const ctx = { executionId: id, scriptId: script.id, version: version.version, tenant: tenant.slug, trigger: request.trigger, attempt };
+      // A tenant that kept the thread busy lets whatever else is waiting go first.
+      const pause = this.cpu.pauseMs();
+      if (pause > 0) await scheduler.wait(pause);
       const result: ExecutionResult | null = runnable.compiled.ok
         ? await this.sandbox.execute({ scriptKey: runnable.key, script: runnable.compiled.script, event: request.event, ctx, limits, host: host.api })
         : null;
       const finishedAt = Date.now();
+      this.cpu.record(result?.cpuMs ?? 0);
       const redact = (text: string) => redactSecrets(text, host.secretValues);
       const outcome = result
         ? {
@@ -482,7 +503,7 @@ export class TenantRunner extends DurableObject<Env> {
       if (published.length > 0) await this.flushOutbox();
       // The first execution of a fresh runner arms retention.
       if (!this.alarmArmed) await this.scheduleAlarm();
-      return { execution: this.store.getExecution(id)!, resultJson: result?.resultJson };
+      return { execution: this.store.getExecution(id)!, resultJson: result?.resultJson, sandboxMs: result?.durationMs ?? 0 };
     } finally {
       admission.release();
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MinuteWindow, QuotaLedger } from "../../src/tenant/quota-ledger";
+import { CpuMeter, MinuteWindow, QuotaLedger } from "../../src/tenant/quota-ledger";
 
 describe("MinuteWindow", () => {
   it("counts the last 60 seconds and says when a slot frees", () => {
@@ -60,5 +60,23 @@ describe("QuotaLedger", () => {
       a.release();
     }
     expect(ledger.runningCount).toBe(0);
+  });
+});
+
+describe("CpuMeter", () => {
+  it("asks a tenant that kept the thread busy to pause as long as its last execution, and forgets with time", () => {
+    let now = 0;
+    const meter = new CpuMeter(() => now);
+    expect(meter.pauseMs()).toBe(0);
+    meter.record(20);
+    expect(meter.pauseMs()).toBe(0);
+    meter.record(200);
+    expect(meter.pauseMs()).toBe(200);
+    meter.record(900);
+    expect(meter.pauseMs()).toBe(CpuMeter.MAX_PAUSE_MS);
+    now += 5 * CpuMeter.HALF_LIFE_MS;
+    expect(meter.current()).toBeCloseTo(1120 / 32, 5);
+    now += 5 * CpuMeter.HALF_LIFE_MS;
+    expect(meter.pauseMs()).toBe(0);
   });
 });

@@ -156,10 +156,11 @@ describe("isolation between tenants", () => {
     }
     const spun = await Promise.all(hammering);
     expect(spun.map((r) => r.status)).toEqual([504, 504, 504, 504]);
-    // QuickJS runs synchronously: where both runners share an isolate's thread, B waits
-    // for at most one of A's executions (A's CPU limit), never for all of them.
+    // QuickJS runs synchronously: where both runners share an isolate's thread, B waits for
+    // at most one of A's executions (A's CPU limit), never for all of A's queue, because a
+    // busy tenant pauses between executions (CpuMeter).
     console.log(`tenant B's wait behind tenant A's while(1): max ${Math.max(...waits).toFixed(0)} ms over ${waits.length} requests`);
-    expect(Math.max(...waits)).toBeLessThan(300 * 4);
+    expect(Math.max(...waits)).toBeLessThan(300 + 150);
   });
 });
 

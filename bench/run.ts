@@ -1,0 +1,377 @@
+/**
+ * `npm run bench` (`-- --quick` for CI's smoke run, under a minute): starts the benchmark
+ * stack with `wrangler dev` on loopback, sets up tenants and scripts through the API, runs
+ * every scenario beside its reference in this one run, stops the stack, and writes
+ * bench/results.json and bench/RESULTS.md (quick mode: bench/quick-results.json only).
+ */
+import { type ChildProcess, execSync, spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { cpus, totalmem } from "node:os";
+import { join } from "node:path";
+import { projectEnv, root } from "../scripts/project-env.mjs";
+import { sandboxBench, type SandboxBenchResult } from "./sandbox-node";
+import { CPU_SCRIPT, DB_SCRIPT, fiftyKilobyteScript, SPIN_SCRIPT, TRIVIAL_SCRIPT } from "./scripts";
+
+const quick = process.argv.includes("--quick");
+const N = quick ? 20 : 400;
+const CONCURRENCY = quick ? 2 : 4;
+const stateDir = join(root, "bench", ".state");
+const wrangler = join(root, "node_modules", ".bin", "wrangler");
+const config = join(root, "bench", "wrangler.toml");
+const ADMIN = "bench-admin-" + randomBytes(8).toString("hex");
+
+interface Stats {
+  n: number;
+  errors: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  mean: number;
+  rps: number;
+  /** Mean of the Server-Timing `sandbox` duration, when the responses carried it. */
+  serverMs?: number;
+}
+
+interface Scenario {
+  id: string;
+  title: string;
+  rows: Array<{ name: string; stats: Stats }>;
+  notes: string[];
+}
+
+const scenarios: Scenario[] = [];
+let base = "";
+
+function quantile(sorted: number[], q: number) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+function round(n: number, digits = 2) {
+  return Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : n;
+}
+
+/** `n` requests with `concurrency` in flight, each timed from send to full body. */
+async function load(path: string, options: { n?: number; concurrency?: number; init?: RequestInit; expect?: number } = {}): Promise<Stats> {
+  const n = options.n ?? N;
+  const concurrency = options.concurrency ?? CONCURRENCY;
+  const latencies: number[] = [];
+  const server: number[] = [];
+  let errors = 0;
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) {
+        next++;
+        const t = performance.now();
+        try {
+          const res = await fetch(base + path, options.init);
+          await res.arrayBuffer();
+          if (res.status !== (options.expect ?? 200)) errors++;
+          const timing = /sandbox;dur=([\d.]+)/.exec(res.headers.get("server-timing") ?? "");
+          if (timing) server.push(Number(timing[1]));
+        } catch {
+          errors++;
+        }
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  const elapsed = performance.now() - started;
+  latencies.sort((a, b) => a - b);
+  return {
+    n,
+    errors,
+    p50: round(quantile(latencies, 0.5)),
+    p95: round(quantile(latencies, 0.95)),
+    p99: round(quantile(latencies, 0.99)),
+    mean: round(latencies.reduce((a, b) => a + b, 0) / latencies.length),
+    rps: round((n / elapsed) * 1000, 1),
+    ...(server.length ? { serverMs: round(server.reduce((a, b) => a + b, 0) / server.length, 3) } : {}),
+  };
+}
+
+async function api(path: string, body?: unknown, token = ADMIN, method = body === undefined ? "GET" : "POST") {
+  const res = await fetch(base + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${method} ${path} → ${res.status} ${text}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+async function tenant(slug: string, limits: Record<string, number> = {}) {
+  await api("/api/tenants", { slug, name: slug, limits });
+  const key = await api(`/api/tenants/${slug}/keys`, { name: "bench", scopes: ["scripts:read", "scripts:write", "scripts:execute", "executions:read", "events:publish", "dlq:manage"] });
+  return key.key as string;
+}
+
+async function httpScript(key: string, name: string, path: string, source: string, limits?: Record<string, number>) {
+  return api("/api/scripts", { name, type: "http", trigger: { path, methods: ["GET", "POST"] }, source, limits }, key);
+}
+
+/** Resident memory of the workerd processes (kB → bytes). */
+function workerdRss(): number {
+  const out = execSync("ps -eo rss,comm").toString();
+  return out
+    .split("\n")
+    .filter((line) => line.trim().endsWith("workerd"))
+    .reduce((sum, line) => sum + Number(line.trim().split(/\s+/)[0]) * 1024, 0);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function startStack(): Promise<ChildProcess> {
+  rmSync(stateDir, { recursive: true, force: true });
+  const env = projectEnv({ CI: "true" });
+  const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "-c", config, "--persist-to", stateDir], { cwd: root, env, stdio: "pipe" });
+  if (migrate.status !== 0) throw new Error(`migrations failed: ${migrate.stderr}`);
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  const args = ["dev", "-c", config, "--local", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", stateDir, "--show-interactive-dev-session=false"];
+  for (const [name, value] of [["ADMIN_TOKEN", ADMIN], ["SECRETS_KEY", randomBytes(32).toString("base64")]] as const) args.push("--var", `${name}:${value}`);
+  const child = spawn(wrangler, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  let output = "";
+  child.stdout!.on("data", (d) => (output += d));
+  child.stderr!.on("data", (d) => (output += d));
+  const until = Date.now() + 60_000;
+  while (Date.now() < until) {
+    try {
+      if ((await fetch(`${base}/health`)).ok) return child;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  child.kill("SIGKILL");
+  throw new Error(`wrangler dev did not come up:\n${output.slice(-3000)}`);
+}
+
+function stopStack(child: ChildProcess) {
+  try {
+    process.kill(-child.pid!, "SIGTERM");
+  } catch {
+    child.kill("SIGTERM");
+  }
+}
+
+function scenario(id: string, title: string, rows: Scenario["rows"], notes: string[] = []) {
+  scenarios.push({ id, title, rows, notes });
+  const line = rows.map((r) => `${r.name}: p50 ${r.stats.p50} p99 ${r.stats.p99} ms, ${r.stats.rps}/s${r.stats.serverMs !== undefined ? `, sandbox ${r.stats.serverMs} ms` : ""}${r.stats.errors ? `, ${r.stats.errors} errors` : ""}`).join(" | ");
+  console.log(`[${id}] ${title}\n    ${line}${notes.length ? `\n    ${notes.join("\n    ")}` : ""}`);
+}
+
+async function main() {
+  const node = await sandboxBench(quick);
+  console.log("[sandbox/node]", JSON.stringify(node));
+
+  const child = await startStack();
+  try {
+    const a = await tenant("bench-a", { concurrency: 10, executionsPerMinute: 100_000, outboundRequestsPerMinute: 0 });
+    const b = await tenant("bench-b", { executionsPerMinute: 100_000 });
+    const spin = await tenant("bench-spin", { timeoutMs: 200, cpuMs: 200, concurrency: 5, executionsPerMinute: 100_000 });
+    await httpScript(a, "trivial", "/trivial", TRIVIAL_SCRIPT);
+    await httpScript(a, "cpu", "/cpu", CPU_SCRIPT);
+    await httpScript(a, "big", "/big", fiftyKilobyteScript());
+    await httpScript(a, "db", "/db", DB_SCRIPT);
+    await httpScript(b, "trivial", "/trivial", TRIVIAL_SCRIPT);
+    await httpScript(spin, "spin", "/spin", SPIN_SCRIPT);
+    await api("/api/scripts", { name: "on-bench", type: "event", trigger: { eventTypes: ["bench.*"] }, source: "export default async (e) => e.payload.n;" }, a);
+
+    // Warm everything once: the first request of each compiles and instantiates.
+    for (const path of ["/bench/floor", "/t/bench-a/trivial", "/t/bench-a/cpu", "/t/bench-a/big", "/t/bench-a/db", "/t/bench-b/trivial", "/bench/native/cpu", "/bench/loader/trivial", "/bench/loader/cpu"]) {
+      await load(path, { n: 3, concurrency: 1 });
+    }
+    const cold = { headers: { "x-bench-cold": "1" } };
+
+    scenario("1-2", "floor vs warm trivial script (pooled runtime, cached compile)", [
+      { name: "bare Hono route", stats: await load("/bench/floor") },
+      { name: "warm trivial script", stats: await load("/t/bench-a/trivial") },
+      { name: "Worker → runner round trip, no script (D1 read included)", stats: await load("/bench/do-floor/bench-a") },
+    ]);
+    scenario("3", "trivial script, pooling and caching off (new runtime, fresh compile per request)", [
+      { name: "warm", stats: await load("/t/bench-a/trivial") },
+      { name: "cold", stats: await load("/t/bench-a/trivial", { init: cold, n: Math.min(N, 200) }) },
+    ]);
+    scenario("4", "50 KB script: compile cache on vs off", [
+      { name: "50 KB warm", stats: await load("/t/bench-a/big", { n: Math.min(N, 200) }) },
+      { name: "50 KB cold", stats: await load("/t/bench-a/big", { init: cold, n: Math.min(N, 100) }) },
+    ]);
+    scenario("5", "CPU-heavy (fib(25) + JSON transform of 10 000 items): QuickJS vs native Worker JavaScript", [
+      { name: "QuickJS script", stats: await load("/t/bench-a/cpu", { n: quick ? 5 : 40, concurrency: 1 }) },
+      { name: "native", stats: await load("/bench/native/cpu", { n: quick ? 5 : 40, concurrency: 1 }) },
+    ]);
+
+    const rssBefore = workerdRss();
+    const freshN = quick ? 10 : 100;
+    let fresh = 0;
+    const freshStats = await load("/bench/loader/trivial?fresh=0", { n: 1 });
+    const loaderFresh: number[] = [];
+    for (fresh = 1; fresh < freshN; fresh++) {
+      const t = performance.now();
+      await (await fetch(`${base}/bench/loader/trivial?fresh=${fresh}`)).arrayBuffer();
+      loaderFresh.push(performance.now() - t);
+    }
+    loaderFresh.sort((x, y) => x - y);
+    const rssAfter = workerdRss();
+    scenario(
+      "6",
+      "Dynamic Worker Loader peer (V8 isolates) beside the QuickJS sandbox",
+      [
+        { name: "loader, cached isolate, trivial", stats: await load("/bench/loader/trivial") },
+        { name: "loader, new isolate per request, trivial", stats: { ...freshStats, n: loaderFresh.length, p50: round(quantile(loaderFresh, 0.5)), p95: round(quantile(loaderFresh, 0.95)), p99: round(quantile(loaderFresh, 0.99)), mean: round(loaderFresh.reduce((x, y) => x + y, 0) / loaderFresh.length), rps: NaN } },
+        { name: "loader, cached isolate, CPU-heavy", stats: await load("/bench/loader/cpu", { n: quick ? 5 : 40, concurrency: 1 }) },
+        { name: "QuickJS warm trivial (same run)", stats: await load("/t/bench-a/trivial") },
+      ],
+      [`workerd resident memory grew ${round((rssAfter - rssBefore) / 1024 / 1024)} MiB for ${freshN - 1} new isolates: ~${round((rssAfter - rssBefore) / Math.max(1, freshN - 1) / 1024)} KiB per isolate`],
+    );
+
+    scenario("7", "iota.db insert + query round trip inside a script", [
+      { name: "warm trivial (reference)", stats: await load("/t/bench-a/trivial") },
+      { name: "db insert + query", stats: await load("/t/bench-a/db") },
+    ]);
+
+    const alone = await load("/t/bench-b/trivial", { concurrency: 1 });
+    let spinning = true;
+    const spinners = Array.from({ length: 5 }, async () => {
+      while (spinning) await (await fetch(`${base}/t/bench-spin/spin`)).arrayBuffer();
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    const underLoad = await load("/t/bench-b/trivial", { concurrency: 1, n: quick ? 10 : 100 });
+    spinning = false;
+    await Promise.all(spinners);
+    scenario("8", "isolation: tenant B's latency while tenant A saturates its quota with while(1)", [
+      { name: "B alone", stats: alone },
+      { name: "B while A spins", stats: underLoad },
+    ], [`B's p99 under load / alone: ${round(underLoad.p99 / alone.p99)}× (A's executions stop at 200 ms of CPU each)`]);
+
+    const events = quick ? 10 : 300;
+    const publishTimes: number[] = [];
+    const before = (await api("/api/executions?trigger=event&limit=1", undefined, a)).items.length;
+    const published = performance.now();
+    for (let i = 0; i < events; i++) {
+      const t = performance.now();
+      await api("/api/events", { type: "bench.tick", payload: { n: i } }, a);
+      publishTimes.push(performance.now() - t);
+    }
+    let completed = 0;
+    const deadline = Date.now() + (quick ? 20_000 : 120_000);
+    while (completed < events && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 250));
+      completed = await countCompletedEvents(a);
+    }
+    const seconds = (performance.now() - published) / 1000;
+    publishTimes.sort((x, y) => x - y);
+    scenario(
+      "9",
+      "events: publish → completed execution through the local queue",
+      [{ name: "POST /api/events", stats: { n: events, errors: events - completed, p50: round(quantile(publishTimes, 0.5)), p95: round(quantile(publishTimes, 0.95)), p99: round(quantile(publishTimes, 0.99)), mean: round(publishTimes.reduce((x, y) => x + y, 0) / events), rps: round(events / (publishTimes.reduce((x, y) => x + y, 0) / 1000), 1) } }],
+      [`${completed}/${events} events completed in ${round(seconds)} s: ${round(completed / seconds, 1)} events/s end to end (${before} before)`],
+    );
+
+    const stats = await api("/bench/stats/bench-a").catch(() => null);
+    scenario("10", "memory", [], [
+      `sandbox/node: QuickJS heap of an idle warm runtime ${round(node.memory.idleHeapBytes / 1024)} KiB; a running trivial execution adds ${round(node.memory.runningExtraBytes / 1024)} KiB; each runtime reserves ${round(node.memory.linearMemoryBytes / 1024 / 1024)} MiB of WebAssembly linear memory (touched pages only are resident)`,
+      stats ? `workerd pool: ${JSON.stringify(stats)}` : "workerd pool stats unavailable",
+    ]);
+
+    const workerdSandbox = {
+      warmTrivial: await sandboxLoop("warm", "trivial"),
+      coldTrivial: await sandboxLoop("cold", "trivial"),
+    };
+    console.log("[sandbox/workerd]", JSON.stringify(workerdSandbox));
+    await write(node, workerdSandbox);
+  } finally {
+    stopStack(child);
+  }
+  const failed = scenarios.flatMap((s) => s.rows).filter((r) => r.stats.errors > 0);
+  if (failed.length > 0) {
+    console.error(`errors in: ${failed.map((r) => r.name).join(", ")}`);
+    process.exitCode = 1;
+  }
+}
+
+async function countCompletedEvents(key: string) {
+  let count = 0;
+  let cursor: string | null = null;
+  do {
+    const page: { items: Array<{ status: string }>; nextCursor: string | null } = await api(`/api/executions?trigger=event&status=completed&limit=200${cursor ? `&cursor=${cursor}` : ""}`, undefined, key);
+    count += page.items.length;
+    cursor = page.nextCursor;
+  } while (cursor);
+  return count;
+}
+
+async function sandboxLoop(mode: "warm" | "cold", source: "trivial" | "cpu") {
+  const n = quick ? 20 : mode === "warm" ? 2000 : 200;
+  const res = await fetch(`${base}/bench/sandbox?mode=${mode}&source=${source}&n=${n}`);
+  const body = (await res.json()) as { n: number; totalMs: number; times: number[] };
+  const sorted = body.times.sort((x, y) => x - y);
+  return { n: body.n, meanMs: round(body.totalMs / body.n, 3), p50: round(quantile(sorted, 0.5), 3), p99: round(quantile(sorted, 0.99), 3), perSecond: round((body.n / body.totalMs) * 1000) };
+}
+
+function versions() {
+  const read = (name: string) => JSON.parse(readFileSync(join(root, "node_modules", name, "package.json"), "utf8")).version as string;
+  return { node: process.version, wrangler: read("wrangler"), "quickjs-emscripten-core": read("quickjs-emscripten-core"), hono: read("hono") };
+}
+
+async function write(node: SandboxBenchResult, workerd: Record<string, unknown>) {
+  const machine = { cpus: cpus().length, cpu: cpus()[0]?.model ?? "unknown", memoryGiB: round(totalmem() / 1024 ** 3, 1) };
+  const result = { date: new Date().toISOString(), quick, machine, versions: versions(), scenarios, sandbox: { node, workerd } };
+  if (quick) {
+    writeFileSync(join(root, "bench", "quick-results.json"), JSON.stringify(result, null, 2));
+    return;
+  }
+  writeFileSync(join(root, "bench", "results.json"), JSON.stringify(result, null, 2) + "\n");
+  const lines = [
+    "# Benchmark results",
+    "",
+    `Run ${result.date} on ${machine.cpus} × ${machine.cpu}, ${machine.memoryGiB} GiB; ${Object.entries(result.versions).map(([k, v]) => `${k} ${v}`).join(", ")}.`,
+    `All HTTP numbers are through \`wrangler dev\` on loopback (its proxy dominates the floor), ${N} requests per row at ${CONCURRENCY} in flight unless the row says otherwise; compare rows within a scenario, not with other machines. Regenerate with \`npm run bench\`.`,
+    "",
+    "| scenario | row | p50 ms | p95 ms | p99 ms | req/s | sandbox ms (mean) |",
+    "|---|---|---|---|---|---|---|",
+    ...scenarios.flatMap((s) => s.rows.map((r) => `| ${s.id} ${s.title} | ${r.name} | ${r.stats.p50} | ${r.stats.p95} | ${r.stats.p99} | ${Number.isNaN(r.stats.rps) ? "–" : r.stats.rps} | ${r.stats.serverMs ?? "–"} |`)),
+    "",
+    ...scenarios.filter((s) => s.notes.length).map((s) => `- **${s.id}**: ${s.notes.join("; ")}`),
+    "",
+    "## The sandbox alone",
+    "",
+    `Node (${node.runtime}): ${JSON.stringify(node.rows)}`,
+    "",
+    `workerd (same Worker, in-isolate loop): ${JSON.stringify(workerd)}`,
+    "",
+    "## Reading",
+    "",
+    previousReading() ?? "(to be written after looking at the numbers)",
+    "",
+  ];
+  writeFileSync(join(root, "bench", "RESULTS.md"), lines.join("\n"));
+}
+
+/** The hand-written reading of the last results, kept across runs. */
+function previousReading(): string | null {
+  const file = join(root, "bench", "RESULTS.md");
+  if (!existsSync(file)) return null;
+  const text = readFileSync(file, "utf8");
+  const at = text.indexOf("## Reading\n");
+  return at < 0 ? null : text.slice(at + "## Reading\n".length).trim();
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
