@@ -31,6 +31,8 @@ export class SandboxPool {
   private readonly busy = new Set<SandboxInstance>();
   private created = 0;
   private reused = 0;
+  /** Bytes promised to instances being created (not yet in `all`), so concurrent acquires cannot overcommit. */
+  private reserved = 0;
 
   constructor(
     private readonly wasmModule: () => Promise<WebAssembly.Module>,
@@ -44,7 +46,7 @@ export class SandboxPool {
 
   /** Whether an instance of this size could be made now, after evicting idle ones. */
   hasRoomFor(limits: InstanceLimits): boolean {
-    return this.busyBytes() + instanceMemoryBytes(limits.memoryBytes) <= this.memoryBudgetBytes;
+    return this.busyBytes() + this.reserved + instanceMemoryBytes(limits.memoryBytes) <= this.memoryBudgetBytes;
   }
 
   /**
@@ -60,8 +62,15 @@ export class SandboxPool {
       this.reused += 1;
       return { instance: warm, warm: true };
     }
-    this.makeRoom(instanceMemoryBytes(limits.memoryBytes));
-    const instance = await SandboxInstance.create(await this.wasmModule(), script, limits, this.sdkNames);
+    const bytes = instanceMemoryBytes(limits.memoryBytes);
+    this.makeRoom(bytes);
+    this.reserved += bytes;
+    let instance: SandboxInstance;
+    try {
+      instance = await SandboxInstance.create(await this.wasmModule(), script, limits, this.sdkNames);
+    } finally {
+      this.reserved -= bytes;
+    }
     this.created += 1;
     this.all.add(instance);
     this.busy.add(instance);
@@ -97,7 +106,7 @@ export class SandboxPool {
       instances: this.all.size,
       idle,
       busy: this.busy.size,
-      memoryBytes: this.totalBytes(),
+      memoryBytes: this.totalBytes() + this.reserved,
       memoryBudgetBytes: this.memoryBudgetBytes,
       created: this.created,
       reused: this.reused,
@@ -112,11 +121,12 @@ export class SandboxPool {
   }
 
   private makeRoom(bytes: number) {
+    const needed = () => this.totalBytes() + this.reserved + bytes;
     for (const instance of [...this.all]) {
-      if (this.totalBytes() + bytes <= this.memoryBudgetBytes) return;
+      if (needed() <= this.memoryBudgetBytes) return;
       if (!this.busy.has(instance)) this.drop(instance);
     }
-    if (this.totalBytes() + bytes > this.memoryBudgetBytes) {
+    if (needed() > this.memoryBudgetBytes) {
       throw new PoolCapacityError(`no room for another ${bytes}-byte sandbox within ${this.memoryBudgetBytes} bytes`);
     }
   }

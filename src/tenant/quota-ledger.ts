@@ -135,9 +135,10 @@ export class QuotaLedger {
 /**
  * How much of the thread a tenant's sandboxes took lately, decaying by half every
  * HALF_LIFE_MS. QuickJS runs synchronously, and Durable Objects may share an isolate's
- * thread: a tenant over BUSY_MS pauses before its next execution (`pauseMs`, as long as
- * its last execution, at most MAX_PAUSE_MS), so it holds at most about half of the thread
- * and another tenant's requests pass between its executions instead of queuing behind them.
+ * thread. While a tenant is busy (over BUSY_MS), its executions take turns: each waits for
+ * the previous one to end, then pauses as long as that one ran (at most MAX_PAUSE_MS), so
+ * the tenant holds at most about half of the thread and other tenants' requests pass
+ * between its executions instead of queuing behind all of them. An idle tenant never waits.
  */
 export class CpuMeter {
   static readonly HALF_LIFE_MS = 500;
@@ -146,6 +147,7 @@ export class CpuMeter {
   private load = 0;
   private last = 0;
   private at: number;
+  private turns: Promise<void> = Promise.resolve();
 
   constructor(private readonly clock: () => number = () => performance.now()) {
     this.at = clock();
@@ -162,8 +164,23 @@ export class CpuMeter {
     return this.load * 0.5 ** (elapsed / CpuMeter.HALF_LIFE_MS);
   }
 
-  /** How long to wait before the next execution: 0 unless the tenant has been busy. */
+  /** How long to pause before the next execution: 0 unless the tenant has been busy. */
   pauseMs(): number {
     return this.current() > CpuMeter.BUSY_MS ? Math.min(Math.max(this.last, 1), CpuMeter.MAX_PAUSE_MS) : 0;
+  }
+
+  /**
+   * Waits for this execution's turn; call the returned function when it ends. Free (no
+   * wait, no ordering) while the tenant is not busy.
+   */
+  async turn(wait: (ms: number) => Promise<unknown>): Promise<() => void> {
+    if (this.pauseMs() === 0) return () => {};
+    const previous = this.turns;
+    let release!: () => void;
+    this.turns = new Promise((resolve) => (release = resolve));
+    await previous;
+    const pause = this.pauseMs();
+    if (pause > 0) await wait(pause);
+    return release;
   }
 }

@@ -468,14 +468,18 @@ export class TenantRunner extends DurableObject<Env> {
         { collections: this.collections, secret: (name) => this.secret(tenant.id, name), outbound: this.ledger.outbound, fetch: (input, init) => fetch(input, init) },
       );
       const ctx = { executionId: id, scriptId: script.id, version: version.version, tenant: tenant.slug, trigger: request.trigger, attempt };
-      // A tenant that kept the thread busy lets whatever else is waiting go first.
-      const pause = this.cpu.pauseMs();
-      if (pause > 0) await scheduler.wait(pause);
-      const result: ExecutionResult | null = runnable.compiled.ok
-        ? await this.sandbox.execute({ scriptKey: runnable.key, script: runnable.compiled.script, event: request.event, ctx, limits, host: host.api })
-        : null;
+      // A tenant that kept the thread busy takes turns, letting whatever else waits go first.
+      const endTurn = await this.cpu.turn((ms) => scheduler.wait(ms));
+      let result: ExecutionResult | null = null;
+      try {
+        if (runnable.compiled.ok) {
+          result = await this.sandbox.execute({ scriptKey: runnable.key, script: runnable.compiled.script, event: request.event, ctx, limits, host: host.api });
+        }
+      } finally {
+        this.cpu.record(result?.cpuMs ?? 0);
+        endTurn();
+      }
       const finishedAt = Date.now();
-      this.cpu.record(result?.cpuMs ?? 0);
       const redact = (text: string) => redactSecrets(text, host.secretValues);
       const outcome = result
         ? {

@@ -1,15 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { call, createScript, tenantWithKey } from "../helpers/api";
-
-/** Polls until `done`, up to `ms`. */
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, ms = 20_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > until) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { eventually } from "../helpers/wait";
 
 // Through the real local queue: publish → fan-out → delivery → execution, and a failing
 // script → six attempts → dead letter → replay. Retries are immediate in tests

@@ -1,6 +1,6 @@
 import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
-import type { Scope } from "../../src/domain/scopes";
+import { SCOPES, type Scope } from "../../src/domain/scopes";
 
 export const ADMIN = env.ADMIN_TOKEN;
 
@@ -56,15 +56,7 @@ export async function createTenant(slug = uniqueSlug(), limits?: Record<string, 
   return res.json as { slug: string; name: string; limits: Record<string, number> };
 }
 
-export const ALL_SCOPES: Scope[] = [
-  "scripts:read",
-  "scripts:write",
-  "scripts:execute",
-  "executions:read",
-  "events:publish",
-  "dlq:manage",
-  "secrets:manage",
-];
+export const ALL_SCOPES: Scope[] = [...SCOPES];
 
 export async function createKey(slug: string, scopes: Scope[] = ALL_SCOPES) {
   const res = await call(`/api/tenants/${slug}/keys`, { method: "POST", body: { name: "test key", scopes } });

@@ -1,16 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { call, createKey, createScript, expectError, tenantWithKey } from "../helpers/api";
+import { eventually } from "../helpers/wait";
 
 const run = (key: string, id: string, body?: unknown, query = "") => call(`/api/scripts/${id}/run${query}`, { method: "POST", token: key, body });
-
-async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, ms = 5_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > until) return value;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe("manual runs: POST /api/scripts/:id/run (API.md §7)", () => {
   it("answers 200 with the execution record, its input, result, logs and measurements", async () => {
@@ -66,7 +58,7 @@ describe("manual runs: POST /api/scripts/:id/run (API.md §7)", () => {
     const res = await run(key, script.id, { input: "hi" }, "?async=true");
     expect(res.status).toBe(202);
     expect(res.json).toEqual({ executionId: expect.stringMatching(/^exe_/) });
-    const execution = await waitFor(
+    const execution = await eventually(
       async () => (await call(`/api/executions/${res.json.executionId}`, { token: key })).json,
       (e) => e.status === "completed",
     );

@@ -80,3 +80,30 @@ describe("CpuMeter", () => {
     expect(meter.pauseMs()).toBe(0);
   });
 });
+
+describe("CpuMeter turns", () => {
+  it("lets a busy tenant's executions run one after another, each after a pause; an idle tenant never waits", async () => {
+    const meter = new CpuMeter();
+    const waits: number[] = [];
+    const wait = async (ms: number) => void waits.push(ms);
+    const idle = await meter.turn(wait);
+    idle();
+    expect(waits).toEqual([]);
+    meter.record(120);
+    const order: string[] = [];
+    const first = meter.turn(wait).then((release) => {
+      order.push("first");
+      return release;
+    });
+    const second = meter.turn(wait).then((release) => {
+      order.push("second");
+      release();
+    });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(order).toEqual(["first"]);
+    (await first)();
+    await second;
+    expect(order).toEqual(["first", "second"]);
+    expect(waits).toEqual([120, 120]);
+  });
+});
