@@ -315,7 +315,7 @@ async function countCompletedEvents(key: string) {
   return count;
 }
 
-async function sandboxLoop(mode: "warm" | "cold", source: "trivial" | "cpu") {
+async function sandboxLoop(mode: "warm" | "cold", source: "trivial" | "cpu"): Promise<Result["sandbox"]["workerd"][string]> {
   const n = quick ? 20 : mode === "warm" ? 2000 : 200;
   const res = await fetch(`${base}/bench/sandbox?mode=${mode}&source=${source}&n=${n}`);
   const body = (await res.json()) as { n: number; totalMs: number; times: number[] };
@@ -328,38 +328,52 @@ function versions() {
   return { node: process.version, wrangler: read("wrangler"), "quickjs-emscripten-core": read("quickjs-emscripten-core"), hono: read("hono") };
 }
 
-async function write(node: SandboxBenchResult, workerd: Record<string, unknown>) {
+type Result = {
+  date: string;
+  quick: boolean;
+  machine: { cpus: number; cpu: string; memoryGiB: number };
+  versions: Record<string, string>;
+  scenarios: Scenario[];
+  sandbox: { node: SandboxBenchResult; workerd: Record<string, { n: number; meanMs: number; p50: number; p99: number; perSecond: number }> };
+};
+
+async function write(node: SandboxBenchResult, workerd: Result["sandbox"]["workerd"]) {
   const machine = { cpus: cpus().length, cpu: cpus()[0]?.model ?? "unknown", memoryGiB: round(totalmem() / 1024 ** 3, 1) };
-  const result = { date: new Date().toISOString(), quick, machine, versions: versions(), scenarios, sandbox: { node, workerd } };
+  const result: Result = { date: new Date().toISOString(), quick, machine, versions: versions(), scenarios, sandbox: { node, workerd } };
   if (quick) {
     writeFileSync(join(root, "bench", "quick-results.json"), JSON.stringify(result, null, 2));
     return;
   }
   writeFileSync(join(root, "bench", "results.json"), JSON.stringify(result, null, 2) + "\n");
+  writeFileSync(join(root, "bench", "RESULTS.md"), render(result));
+}
+
+/** bench/RESULTS.md from a result (also: `npm run bench -- --render`, from bench/results.json). */
+function render(result: Result): string {
+  const { machine } = result;
+  const cell = (n: number | undefined) => (n === undefined || Number.isNaN(n) ? "–" : String(n));
   const lines = [
     "# Benchmark results",
     "",
     `Run ${result.date} on ${machine.cpus} × ${machine.cpu}, ${machine.memoryGiB} GiB; ${Object.entries(result.versions).map(([k, v]) => `${k} ${v}`).join(", ")}.`,
-    `All HTTP numbers are through \`wrangler dev\` on loopback (its proxy dominates the floor), ${N} requests per row at ${CONCURRENCY} in flight unless the row says otherwise; compare rows within a scenario, not with other machines. Regenerate with \`npm run bench\`.`,
-    "",
-    "| scenario | row | p50 ms | p95 ms | p99 ms | req/s | sandbox ms (mean) |",
-    "|---|---|---|---|---|---|---|",
-    ...scenarios.flatMap((s) => s.rows.map((r) => `| ${s.id} ${s.title} | ${r.name} | ${r.stats.p50} | ${r.stats.p95} | ${r.stats.p99} | ${Number.isNaN(r.stats.rps) ? "–" : r.stats.rps} | ${r.stats.serverMs ?? "–"} |`)),
-    "",
-    ...scenarios.filter((s) => s.notes.length).map((s) => `- **${s.id}**: ${s.notes.join("; ")}`),
-    "",
-    "## The sandbox alone",
-    "",
-    `Node (${node.runtime}): ${JSON.stringify(node.rows)}`,
-    "",
-    `workerd (same Worker, in-isolate loop): ${JSON.stringify(workerd)}`,
-    "",
-    "## Reading",
-    "",
-    previousReading() ?? "(to be written after looking at the numbers)",
+    "All HTTP numbers go through `wrangler dev` on loopback (its proxy dominates the floor), 400 requests per row at 4 in flight unless said otherwise. Compare rows within a scenario (they ran side by side in one run), not with other machines. Regenerate with `npm run bench`.",
     "",
   ];
-  writeFileSync(join(root, "bench", "RESULTS.md"), lines.join("\n"));
+  for (const s of result.scenarios) {
+    lines.push(`## ${s.id}. ${s.title}`, "");
+    if (s.rows.length) {
+      lines.push("| row | p50 ms | p95 ms | p99 ms | req/s | sandbox ms (mean) |", "|---|---|---|---|---|---|");
+      for (const r of s.rows) lines.push(`| ${r.name} | ${cell(r.stats.p50)} | ${cell(r.stats.p95)} | ${cell(r.stats.p99)} | ${cell(r.stats.rps)} | ${cell(r.stats.serverMs)} |`);
+      lines.push("");
+    }
+    for (const note of s.notes) lines.push(`- ${note}`);
+    if (s.notes.length) lines.push("");
+  }
+  lines.push("## The sandbox alone", "", "| runtime | script | executions/s | p50 ms | p99 ms |", "|---|---|---|---|---|");
+  for (const [name, row] of Object.entries(result.sandbox.node.rows)) lines.push(`| ${result.sandbox.node.runtime} | ${name} | ${row.perSecond} | ${row.p50} | ${row.p99} |`);
+  for (const [name, row] of Object.entries(result.sandbox.workerd)) lines.push(`| workerd (in-isolate loop, 1 ms clock) | ${name} | ${row.perSecond} | ${row.p50} | ${row.p99} |`);
+  lines.push("", "## Reading", "", previousReading() ?? "(to be written after looking at the numbers)", "");
+  return lines.join("\n");
 }
 
 /** The hand-written reading of the last results, kept across runs. */
@@ -371,7 +385,11 @@ function previousReading(): string | null {
   return at < 0 ? null : text.slice(at + "## Reading\n".length).trim();
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+if (process.argv.includes("--render")) {
+  writeFileSync(join(root, "bench", "RESULTS.md"), render(JSON.parse(readFileSync(join(root, "bench", "results.json"), "utf8")) as Result));
+} else {
+  main().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
