@@ -1,7 +1,7 @@
 import { createApp } from "./http/app";
 import { openDb } from "./db/client";
 import { consumeBatch } from "./events/consumer";
-import { purgeAuditLog } from "./services/audit";
+import { purgeCatalogue } from "./services/retention";
 
 export { TenantRunner } from "./tenant/runner";
 
@@ -15,8 +15,8 @@ export default {
     await consumeBatch(batch, env);
   },
 
-  /** Platform chores once a minute: the audit log's retention. */
+  /** Platform chores once a minute: retention of the audit log and rejected messages. */
   async scheduled(_controller: ScheduledController, env: Env, ctx: ExecutionContext) {
-    ctx.waitUntil(purgeAuditLog(openDb(env.DB), Number(env.AUDIT_RETENTION_DAYS) || 90));
+    ctx.waitUntil(purgeCatalogue(openDb(env.DB), env));
   },
 } satisfies ExportedHandler<Env>;

@@ -201,13 +201,19 @@ describe("recovery and retention", () => {
     expect((await call(`/api/executions/${recent}`, { token: key })).status).toBe(200);
   });
 
-  it("purges the audit log past retention from the Worker's cron", async () => {
+  it("purges the audit log and rejected messages past retention from the Worker's cron", async () => {
     const old = Date.now() - 100 * 86_400_000;
     await env.DB.prepare("INSERT INTO audit_log (tenant_id, actor, action, target_type, target_id, at) VALUES ('ten_x', 'admin', 'test.old', 't', 'x', ?)").bind(old).run();
+    await env.DB.prepare("INSERT INTO rejected_messages (queue, body, reason, received_at) VALUES ('q', '{}', 'test.old', ?)").bind(old).run();
+    await env.DB.prepare("INSERT INTO audit_log (tenant_id, actor, action, target_type, target_id, at) VALUES ('ten_x', 'admin', 'test.recent', 't', 'x', ?)").bind(Date.now()).run();
     const ctx = createExecutionContext();
     await worker.scheduled(createScheduledController({ cron: "* * * * *" }), env, ctx);
     await waitOnExecutionContext(ctx);
     const left = await env.DB.prepare("SELECT count(*) AS n FROM audit_log WHERE action = 'test.old'").first<{ n: number }>();
     expect(left!.n).toBe(0);
+    const rejected = await env.DB.prepare("SELECT count(*) AS n FROM rejected_messages WHERE reason = 'test.old'").first<{ n: number }>();
+    expect(rejected!.n).toBe(0);
+    const kept = await env.DB.prepare("SELECT count(*) AS n FROM audit_log WHERE action = 'test.recent'").first<{ n: number }>();
+    expect(kept!.n).toBe(1);
   });
 });
