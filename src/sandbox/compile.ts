@@ -39,7 +39,7 @@ export const SOURCE_PREFIX = `(function(iota,console){return async function(){"u
 
 /**
  * Checks a script and builds its factory. Pure (no QuickJS): the engine's own parse of the
- * factory happens when a realm loads it (see realm.ts), which reports what only QuickJS
+ * factory happens when an instance loads it (instance.ts) or in checker.ts, which report what only QuickJS
  * refuses with the same diagnostics.
  */
 export function compileScript(source: string): CompileResult {

@@ -1,25 +1,24 @@
 /**
  * How an execution ends when the platform, not the script, ends it. Every failure is a
  * value with a name (`ExecutionError`), never an exception thrown to the sandbox's caller.
+ *
+ * - `TimeoutError` (status `timeout`): wall time (`timeoutMs`) ran out, or the script's
+ *   promise can never settle.
+ * - `CpuLimitError` (`timeout`): time inside the interpreter (`cpuMs`) ran out.
+ * - `OutOfMemoryError` (`failed`): the heap reached `memoryBytes`.
+ * - `StackOverflowError` (`failed`): recursion past `stackBytes`.
+ * - `OutputTooLargeError` (`failed`): the JSON result is larger than `outputBytes`.
+ * - `CompileError` (`failed`): QuickJS refused the script (a syntax it does not support).
+ * - `SandboxError` (`failed`): the sandbox itself failed; the runtime was discarded.
  */
-export const SANDBOX_ERRORS = {
-  /** Wall time (`timeoutMs`) ran out, or the script's promise can never settle. */
-  TimeoutError: "timeout",
-  /** Time inside the interpreter (`cpuMs`) ran out. */
-  CpuLimitError: "timeout",
-  /** The script's heap reached `memoryBytes`. */
-  OutOfMemoryError: "failed",
-  /** The script recursed past `stackBytes`. */
-  StackOverflowError: "failed",
-  /** The JSON result is larger than `outputBytes`. */
-  OutputTooLargeError: "failed",
-  /** QuickJS refused the script (a syntax it does not support). */
-  CompileError: "failed",
-  /** The sandbox itself failed; the runtime was discarded. */
-  SandboxError: "failed",
-} as const;
-
-export type SandboxErrorName = keyof typeof SANDBOX_ERRORS;
+export type SandboxErrorName =
+  | "TimeoutError"
+  | "CpuLimitError"
+  | "OutOfMemoryError"
+  | "StackOverflowError"
+  | "OutputTooLargeError"
+  | "CompileError"
+  | "SandboxError";
 
 export interface ExecutionError {
   name: string;

@@ -4,7 +4,7 @@ import type { z } from "zod";
 import { type Db, uniqueViolation } from "../db/client";
 import { scriptRoutes, scripts, scriptVersions, type ScriptRow, type ScriptVersionRow, type TenantRow } from "../db/schema";
 import { limitsAboveTenant, tenantLimits, type ScriptLimits } from "../domain/limits";
-import { type createScriptBody, SCRIPT_STATUSES, type ScriptStatus, type updateScriptBody } from "../domain/scripts";
+import type { createScriptBody, ScriptStatus, updateScriptBody } from "../domain/scripts";
 import { routeKey, TRIGGER_SCHEMAS, type HttpTrigger, type ScriptType, type Trigger } from "../domain/triggers";
 import { validate } from "../http/body";
 import { ApiError } from "../http/errors";
@@ -394,8 +394,6 @@ export async function setStatus(db: Db, principal: Principal, tenant: TenantRow,
   }
   return { script: { ...current.script, status: to, updatedAt: now }, version: current.version };
 }
-
-export const isScriptStatus = (value: string): value is ScriptStatus => (SCRIPT_STATUSES as readonly string[]).includes(value);
 
 // ---- versions ----
 

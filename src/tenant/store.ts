@@ -229,13 +229,6 @@ export class TenantStore {
     return this.sql.exec("SELECT 1 FROM executions LIMIT 1").toArray().length > 0;
   }
 
-  pendingExecutionIds(limit: number): string[] {
-    return this.sql
-      .exec<{ id: string }>("SELECT id FROM executions WHERE status = 'pending' ORDER BY id LIMIT ?", limit)
-      .toArray()
-      .map((row) => row.id);
-  }
-
   /** Deletes up to `batchSize` finished executions started before `cutoff`; returns how many. */
   purgeExecutionsBefore(cutoff: number, batchSize: number): number {
     return this.sql.exec(
