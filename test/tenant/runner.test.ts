@@ -95,6 +95,22 @@ describe("quotas: each limit exceeded gives its documented outcome (API.md §8)"
     expect((await waiting).json).toMatchObject({ status: "completed", result: "ran" });
   });
 
+  it("concurrency with a slow script: executions awaiting I/O hold their slots; the next waits, then 429", async () => {
+    const { slug, key } = await tenantWithKey({ concurrency: 2 });
+    await createScript(key, { name: "slow", type: "http", trigger: { path: "/slow" }, source: "export default async () => (await iota.http.get('https://slow.test/?ms=3000')).body;" });
+    await createScript(key, { name: "fast", type: "http", trigger: { path: "/fast" }, source: "export default () => 'fast';" });
+    const slow = [hit(slug, "/slow"), hit(slug, "/slow")];
+    await new Promise((r) => setTimeout(r, 300));
+    const started = Date.now();
+    const third = await hit(slug, "/fast");
+    expect(third.status).toBe(429);
+    expect(third.headers.get("retry-after")).toBe("1");
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_900);
+    expect((await Promise.all(slow)).map((r) => r.json)).toEqual(["slow", "slow"]);
+    // Two executions awaiting I/O ran at the same time: both were in flight together.
+    expect((await hit(slug, "/fast")).json).toBe("fast");
+  });
+
   it("memory budget: an execution that does not fit waits, then 429 memory", async () => {
     const { slug, key } = await tenantWithKey({ memoryBytes: 64 * 1024 * 1024 });
     const script = await createScript(key, { name: "big-memory", source: "export default () => 1;" });
