@@ -10,6 +10,7 @@ const root = import.meta.dirname;
 //   Queues, Durable Objects); the catalogue's migrations are applied by test/setup.ts.
 // - node: the sandbox (src/sandbox knows nothing of Workers), so its guarantees hold in
 //   both runtimes.
+// - ui: the admin UI in a real browser against `wrangler dev` (needs /usr/bin/chromium).
 export default defineConfig({
   test: {
     projects: [
@@ -33,7 +34,7 @@ export default defineConfig({
         test: {
           name: "workers",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/node/**"],
+          exclude: ["test/node/**", "test/ui/**"],
           setupFiles: ["./test/setup.ts"],
         },
       },
@@ -43,6 +44,17 @@ export default defineConfig({
           name: "node",
           environment: "node",
           include: ["test/sandbox/**/*.test.ts", "test/node/**/*.test.ts"],
+        },
+      },
+      {
+        // The admin UI in Debian's chromium, against the whole stack under `wrangler dev`.
+        test: {
+          name: "ui",
+          environment: "node",
+          include: ["test/ui/**/*.test.ts"],
+          globalSetup: ["./test/ui/global-setup.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
         },
       },
     ],

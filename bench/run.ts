@@ -4,23 +4,19 @@
  * every scenario beside its reference in this one run, stops the stack, and writes
  * bench/results.json and bench/RESULTS.md (quick mode: bench/quick-results.json only).
  */
-import { type ChildProcess, execSync, spawn, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { execSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
-import { projectEnv, root } from "../scripts/project-env.mjs";
+import { startLocalStack } from "../scripts/local-stack";
+import { root } from "../scripts/project-env.mjs";
 import { sandboxBench, type SandboxBenchResult } from "./sandbox-node";
 import { CPU_SCRIPT, DB_SCRIPT, fiftyKilobyteScript, SPIN_SCRIPT, TRIVIAL_SCRIPT } from "./scripts";
 
 const quick = process.argv.includes("--quick");
 const N = quick ? 20 : 400;
 const CONCURRENCY = quick ? 2 : 4;
-const stateDir = join(root, "bench", ".state");
-const wrangler = join(root, "node_modules", ".bin", "wrangler");
-const config = join(root, "bench", "wrangler.toml");
-const ADMIN = "bench-admin-" + randomBytes(8).toString("hex");
+let ADMIN = "";
 
 interface Stats {
   n: number;
@@ -124,50 +120,6 @@ function workerdRss(): number {
     .reduce((sum, line) => sum + Number(line.trim().split(/\s+/)[0]) * 1024, 0);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function startStack(): Promise<ChildProcess> {
-  rmSync(stateDir, { recursive: true, force: true });
-  const env = projectEnv({ CI: "true" });
-  const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "-c", config, "--persist-to", stateDir], { cwd: root, env, stdio: "pipe" });
-  if (migrate.status !== 0) throw new Error(`migrations failed: ${migrate.stderr}`);
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  const args = ["dev", "-c", config, "--local", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", stateDir, "--show-interactive-dev-session=false"];
-  for (const [name, value] of [["ADMIN_TOKEN", ADMIN], ["SECRETS_KEY", randomBytes(32).toString("base64")]] as const) args.push("--var", `${name}:${value}`);
-  const child = spawn(wrangler, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-  let output = "";
-  child.stdout!.on("data", (d) => (output += d));
-  child.stderr!.on("data", (d) => (output += d));
-  const until = Date.now() + 60_000;
-  while (Date.now() < until) {
-    try {
-      if ((await fetch(`${base}/health`)).ok) return child;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  child.kill("SIGKILL");
-  throw new Error(`wrangler dev did not come up:\n${output.slice(-3000)}`);
-}
-
-function stopStack(child: ChildProcess) {
-  try {
-    process.kill(-child.pid!, "SIGTERM");
-  } catch {
-    child.kill("SIGTERM");
-  }
-}
-
 function scenario(id: string, title: string, rows: Scenario["rows"], notes: string[] = []) {
   scenarios.push({ id, title, rows, notes });
   const line = rows.map((r) => `${r.name}: p50 ${r.stats.p50} p99 ${r.stats.p99} ms, ${r.stats.rps}/s${r.stats.serverMs !== undefined ? `, sandbox ${r.stats.serverMs} ms` : ""}${r.stats.errors ? `, ${r.stats.errors} errors` : ""}`).join(" | ");
@@ -178,7 +130,9 @@ async function main() {
   const node = await sandboxBench(quick);
   console.log("[sandbox/node]", JSON.stringify(node));
 
-  const child = await startStack();
+  const stack = await startLocalStack({ config: join(root, "bench", "wrangler.toml"), stateDir: join(root, "bench", ".state") });
+  base = stack.base;
+  ADMIN = stack.adminToken;
   try {
     const a = await tenant("bench-a", { concurrency: 10, executionsPerMinute: 100_000, outboundRequestsPerMinute: 0 });
     const b = await tenant("bench-b", { executionsPerMinute: 100_000 });
@@ -295,7 +249,7 @@ async function main() {
     console.log("[sandbox/workerd]", JSON.stringify(workerdSandbox));
     await write(node, workerdSandbox);
   } finally {
-    stopStack(child);
+    stack.stop();
   }
   const failed = scenarios.flatMap((s) => s.rows).filter((r) => r.stats.errors > 0);
   if (failed.length > 0) {

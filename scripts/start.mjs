@@ -3,7 +3,7 @@
 // random secrets when missing, applies the D1 migrations locally, then runs `wrangler dev`.
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { projectEnv, root } from "./project-env.mjs";
 
@@ -22,6 +22,13 @@ if (!existsSync(devVars)) {
 }
 console.log(`The admin token is ADMIN_TOKEN in ${devVars}`);
 
+// The admin UI is built into dist/admin (static assets) when missing or older than its sources.
+if (uiIsStale()) {
+  console.log("Building the admin UI…");
+  const build = spawnSync(join(root, "node_modules", ".bin", "vite"), ["build", "--config", join(root, "admin", "vite.config.ts"), "--logLevel", "warn"], { cwd: root, env, stdio: "inherit" });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+}
+
 const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local"], {
   cwd: root,
   env: { ...env, CI: "true" },
@@ -36,3 +43,15 @@ const dev = spawn(wrangler, ["dev", "--local", "--ip", "127.0.0.1", "--port", po
 });
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.kill(signal));
 dev.on("exit", (code) => process.exit(code ?? 0));
+
+function uiIsStale() {
+  const built = join(root, "dist", "admin", "index.html");
+  if (!existsSync(built)) return true;
+  const builtAt = statSync(built).mtimeMs;
+  const newest = (path) => {
+    const stat = statSync(path);
+    if (!stat.isDirectory()) return stat.mtimeMs;
+    return Math.max(stat.mtimeMs, ...readdirSync(path).map((name) => newest(join(path, name))));
+  };
+  return Math.max(newest(join(root, "admin")), newest(join(root, "sdk"))) > builtAt;
+}

@@ -1,0 +1,54 @@
+/**
+ * Monaco, bundled with its workers (no CDN), set up for iota scripts: JavaScript with the
+ * SDK's own declarations (sdk/iota.d.ts) for IntelliSense, and the platform's
+ * diagnostics (POST /api/scripts/validate) as markers.
+ */
+import * as monaco from "monaco-editor";
+import EditorWorker from "monaco-editor/editor/editor.worker?worker";
+import TsWorker from "monaco-editor/language/typescript/ts.worker?worker";
+import iotaTypes from "../../sdk/iota.d.ts?raw";
+import type { Diagnostic } from "./api";
+
+declare global {
+  interface Window {
+    MonacoEnvironment?: monaco.Environment;
+  }
+}
+
+let ready = false;
+
+export function setUpMonaco(): typeof monaco {
+  if (ready) return monaco;
+  ready = true;
+  window.MonacoEnvironment = {
+    getWorker: (_id, label) => (label === "typescript" || label === "javascript" ? new TsWorker() : new EditorWorker()),
+  };
+  const js = monaco.typescript.javascriptDefaults;
+  js.setCompilerOptions({
+    allowJs: true,
+    checkJs: true,
+    allowNonTsExtensions: true,
+    target: monaco.typescript.ScriptTarget.ESNext,
+    module: monaco.typescript.ModuleKind.ESNext,
+    // Standard JavaScript only: no DOM in a script.
+    lib: ["es2023"],
+  });
+  js.addExtraLib(iotaTypes, "file:///iota.d.ts");
+  return monaco;
+}
+
+/** Shows the platform's diagnostics on a model (they are 1-based lines and columns). */
+export function showDiagnostics(model: monaco.editor.ITextModel, diagnostics: Diagnostic[]) {
+  monaco.editor.setModelMarkers(
+    model,
+    "iota",
+    diagnostics.map((d) => ({
+      severity: monaco.MarkerSeverity.Error,
+      message: d.message,
+      startLineNumber: d.line,
+      startColumn: d.column,
+      endLineNumber: d.line,
+      endColumn: d.column + 1,
+    })),
+  );
+}

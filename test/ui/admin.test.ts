@@ -1,0 +1,171 @@
+import type { Browser, Page } from "playwright-core";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { api, freshTenant, launch, newPage, signIn, stack, typeInEditor } from "./browser";
+
+// The admin UI (API.md §12) in Debian's chromium, against the real stack under wrangler dev.
+
+const FAILURES = join(import.meta.dirname, "..", "..", ".wrangler", "ui-failures");
+
+let browser: Browser;
+let page: Page;
+let tenant: { slug: string; key: string };
+
+beforeAll(async () => {
+  browser = await launch();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+beforeEach(async (context) => {
+  // The previous page closes here, not in afterEach: failure screenshots are taken after afterEach.
+  await page?.context().close();
+  page = await newPage(browser);
+  tenant = await freshTenant();
+  // What the page said, kept with a screenshot when the test fails (CI has no screen to look at).
+  const console: string[] = [];
+  page.on("console", (m) => console.push(`${m.type()}: ${m.text()}`));
+  page.on("pageerror", (e) => console.push(`pageerror: ${e.stack ?? e.message}`));
+  context.onTestFailed(async () => {
+    const dir = join(FAILURES, context.task.name.replace(/[^a-z0-9]+/gi, "-").slice(0, 60));
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "console.txt"), console.join("\n"));
+    await page.screenshot({ path: join(dir, "page.png"), fullPage: true }).catch(() => {});
+  });
+});
+
+async function createScriptInUi(name: string, type = "manual") {
+  await page.click("text=New script");
+  await page.fill("input[name=name]", name);
+  await page.selectOption("select[name=type]", type);
+  await page.click("form.new-script button[type=submit]");
+  await page.waitForSelector("[data-testid=editor] .monaco-editor");
+}
+
+describe("the admin UI", () => {
+  it("signs in with a key, refuses a wrong one, and signs in as the admin for a tenant", async () => {
+    await signIn(page, "isk_not-a-real-key");
+    await expect(page.locator("[role=alert]").textContent()).resolves.toContain("invalid or revoked token");
+    await signIn(page, tenant.key);
+    await page.waitForSelector("text=No scripts yet.");
+    await page.click("text=Sign out");
+    await signIn(page, stack().adminToken, tenant.slug);
+    await page.waitForSelector(`text=admin · ${tenant.slug}`);
+  });
+
+  it("edits with IntelliSense for iota and the platform's diagnostics, and saves with a message", async () => {
+    await signIn(page, tenant.key);
+    await createScriptInUi("greeter");
+    // IntelliSense: the SDK's members, from sdk/iota.d.ts.
+    await typeInEditor(page, "export default async (event) => {\n  return iota.");
+    await page.keyboard.press("Control+Space");
+    const suggestions = page.locator(".suggest-widget .monaco-list-row");
+    await suggestions.first().waitFor();
+    await expect(suggestions.allTextContents().then((rows) => rows.join(" "))).resolves.toMatch(/db.*events.*http.*log.*secrets|secrets/);
+    // Diagnostics from POST /api/scripts/validate, inline and listed.
+    await page.waitForSelector("ul.diagnostics li");
+    await expect(page.locator("ul.diagnostics li").first().textContent()).resolves.toMatch(/Line 2, column 15: SyntaxError/);
+    await expect(page.locator("[data-testid=editor] .squiggly-error").count()).resolves.toBeGreaterThan(0);
+    // A valid script clears them; saving makes version 2 with its message.
+    await typeInEditor(page, 'export default async (event) => {\n  console.log("greeting", event.input);\n  return { hello: event.input };\n};\n');
+    await page.waitForFunction(() => document.querySelectorAll("ul.diagnostics li").length === 0);
+    await page.fill("input[name=message]", "greet the input");
+    await page.click("form.save button[type=submit]");
+    await page.waitForSelector("text=Saved as version 2.");
+    const versions = await api(`/api/scripts?limit=1`, { token: tenant.key });
+    expect(versions.items[0]).toMatchObject({ name: "greeter", version: 2 });
+  });
+
+  it("refuses a save over someone else's newer version (412) and says what to do", async () => {
+    await signIn(page, tenant.key);
+    await createScriptInUi("contested");
+    const [script] = (await api("/api/scripts", { token: tenant.key })).items;
+    await api(`/api/scripts/${script.id}`, { method: "PUT", token: tenant.key, body: { source: "export default () => 'theirs';" } });
+    await typeInEditor(page, "export default () => 'mine';\n");
+    await page.click("form.save button[type=submit]");
+    await page.waitForSelector("text=Someone saved this script since you opened it");
+  });
+
+  it("shows versions side by side in a diff and restores one", async () => {
+    await signIn(page, tenant.key);
+    const script = await api("/api/scripts", { token: tenant.key, body: { name: "versioned", type: "manual", source: "export default () => 1;\n" } });
+    await api(`/api/scripts/${script.id}`, { method: "PUT", token: tenant.key, body: { source: "export default () => 2;\n", message: "two", limits: { timeoutMs: 1000 } } });
+    await page.goto(`${stack().base}/#/scripts/${script.id}/versions`);
+    await page.waitForSelector("[data-testid=diff] .monaco-diff-editor");
+    await page.waitForSelector("text=limits changed");
+    await expect(page.locator("[data-testid=diff] .line-insert, [data-testid=diff] .char-insert").count()).resolves.toBeGreaterThan(0);
+    // Monaco renders spaces as no-break spaces.
+    await expect(page.locator("[data-testid=diff]").textContent().then((t) => t?.replace(/\u00a0/g, " "))).resolves.toContain("=> 2");
+    await page.click("tr:has-text('v1') button:has-text('Restore')");
+    await page.waitForSelector("text=v3");
+    const restored = await api(`/api/scripts/${script.id}`, { token: tenant.key });
+    expect(restored).toMatchObject({ version: 3, source: "export default () => 1;\n" });
+  });
+
+  it("runs a script from the run panel: JSON input in, result, logs and timing out", async () => {
+    await signIn(page, tenant.key);
+    const script = await api("/api/scripts", { token: tenant.key, body: { name: "doubler", type: "manual", source: "export default (e) => { console.log('doubling', e.input.n); return { doubled: e.input.n * 2 }; };" } });
+    await page.goto(`${stack().base}/#/scripts/${script.id}/run`);
+    await page.fill("textarea[name=input]", '{"n": 21}');
+    await page.click(".run button[type=submit]");
+    const execution = page.locator("[data-testid=execution]");
+    await execution.waitFor();
+    await expect(execution.textContent()).resolves.toMatch(/completed[\s\S]*"doubled": 42[\s\S]*doubling 21/);
+    await expect(execution.locator(".timing").textContent()).resolves.toMatch(/\d+ ms · CPU [\d.]+ ms · memory [\d.]+ KiB/);
+  });
+
+  it("lists executions, refreshing every 5 s, with filters and details", async () => {
+    await signIn(page, tenant.key);
+    const script = await api("/api/scripts", { token: tenant.key, body: { name: "ticker", type: "manual", source: "export default (e) => { if (e.input === 'fail') throw new Error('asked to'); return 'ok'; };" } });
+    await api(`/api/scripts/${script.id}/run`, { token: tenant.key, body: { input: "first" } });
+    await page.click("text=Executions");
+    const rows = page.locator("[data-testid=executions] tbody tr");
+    await rows.first().waitFor();
+    expect(await rows.count()).toBe(1);
+    // A new execution appears without reloading the page.
+    await api(`/api/scripts/${script.id}/run`, { token: tenant.key, body: { input: "fail" } });
+    await page.waitForFunction(() => document.querySelectorAll("[data-testid=executions] tbody tr").length === 2, null, { timeout: 8_000 });
+    await page.selectOption("select[aria-label=status]", "failed");
+    await page.waitForFunction(() => document.querySelectorAll("[data-testid=executions] tbody tr").length === 1);
+    await rows.first().locator("td").first().click();
+    await expect(page.locator("[data-testid=execution]").textContent()).resolves.toContain("asked to");
+  });
+
+  it("replays dead letters: one, the selected ones, all of a script; and deletes one", async () => {
+    await signIn(page, tenant.key);
+    const script = await api("/api/scripts", { token: tenant.key, body: { name: "rejecter", type: "event", trigger: { eventTypes: ["ui.*"] }, source: "export default () => { throw new iota.NonRetriableError('no'); };" } });
+    for (let i = 0; i < 3; i++) await api("/api/events", { token: tenant.key, body: { type: "ui.test", payload: { i } } });
+    await page.click("text=Dead letters");
+    const rows = page.locator("[data-testid=dead-letters] tbody tr");
+    await page.waitForFunction(() => document.querySelectorAll("[data-testid=dead-letters] tbody tr").length === 3, null, { timeout: 15_000 });
+    await rows.first().locator("button:has-text('Replay')").click();
+    await page.waitForSelector("text=Replayed 1 dead letter.");
+    await rows.nth(1).locator("input[type=checkbox]").check();
+    await rows.nth(2).locator("input[type=checkbox]").check();
+    await page.click("text=Replay selected (2)");
+    await page.waitForSelector("text=Replayed 2 dead letters.");
+    await page.fill(".filters input", script.id);
+    await page.click("text=Replay all for this script");
+    await page.waitForSelector("text=Replayed 3 dead letters.");
+    const replayed = await api("/api/dead-letters?replayed=true", { token: tenant.key });
+    expect(replayed.items).toHaveLength(3);
+    await rows.first().locator("button:has-text('Delete')").click();
+    await page.waitForSelector("text=Deleted.");
+    await page.waitForFunction(() => document.querySelectorAll("[data-testid=dead-letters] tbody tr").length === 2);
+  });
+
+  it("shows the tenant's limits and usage, and manages secrets by name without showing values", async () => {
+    await signIn(page, tenant.key);
+    await page.click("text=Limits & secrets");
+    await page.waitForSelector("[data-testid=usage]");
+    await expect(page.locator("[data-testid=usage]").textContent()).resolves.toContain("of 1200");
+    await page.fill("input[name=secret-name]", "PAYMENT_KEY");
+    await page.fill("input[name=secret-value]", "sk_live_do_not_show");
+    await page.click("text=Set secret");
+    await page.waitForSelector("[data-testid=secrets] >> text=PAYMENT_KEY");
+    await expect(page.content()).resolves.not.toContain("sk_live_do_not_show");
+    await page.click("[data-testid=secrets] button:has-text('Delete')");
+    await page.waitForFunction(() => !document.querySelector("[data-testid=secrets]")?.textContent?.includes("PAYMENT_KEY"));
+  });
+});
