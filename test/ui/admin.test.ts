@@ -1,7 +1,7 @@
 import type { Browser, Page } from "playwright-core";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { api, freshTenant, launch, newPage, signIn, stack, typeInEditor } from "./browser";
 
 // The admin UI (API.md §12) in Debian's chromium, against the real stack under wrangler dev.
@@ -9,6 +9,7 @@ import { api, freshTenant, launch, newPage, signIn, stack, typeInEditor } from "
 const FAILURES = join(import.meta.dirname, "..", "..", ".wrangler", "ui-failures");
 
 let browser: Browser;
+let pageConsole: string[] = [];
 let page: Page;
 let tenant: { slug: string; key: string };
 
@@ -24,15 +25,20 @@ beforeEach(async (context) => {
   page = await newPage(browser);
   tenant = await freshTenant();
   // What the page said, kept with a screenshot when the test fails (CI has no screen to look at).
-  const console: string[] = [];
-  page.on("console", (m) => console.push(`${m.type()}: ${m.text()}`));
-  page.on("pageerror", (e) => console.push(`pageerror: ${e.stack ?? e.message}`));
+  const lines: string[] = (pageConsole = []);
+  page.on("console", (m) => lines.push(`${m.type()}: ${m.text()}`));
+  page.on("pageerror", (e) => lines.push(`pageerror: ${e.stack ?? e.message}`));
   context.onTestFailed(async () => {
     const dir = join(FAILURES, context.task.name.replace(/[^a-z0-9]+/gi, "-").slice(0, 60));
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, "console.txt"), console.join("\n"));
+    writeFileSync(join(dir, "console.txt"), lines.join("\n"));
     await page.screenshot({ path: join(dir, "page.png"), fullPage: true }).catch(() => {});
   });
+});
+
+// Every screen works under the UI's Content-Security-Policy, without uncaught errors.
+afterEach(() => {
+  expect(pageConsole.filter((line) => /Content Security Policy|^pageerror/.test(line))).toEqual([]);
 });
 
 async function createScriptInUi(name: string, type = "manual") {
@@ -44,6 +50,15 @@ async function createScriptInUi(name: string, type = "manual") {
 }
 
 describe("the admin UI", () => {
+  it("is served with a Content-Security-Policy that allows only its own bundle", async () => {
+    const res = await fetch(stack().base + "/");
+    expect(res.headers.get("content-type")).toContain("text/html");
+    expect(res.headers.get("content-security-policy")).toMatch(/script-src 'self';.*frame-ancestors 'none'/);
+    const html = await res.text();
+    const bundle = /src="(\/assets\/index-[^"]+\.js)"/.exec(html)?.[1];
+    expect((await fetch(stack().base + bundle)).headers.get("cache-control")).toContain("immutable");
+  });
+
   it("signs in with a key, refuses a wrong one, and signs in as the admin for a tenant", async () => {
     await signIn(page, "isk_not-a-real-key");
     await expect(page.locator("[role=alert]").textContent()).resolves.toContain("invalid or revoked token");

@@ -11,7 +11,8 @@ export function ExecutionsView({ scriptId }: { scriptId?: string }) {
   const [open, setOpen] = useState<string | null>(null);
   const query = new URLSearchParams({ limit: "50", ...(status && { status }), ...(trigger && { trigger }), ...(script && { scriptId: script }) });
   const list = useLoad(async () => (await api<{ items: Execution[] }>(`/api/executions?${query}`)).data.items, [status, trigger, script], 5_000);
-  const detail = useLoad(async () => (open ? (await api<Execution>(`/api/executions/${open}`)).data : null), [open]);
+  // The open execution refreshes too: one that was running shows how it ended.
+  const detail = useLoad(async () => (open ? (await api<Execution>(`/api/executions/${open}`)).data : null), [open], 5_000);
 
   return html`
     <section>
