@@ -165,6 +165,9 @@ describe("the admin UI", () => {
     await page.waitForSelector("text=Replayed 3 dead letters.");
     const replayed = await api("/api/dead-letters?replayed=true", { token: tenant.key });
     expect(replayed.items).toHaveLength(3);
+    // A dead letter's event type opens its payload.
+    await rows.first().locator("button.link-button").click();
+    await page.waitForFunction(() => /"i": \d/.test(document.querySelector("pre.json")?.textContent ?? ""));
     await rows.first().locator("button:has-text('Delete')").click();
     await page.waitForSelector("text=Deleted.");
     await page.waitForFunction(() => document.querySelectorAll("[data-testid=dead-letters] tbody tr").length === 2);

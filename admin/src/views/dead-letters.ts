@@ -54,7 +54,7 @@ export function DeadLettersView() {
             (d) => html`<tr class=${open === d.id ? "open" : ""}>
               <td><input type="checkbox" aria-label=${`select ${d.id}`} checked=${selected.has(d.id)} onChange=${() => toggle(d.id)} /></td>
               <td>${when(d.lastFailedAt)}</td><td>${d.scriptId ?? "–"}</td>
-              <td><a href="javascript:void 0" onClick=${() => setOpen(open === d.id ? null : d.id)}>${d.eventType ?? d.eventId}</a></td>
+              <td><button class="link-button" title="show the payload" onClick=${() => setOpen(open === d.id ? null : d.id)}>${d.eventType ?? d.eventId}</button></td>
               <td>${d.attempts}</td><td>${d.error.name}: ${d.error.message}</td><td>${d.replayCount}${d.replayedAt ? ` (last ${when(d.replayedAt)})` : ""}</td>
               <td><button onClick=${() => replayOne(d.id)}>Replay</button> <button class="danger" onClick=${() => remove(d.id)}>Delete</button></td>
             </tr>`,

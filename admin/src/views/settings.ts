@@ -30,7 +30,7 @@ export function SettingsView() {
 
   async function remove(secret: string) {
     try {
-      await api(`/api/secrets/${secret}`, { method: "DELETE" });
+      await api(`/api/secrets/${encodeURIComponent(secret)}`, { method: "DELETE" });
       secrets.reload();
     } catch (e) {
       setError(describe(e));
