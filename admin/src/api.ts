@@ -64,38 +64,8 @@ export interface Script {
   updatedAt: string;
 }
 
-export interface Execution {
-  id: string;
-  scriptId: string;
-  version: number;
-  trigger: string;
-  status: string;
-  attempt: number;
-  input: unknown;
-  result: unknown;
-  error: { name: string; message: string; stack: string } | null;
-  logs: Array<{ level: string; message: string; at: string }>;
-  startedAt: string;
-  finishedAt: string | null;
-  durationMs: number | null;
-  cpuMs: number | null;
-  memoryBytes: number | null;
-  sdkCalls: number;
-}
-
-export interface DeadLetter {
-  id: string;
-  scriptId: string | null;
-  eventId: string;
-  eventType: string | null;
-  payload: unknown;
-  attempts: number;
-  error: { name: string; message: string };
-  lastFailedAt: string;
-  replayCount: number;
-  replayedAt: string | null;
-  replayExecutionId: string | null;
-}
+// The records as the API returns them, typed where the platform defines them.
+export type { ExecutionRecord as Execution, DeadLetter } from "../../src/tenant/records";
 
 export interface Diagnostic {
   line: number;

@@ -1,10 +1,11 @@
 import type { DeliveryMessage, EventMessage, QueueMessage, RunMessage } from "../events/messages";
 import type { JsonValue } from "../lib/json";
 import type { InvalidateScope } from "../tenant/catalogue";
-import type { DeadLetter, DeadLetterFilter } from "../tenant/event-store";
+import type { DeadLetterFilter } from "../tenant/event-store";
+import type { DeadLetter, ExecutionRecord } from "../tenant/records";
 import type { HttpInvocation, HttpReply } from "../tenant/http-mapping";
 import type { EventView, ManualRun, QueueVerdict, TenantRunner, Usage } from "../tenant/runner";
-import type { ExecutionFilter, ExecutionRecord } from "../tenant/store";
+import type { ExecutionFilter } from "../tenant/store";
 
 type RunnerMethod<K extends keyof TenantRunner> = TenantRunner[K] extends (tenantId: string, ...args: infer A) => infer R ? (...args: A) => R : never;
 

@@ -4,6 +4,7 @@
  * Durable Object's thread.
  */
 import type { JsonValue } from "../lib/json";
+import type { DeadLetter } from "./records";
 
 export const EVENTS_MIGRATION = [
   `CREATE TABLE events (
@@ -67,21 +68,6 @@ export interface Delivery {
   executionId: string | null;
   lastError: { name: string; message: string } | null;
   firstFailedAt: number | null;
-}
-
-export interface DeadLetter {
-  id: string;
-  scriptId: string | null;
-  eventId: string;
-  eventType: string | null;
-  payload: JsonValue;
-  attempts: number;
-  error: { name: string; message: string };
-  firstFailedAt: string;
-  lastFailedAt: string;
-  replayCount: number;
-  replayedAt: string | null;
-  replayExecutionId: string | null;
 }
 
 export interface DeadLetterFilter {

@@ -14,11 +14,12 @@ import { Collections } from "../sdk/collections";
 import { executionHost, type PublishedEvent, redactSecrets } from "../sdk/host-api";
 import { readSecret } from "../services/secrets";
 import { Catalogue, type InvalidateScope, type RunnableScript } from "./catalogue";
-import { type DeadLetter, type DeadLetterFilter, type Delivery, EventStore } from "./event-store";
+import { type DeadLetterFilter, type Delivery, EventStore } from "./event-store";
+import type { DeadLetter, ExecutionRecord, Trigger } from "./records";
 import { buildEvent, buildReply, type HttpInvocation, type HttpReply, redactEvent } from "./http-mapping";
 import { CpuMeter, QuotaLedger } from "./quota-ledger";
 import { dueAt, minuteOf, nextDueMinute } from "./schedules";
-import { type ExecutionFilter, type ExecutionRecord, TenantStore, type Trigger } from "./store";
+import { type ExecutionFilter, TenantStore } from "./store";
 
 /**
  * The linear memory all of a tenant's sandboxes may hold together. The isolate has 128 MB

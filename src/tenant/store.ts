@@ -5,11 +5,12 @@
  *
  * The schema is migrated in code: `MIGRATIONS[i]` brings version i to i+1, once, in order.
  */
-import type { ExecutionError } from "../sandbox/errors";
 import type { JsonValue } from "../lib/json";
+import type { ExecutionError } from "../sandbox/errors";
+import type { LogEntry } from "../sandbox/host";
 import { COLLECTIONS_MIGRATION } from "../sdk/collections";
 import { EVENTS_MIGRATION } from "./event-store";
-import type { LogEntry } from "../sandbox/host";
+import type { ExecutionRecord, ExecutionStatus, Trigger } from "./records";
 
 const MIGRATIONS: string[][] = [
   [
@@ -44,30 +45,8 @@ const MIGRATIONS: string[][] = [
   EVENTS_MIGRATION,
 ];
 
-export type ExecutionStatus = "pending" | "running" | "completed" | "failed" | "timeout" | "cancelled";
-export type Trigger = "http" | "event" | "scheduled" | "manual";
-
 /** Inputs and results longer than this are stored cut, with a marker (see `storedJson`). */
 export const MAX_STORED_JSON_CHARS = 64 * 1024;
-
-export interface ExecutionRecord {
-  id: string;
-  scriptId: string;
-  version: number;
-  trigger: Trigger;
-  status: ExecutionStatus;
-  attempt: number;
-  input: JsonValue;
-  result: JsonValue;
-  error: ExecutionError | null;
-  logs: LogEntry[];
-  startedAt: string;
-  finishedAt: string | null;
-  durationMs: number | null;
-  cpuMs: number | null;
-  memoryBytes: number | null;
-  sdkCalls: number;
-}
 
 export interface ExecutionFilter {
   scriptId?: string;

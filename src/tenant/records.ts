@@ -1,0 +1,44 @@
+/**
+ * The records a tenant's runner answers with, exactly as the API returns them (API.md §7,
+ * §10). Free of Workers types, so the admin UI takes its types from here too.
+ */
+import type { JsonValue } from "../lib/json";
+import type { ExecutionError } from "../sandbox/errors";
+import type { LogEntry } from "../sandbox/host";
+
+export type ExecutionStatus = "pending" | "running" | "completed" | "failed" | "timeout" | "cancelled";
+export type Trigger = "http" | "event" | "scheduled" | "manual";
+
+export interface ExecutionRecord {
+  id: string;
+  scriptId: string;
+  version: number;
+  trigger: Trigger;
+  status: ExecutionStatus;
+  attempt: number;
+  input: JsonValue;
+  result: JsonValue;
+  error: ExecutionError | null;
+  logs: LogEntry[];
+  startedAt: string;
+  finishedAt: string | null;
+  durationMs: number | null;
+  cpuMs: number | null;
+  memoryBytes: number | null;
+  sdkCalls: number;
+}
+
+export interface DeadLetter {
+  id: string;
+  scriptId: string | null;
+  eventId: string;
+  eventType: string | null;
+  payload: JsonValue;
+  attempts: number;
+  error: { name: string; message: string };
+  firstFailedAt: string;
+  lastFailedAt: string;
+  replayCount: number;
+  replayedAt: string | null;
+  replayExecutionId: string | null;
+}
