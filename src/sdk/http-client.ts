@@ -84,7 +84,16 @@ export function planRequest(args: unknown[], methodOverride: string | null, cont
     if (typeof options.timeoutMs !== "number" || !Number.isFinite(options.timeoutMs) || options.timeoutMs <= 0) throw invalid("timeoutMs must be a positive number");
     timeoutMs = options.timeoutMs;
   }
-  return { url, method, headers, body, timeoutMs: Math.min(timeoutMs, context.remainingMs) };
+  return { url, method, headers, body, timeoutMs: Math.min(timeoutMs, context.remainingMs - handlingReserveMs(context.remainingMs)) };
+}
+
+/**
+ * A request cut by the execution's deadline ends this much before it, so the script always
+ * gets its TimeoutError in time to handle it (a fallback, a cached answer) instead of racing
+ * the deadline; at most a fifth of what is left.
+ */
+function handlingReserveMs(remainingMs: number): number {
+  return Math.min(50, remainingMs / 5);
 }
 
 export async function send(plan: RequestPlan, context: OutboundContext): Promise<HttpResult> {

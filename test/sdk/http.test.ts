@@ -81,6 +81,14 @@ describe("iota.http (API.md §9)", () => {
     expect(bounded.error?.name).toBe("TimeoutError");
   });
 
+  it("ends a request the deadline would cut early enough for the script to handle its TimeoutError", async () => {
+    const { key } = await tenantWithKey();
+    const source = `try { await iota.http.get("https://slow.test/?ms=3000"); return "answered"; } catch (e) { return "fallback after " + e.name; }`;
+    const handled = await runScript(key, source, null, { limits: { timeoutMs: 300 } });
+    expect(handled.status).toBe("completed");
+    expect(handled.result).toBe("fallback after TimeoutError");
+  });
+
   it("refuses bad arguments inside the script", async () => {
     const { key } = await tenantWithKey();
     const cases = [
