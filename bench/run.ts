@@ -240,6 +240,7 @@ async function main() {
     scenario("10", "memory", [], [
       `sandbox/node: QuickJS heap of an idle warm runtime ${round(node.memory.idleHeapBytes / 1024)} KiB; a running trivial execution adds ${round(node.memory.runningExtraBytes / 1024)} KiB; each runtime reserves ${round(node.memory.linearMemoryBytes / 1024 / 1024)} MiB of WebAssembly linear memory (touched pages only are resident)`,
       stats ? `workerd pool: ${JSON.stringify(stats)}` : "workerd pool stats unavailable",
+      `sandbox/node: the hostile catalogue's ${node.overshoot.cases} time-limited cases ended ${node.overshoot.p50Ms} ms past their deadline at p50, ${node.overshoot.worstMs} ms at worst ("${node.overshoot.worstCase}")`,
     ]);
 
     const workerdSandbox = {

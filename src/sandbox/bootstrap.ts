@@ -10,19 +10,26 @@
  *    they ask the host (`charge`) whether the execution's budget allows it;
  * 3. builds the `iota` and `console` objects from the host's functions; values cross as
  *    JSON strings only, so the host never touches a guest object and vice versa;
- * 4. hardens the realm: every object reachable from the global object or from syntax is
+ * 4. replaces `Math.random` (QuickJS seeds its own from the clock, so its outputs can be
+ *    predicted) with xoshiro128** seeded from the host's CSPRNG for every execution;
+ * 5. hardens the realm: every object reachable from the global object or from syntax is
  *    frozen, so nothing one execution does can be seen by the next. A few properties that
  *    code commonly assigns on instances (`err.name = …`, `obj.toString = …`) become
  *    accessors that define the property on the instance instead (as in Hardened
- *    JavaScript/SES), so freezing does not break ordinary code.
+ *    JavaScript/SES), so freezing does not break ordinary code. The error a write to a
+ *    frozen global or built-in raises says why, and what to do instead (`describe`).
  *
  * It returns `{run, describe}`; see `GuestApi`. Kept as a string (not a bundled function)
- * so no build step can inject helpers that would not exist inside the guest.
+ * so no build step can inject helpers that would not exist inside the guest. It runs under
+ * the interrupt handler and memory limit like any script code (instance.ts).
  */
 
 /** What the bootstrap returns, as handles the host calls. */
 export interface GuestApi {
-  /** `run(factory, eventJson, ctxJson)` → a promise of the result as JSON text ("" for undefined). */
+  /**
+   * `run(factory, eventJson, ctxJson, seed)` → a promise of the result as JSON text ("" for
+   * undefined); `seed` is four unsigned 32-bit integers, comma-separated, from a CSPRNG.
+   */
   run: unknown;
   /** `describe(thrown)` → JSON text `{name, message, stack}` of any thrown value. */
   describe: unknown;
@@ -39,7 +46,8 @@ const { apply, ownKeys } = Reflect;
 const JSONparse = JSON.parse, JSONstringify = JSON.stringify;
 const StringFn = String, NumberFn = Number, ErrorCtor = Error, TypeErrorCtor = TypeError, RangeErrorCtor = RangeError;
 const SetCtor = Set, setHas = Set.prototype.has, setAdd = Set.prototype.add;
-const MathMin = Math.min, MathLog2 = Math.log2;
+const MathMin = Math.min, MathLog2 = Math.log2, MathImul = Math.imul;
+const stringSlice = String.prototype.slice, stringSplit = String.prototype.split;
 const objectToString = O.prototype.toString;
 const functionPrototype = Function.prototype;
 
@@ -220,9 +228,14 @@ function sdkFunction(name) {
 }
 /** False once the execution's logs are full: later calls cost nothing. Reset by run(). */
 let logging = true;
+/** Longest log entry sent to the host (the host refuses longer ones); the rest is cut with a marker. */
+const MAX_LOG_ENTRY_CHARS = 16 * 1024;
 function logger(level) {
   return function (...args) {
-    if (logging) logging = hostLog(level, format(args));
+    if (!logging) return;
+    let text = format(args);
+    if (text.length > MAX_LOG_ENTRY_CHARS) text = apply(stringSlice, text, [0, MAX_LOG_ENTRY_CHARS]) + " … [entry truncated]";
+    logging = hostLog(level, text);
   };
 }
 
@@ -238,8 +251,28 @@ for (const name of sdkNames) {
 }
 iota.log = { debug: logger("debug"), info: logger("info"), warn: logger("warn"), error: logger("error") };
 const console = { log: logger("info"), info: logger("info"), debug: logger("debug"), warn: logger("warn"), error: logger("error"), trace: logger("debug") };
+defineProperty(globalThis, "iota", { value: iota, writable: false, enumerable: false, configurable: false });
+defineProperty(globalThis, "console", { value: console, writable: false, enumerable: false, configurable: false });
 
-// ---- 4. harden ----
+// ---- 4. Math.random from a CSPRNG seed, per execution ----
+let s0 = 1, s1 = 2, s2 = 3, s3 = 4;
+function rotl(x, k) { return (x << k) | (x >>> (32 - k)); }
+/** xoshiro128** (Blackman and Vigna): the next 32 random bits, unsigned. */
+function next32() {
+  const result = MathImul(rotl(MathImul(s1, 5), 7), 9) >>> 0;
+  const t = s1 << 9;
+  s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = rotl(s3, 11);
+  return result;
+}
+function reseed(seed) {
+  const parts = apply(stringSplit, seed, [","]);
+  s0 = NumberFn(parts[0]) | 0; s1 = NumberFn(parts[1]) | 0; s2 = NumberFn(parts[2]) | 0; s3 = NumberFn(parts[3]) | 0;
+  if ((s0 | s1 | s2 | s3) === 0) s3 = 1;
+}
+const random = { random() { return ((next32() >>> 5) * 67108864 + (next32() >>> 6)) / 9007199254740992; } }.random;
+defineProperty(Math, "random", { value: random, writable: true, enumerable: false, configurable: true });
+
+// ---- 5. harden ----
 function enableOverride(object, name) {
   const descriptor = getOwnPropertyDescriptor(object, name);
   if (!descriptor || !("value" in descriptor) || !descriptor.configurable) return;
@@ -293,11 +326,11 @@ while (queue.length > 0) {
 }
 
 // ---- per execution ----
-function run(factory, eventJson, ctxJson) {
+function run(factory, eventJson, ctxJson, seed) {
   logging = true;
+  reseed(seed);
   return (async function () {
-    const body = factory(iota, console);
-    const handler = await body();
+    const handler = await factory();
     if (typeof handler !== "function") {
       throw new TypeErrorCtor("the default export must be a function, not " + (handler === null ? "null" : typeof handler));
     }
@@ -306,10 +339,15 @@ function run(factory, eventJson, ctxJson) {
     return json === undefined ? "" : json;
   })();
 }
+// QuickJS's words for a write to a frozen object; in iota that is nearly always a global or a built-in.
+const FROZEN_WRITE = /^(object is not extensible|'.*' is read-only|could not delete property)$/;
+const FROZEN_HINT = " (globals and built-ins are frozen in iota scripts, and each run starts clean: keep state in iota.db)";
 function describe(thrown) {
   try {
     if (thrown !== null && typeof thrown === "object" && thrown instanceof ErrorCtor) {
-      return JSONstringify({ name: StringFn(thrown.name), message: StringFn(thrown.message), stack: typeof thrown.stack === "string" ? thrown.stack : "" });
+      let message = StringFn(thrown.message);
+      if (thrown instanceof TypeErrorCtor && apply(RegExp.prototype.test, FROZEN_WRITE, [message])) message += FROZEN_HINT;
+      return JSONstringify({ name: StringFn(thrown.name), message, stack: typeof thrown.stack === "string" ? thrown.stack : "" });
     }
     return JSONstringify({ name: "NonErrorThrown", message: "the script threw a value that is not an Error: " + formatValue(thrown), stack: "" });
   } catch (error) {

@@ -1,8 +1,16 @@
 /**
  * Compile: checks a script (an ES module that default-exports a function, API.md §7) and
- * turns it into a *factory*: a plain function whose every call re-runs the module body and
- * returns its default export. A sandbox realm evaluates the factory once, so a warm
- * execution never parses again, yet each execution gets fresh module-level state.
+ * turns it into a *factory module*: an ES module whose default export is an async function
+ * that re-runs the script's module body on every call and returns its default export. A
+ * sandbox realm evaluates that module once, so a warm execution never parses again, yet
+ * each execution gets fresh module-level state.
+ *
+ * What is checked is exactly what runs. The author's source is parsed as a module, and
+ * QuickJS evaluates the factory as a module too: one grammar on both sides, in which
+ * `<!--` and `-->` are not comments (they are in classic scripts, Annex B, which is how a
+ * source could once close the wrapper and put code at the realm's top level). The factory
+ * text itself is parsed again and must have exactly the wrapper's shape, with the author's
+ * code inside its body and nothing outside (`verifyFactory`).
  *
  * Positions stay where the author wrote them: the wrapper sits on line 1 before the code
  * (stack traces are mapped back, see `SOURCE_PREFIX`) and every rewrite keeps lengths and
@@ -19,7 +27,7 @@ export interface Diagnostic {
 }
 
 export interface CompiledScript {
-  /** The factory source, evaluated once per realm as global code. */
+  /** The factory module, evaluated once per realm as an ES module; its default export is the factory. */
   factorySource: string;
   /** UTF-8 size of the author's source. */
   sourceBytes: number;
@@ -31,11 +39,17 @@ export type CompileResult = { ok: true; script: CompiledScript } | { ok: false; 
 export const SCRIPT_FILE = "script.js";
 /** The variable the default export is assigned to when it is an expression. */
 const DEFAULT_BINDING = "$dflt$";
+/** The factory's own name: stack frames of the script's top-level code. */
+const MODULE_FUNCTION = "$module$";
+/** Names the wrapper declares; a script may not use them. */
+const RESERVED_NAMES = new Set([DEFAULT_BINDING, MODULE_FUNCTION]);
 /**
  * Line 1 of the factory begins with this, then the author's code. Columns on line 1 are
  * shifted by its length; `mapStack` takes it back out of stack traces.
  */
-export const SOURCE_PREFIX = `(function(iota,console){return async function(){"use strict";let ${DEFAULT_BINDING};`;
+export const SOURCE_PREFIX = `export default async function ${MODULE_FUNCTION}(){let ${DEFAULT_BINDING};`;
+/** After the author's code: a newline ends a trailing line comment, `;` a trailing expression. */
+const BODY_END = "\n;";
 
 /**
  * Checks a script and builds its factory. Pure (no QuickJS): the engine's own parse of the
@@ -54,7 +68,8 @@ export function compileScript(source: string): CompileResult {
 
   for (const node of allNodes(program)) {
     const n = node as Node & Record<string, any>;
-    if (n.type === "ImportExpression") problem(n, "dynamic import() is not supported: a script is self-contained (use iota.* for I/O)");
+    if (n.type === "Identifier" && RESERVED_NAMES.has(n.name)) problem(n, `${n.name} is a name reserved by iota`);
+    else if (n.type === "ImportExpression") problem(n, "dynamic import() is not supported: a script is self-contained (use iota.* for I/O)");
     else if (n.type === "MetaProperty" && n.meta?.name === "import") problem(n, "import.meta is not supported");
     else if (n.type === "Literal" && typeof n.bigint === "string") problem(n, "BigInt is not available in iota scripts");
   }
@@ -115,18 +130,55 @@ export function compileScript(source: string): CompileResult {
   if (diagnostics.length > 0) return { ok: false, diagnostics: sortDiagnostics(diagnostics) };
 
   const body = applyEdits(source, edits);
-  return {
-    ok: true,
-    script: {
-      factorySource: `${SOURCE_PREFIX}${body}\n;return ${defaultExport}}})`,
-      sourceBytes: new TextEncoder().encode(source).byteLength,
-    },
-  };
+  const factorySource = `${SOURCE_PREFIX}${body}${BODY_END}return ${defaultExport}}`;
+  const broken = verifyFactory(factorySource, SOURCE_PREFIX.length + body.length, defaultExport!);
+  if (broken) return { ok: false, diagnostics: [{ line: 1, column: 1, message: broken }] };
+  return { ok: true, script: { factorySource, sourceBytes: new TextEncoder().encode(source).byteLength } };
+}
+
+/**
+ * Parses the factory module as QuickJS will (an ES module) and checks that it is the
+ * wrapper and only the wrapper: one `export default async function` spanning the whole
+ * text, whose body opens with the wrapper's declaration and closes with its `return`, at
+ * the offsets where they were put. A source that could end the wrapper early, or put
+ * anything beside it, fails here; answers why, or null when the shape holds.
+ */
+export function verifyFactory(factorySource: string, bodyEnd: number, defaultExport: string): string | null {
+  const refused = "the script's text cannot be wrapped safely (it would reach outside its function)";
+  let program: Node & Record<string, any>;
+  try {
+    program = parse(factorySource, { ecmaVersion: "latest", sourceType: "module" }) as never;
+  } catch {
+    return refused;
+  }
+  const [only] = program.body;
+  const fn = only?.declaration;
+  const statements = fn?.body?.body ?? [];
+  const first = statements[0];
+  const last = statements.at(-1);
+  const intact =
+    program.body.length === 1 &&
+    only.type === "ExportDefaultDeclaration" &&
+    only.start === 0 &&
+    fn.type === "FunctionDeclaration" &&
+    fn.id?.name === MODULE_FUNCTION &&
+    fn.async === true &&
+    fn.params.length === 0 &&
+    fn.end === factorySource.length &&
+    first?.type === "VariableDeclaration" &&
+    first.end === SOURCE_PREFIX.length &&
+    last?.type === "ReturnStatement" &&
+    last.start === bodyEnd + BODY_END.length &&
+    last.argument?.type === "Identifier" &&
+    last.argument.name === defaultExport &&
+    statements.slice(1, -1).every((s: Node) => s.start >= SOURCE_PREFIX.length && s.end <= bodyEnd + BODY_END.length);
+  return intact ? null : refused;
 }
 
 /**
  * A guest stack trace as the author should see it: column numbers on line 1 without the
- * wrapper, the default export's internal name as `default`, no sandbox frames.
+ * wrapper, the default export's internal name as `default`, top-level code as `<module>`,
+ * no sandbox frames.
  */
 export function mapStack(stack: string): string {
   return stack
@@ -135,6 +187,7 @@ export function mapStack(stack: string): string {
     .map((line) =>
       line
         .replace(`at ${DEFAULT_BINDING} (`, "at default (")
+        .replace(`at ${MODULE_FUNCTION} (`, "at <module> (")
         .replace(new RegExp(`${SCRIPT_FILE.replace(".", "\\.")}:1:(\\d+)`), (_, column: string) => {
           return `${SCRIPT_FILE}:1:${Math.max(1, Number(column) - SOURCE_PREFIX.length)}`;
         }),

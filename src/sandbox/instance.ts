@@ -11,6 +11,7 @@ import releaseSyncVariant from "@jitl/quickjs-wasmfile-release-sync";
 import {
   newQuickJSWASMModuleFromVariant,
   newVariant,
+  Scope,
   type QuickJSContext,
   type QuickJSDeferredPromise,
   type QuickJSHandle,
@@ -30,8 +31,17 @@ export const MIN_INSTANCE_BYTES = 16 * 1024 * 1024;
  * the QuickJS build, its runtime and the hardened realm (measured, rounded up).
  */
 export const INSTANCE_OVERHEAD_BYTES = 7 * 1024 * 1024;
-/** Longest single log entry kept; the rest of the entry is cut with a marker. */
-const MAX_LOG_ENTRY_CHARS = 16 * 1024;
+/**
+ * Longest single log entry the host accepts. The guest cuts longer entries to 16 Ki
+ * characters plus a marker (bootstrap.ts); anything longer did not come from it.
+ */
+const MAX_LOG_ENTRY_CHARS = 16 * 1024 + 64;
+/**
+ * Building a realm (the bootstrap, then evaluating the factory module) runs under these
+ * limits. It takes a few milliseconds; the limits only exist so that nothing, ever, runs
+ * in a runtime without an interrupt handler.
+ */
+export const SETUP_LIMITS = { timeoutMs: 2_000, cpuMs: 2_000 };
 /** Largest JSON argument list one SDK call may send. */
 export const MAX_SDK_ARGUMENT_CHARS = 1024 * 1024;
 /** A thrown error's message and stack are cut to this many characters. */
@@ -72,6 +82,11 @@ export interface RunOutcome {
   sdkCalls: number;
   /** Heap bytes the QuickJS runtime used when the execution ended. */
   memoryBytes: number;
+}
+
+/** Raised by `SandboxInstance.create` when building the realm ran past `SETUP_LIMITS`. */
+export class SetupLimitError extends Error {
+  override readonly name = "SetupLimitError";
 }
 
 /** Raised by `SandboxInstance.create` when QuickJS refuses the compiled script. */
@@ -117,7 +132,10 @@ export class SandboxInstance {
 
   /**
    * A new instance holding `script`. Throws `SandboxCompileError` when QuickJS refuses the
-   * script; any other throw is a platform failure.
+   * script, `SetupLimitError` when the realm could not be built within `SETUP_LIMITS`; any
+   * other throw is a platform failure. Nothing runs in the new runtime (the bootstrap and
+   * the factory module included) before its memory limit, stack limit and interrupt
+   * handler are in place, and a failed creation frees what it made.
    */
   static async create(
     wasmModule: WebAssembly.Module,
@@ -128,46 +146,39 @@ export class SandboxInstance {
     const maximum = instanceMemoryBytes(limits.memoryBytes) / PAGE;
     const memory = new WebAssembly.Memory({ initial: MIN_INSTANCE_BYTES / PAGE, maximum });
     const quickjs = await newQuickJSWASMModuleFromVariant(newVariant(releaseSyncVariant, { wasmModule, wasmMemory: memory }));
+    const setup = new ExecutionBudget(SETUP_LIMITS);
     const runtime = quickjs.newRuntime();
-    runtime.setMemoryLimit(limits.memoryBytes);
-    runtime.setMaxStackSize(limits.stackBytes);
-    const context = runtime.newContext();
-    const owned: QuickJSHandle[] = [];
-    // The host functions exist before the instance does; they reach it through this.
-    const ref: { instance?: SandboxInstance } = {};
-    const host = context.newObject();
-    const hostFunctions = {
-      call: context.newFunction("call", (name, json) => ref.instance?.hostCall(name!, json!)),
-      log: context.newFunction("log", (level, text) => ref.instance?.hostLog(level!, text!)),
-      charge: context.newFunction("charge", (ns) => ref.instance?.hostCharge(ns!)),
-    };
-    for (const [name, fn] of Object.entries(hostFunctions)) {
-      context.setProp(host, name, fn);
-      fn.dispose();
+    try {
+      runtime.setMemoryLimit(limits.memoryBytes);
+      runtime.setMaxStackSize(limits.stackBytes);
+      runtime.setInterruptHandler(() => setup.tick());
+      const realm = runtime.newContext();
+      // The host functions exist before the instance does; they reach it through this.
+      const ref: { instance?: SandboxInstance } = {};
+      const [guestRun, guestDescribe, factory] = Scope.withScope((scope) => {
+        const host = scope.manage(realm.newObject());
+        const hostFunctions = {
+          call: realm.newFunction("call", (name, json) => ref.instance?.hostCall(name!, json!)),
+          log: realm.newFunction("log", (level, text) => ref.instance?.hostLog(level!, text!)),
+          charge: realm.newFunction("charge", (ns) => ref.instance?.hostCharge(ns!)),
+        };
+        for (const [name, fn] of Object.entries(hostFunctions)) fn.consume((handle) => realm.setProp(host, name, handle));
+        realm.newString(JSON.stringify(sdkNames)).consume((names) => realm.setProp(host, "names", names));
+        const bootstrap = scope.manage(unwrapSetup(realm, setup, realm.evalCode(BOOTSTRAP_SOURCE, "iota-bootstrap.js"), bootstrapFailure));
+        const api = scope.manage(unwrapSetup(realm, setup, realm.callFunction(bootstrap, realm.undefined, host), bootstrapFailure));
+        const run = scope.manage(realm.getProp(api, "run"));
+        const describe = scope.manage(realm.getProp(api, "describe"));
+        const factory = scope.manage(loadFactory(realm, runtime, setup, script));
+        // Created: the instance owns copies; the scope frees the rest.
+        return [run.dup(), describe.dup(), factory.dup()] as const;
+      });
+      runtime.removeInterruptHandler();
+      ref.instance = new SandboxInstance(memory, maximum * PAGE, runtime, realm, guestRun, guestDescribe, factory, [guestRun, guestDescribe, factory]);
+      return ref.instance;
+    } catch (error) {
+      abandonFailedRuntime(runtime);
+      throw error;
     }
-    context.newString(JSON.stringify(sdkNames)).consume((names) => context.setProp(host, "names", names));
-
-    const bootstrap = context.unwrapResult(context.evalCode(BOOTSTRAP_SOURCE, "iota-bootstrap.js"));
-    const api = context.unwrapResult(context.callFunction(bootstrap, context.undefined, host));
-    bootstrap.dispose();
-    host.dispose();
-    const guestRun = context.getProp(api, "run");
-    const guestDescribe = context.getProp(api, "describe");
-    api.dispose();
-    owned.push(guestRun, guestDescribe);
-
-    const loaded = context.evalCode(script.factorySource, SCRIPT_FILE);
-    if (loaded.error) {
-      const described = context.dump(loaded.error) as { message?: string; stack?: string };
-      loaded.error.dispose();
-      for (const handle of owned) handle.dispose();
-      context.dispose();
-      runtime.dispose();
-      throw new SandboxCompileError([quickjsDiagnostic(described)]);
-    }
-    owned.push(loaded.value);
-    ref.instance = new SandboxInstance(memory, maximum * PAGE, runtime, context, guestRun, guestDescribe, loaded.value, owned);
-    return ref.instance;
   }
 
   /** Linear memory this instance holds now (it never shrinks). */
@@ -215,7 +226,7 @@ export class SandboxInstance {
   private async drive(running: Running): Promise<Pick<RunOutcome, "status" | "resultJson" | "error">> {
     const { budget } = running.request;
     const { context, runtime } = this;
-    const args = [running.request.eventJson, running.request.ctxJson].map((text) => context.newString(text));
+    const args = [running.request.eventJson, running.request.ctxJson, randomSeed()].map((text) => context.newString(text));
     const called = this.inInterpreter(budget, () => context.callFunction(this.guestRun, context.undefined, this.factory, ...args));
     for (const arg of args) arg.dispose();
     if (called.error) return this.failure(running, called.error);
@@ -278,7 +289,7 @@ export class SandboxInstance {
       if (budget.exhausted) return this.exhausted(running);
       // Out of memory even for the error object, QuickJS throws null: a null thrown after the
       // memory had to grow is taken for that.
-      if (this.context.typeof(thrown) === "object" && this.context.dump(thrown) === null && this.memoryGrew()) {
+      if (this.context.sameValue(thrown, this.context.null) && this.memoryGrew()) {
         this.reusable = false;
         return { status: "failed", resultJson: undefined, error: sandboxError("OutOfMemoryError", "the script ran out of memory") };
       }
@@ -309,10 +320,21 @@ export class SandboxInstance {
 
   /** `{name, message, stack}` of a thrown value, read inside the guest under the same budget. */
   private describe(budget: ExecutionBudget, thrown: QuickJSHandle): ExecutionError {
-    const described = this.inInterpreter(budget, () => this.context.callFunction(this.guestDescribe, this.context.undefined, thrown));
+    const unreadable = { name: "NonErrorThrown", message: "the script threw a value that could not be read", stack: "" };
+    let described;
+    try {
+      described = this.inInterpreter(budget, () => this.context.callFunction(this.guestDescribe, this.context.undefined, thrown));
+    } catch (error) {
+      // Reading it recursed until the host's stack ran out before QuickJS's own check (the
+      // host's stack is smaller in workerd than in Node): the same unreadable value. The
+      // interrupted engine is not trusted again.
+      if (!isHostStackOverflow(error)) throw error;
+      this.reusable = false;
+      return unreadable;
+    }
     if (described.error) {
       described.error.dispose();
-      return { name: "NonErrorThrown", message: "the script threw a value that could not be read", stack: "" };
+      return unreadable;
     }
     const parsed = JSON.parse(described.value.consume((h) => this.context.getString(h))) as ExecutionError;
     return {
@@ -409,14 +431,8 @@ export class SandboxInstance {
     const { context } = this;
     const level = context.getString(levelHandle) as LogLevel;
     const length = context.getProp(textHandle, "length").consume((h) => context.getNumber(h));
-    let message: string;
-    if (length > MAX_LOG_ENTRY_CHARS) {
-      const cut = context.callMethod(textHandle, "slice", [context.newNumber(0), context.newNumber(MAX_LOG_ENTRY_CHARS)]);
-      message = cut.error ? "" : cut.value.consume((h) => context.getString(h)) + " … [entry truncated]";
-      cut.error?.dispose();
-    } else {
-      message = context.getString(textHandle);
-    }
+    // The guest cuts long entries itself; a longer one is refused without being copied out.
+    const message = length > MAX_LOG_ENTRY_CHARS ? "[log entry over the size limit dropped]" : context.getString(textHandle);
     appendLog(running, { level, message, at: new Date().toISOString() });
     return running.logsTruncated ? this.context.false : this.context.true;
   }
@@ -499,9 +515,78 @@ function engineLimitError(error: ExecutionError): ExecutionError | null {
 function hostFailure(error: unknown): Pick<RunOutcome, "status" | "resultJson" | "error"> {
   // Deep native recursion (JSON of deeply nested values) can exhaust the host's stack
   // before QuickJS's own check: the same limit, reached from the other side.
-  if (error instanceof RangeError && /call stack/i.test(error.message)) {
+  if (isHostStackOverflow(error)) {
     return { status: "failed", resultJson: undefined, error: sandboxError("StackOverflowError", "maximum call stack size exceeded") };
   }
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   return { status: "failed", resultJson: undefined, error: sandboxError("SandboxError", `the sandbox failed: ${text}`) };
+}
+
+/** Four unsigned 32-bit integers from the host's CSPRNG: the seed of one execution's `Math.random`. */
+function randomSeed(): string {
+  return crypto.getRandomValues(new Uint32Array(4)).join(",");
+}
+
+function bootstrapFailure(error: { message?: string }): Error {
+  return new Error(`the sandbox bootstrap failed: ${error.message ?? "unknown error"}`);
+}
+
+/**
+ * The value of a call made while building a realm. A failure becomes a thrown error: the
+ * setup limits' `SetupLimitError` when they ran out, else what `failure` makes of it.
+ */
+function unwrapSetup<T>(
+  context: QuickJSContext,
+  setup: ExecutionBudget,
+  result: { value: T; error?: undefined } | { error: QuickJSHandle },
+  failure: (error: { message?: string; stack?: string }) => Error,
+): T {
+  if (!result.error) return result.value;
+  const described = result.error.consume((error) => context.dump(error) as { message?: string; stack?: string });
+  if (setup.exhausted) throw new SetupLimitError(`building the sandbox took longer than ${SETUP_LIMITS.cpuMs} ms`);
+  throw failure(described);
+}
+
+/**
+ * Evaluates the factory module (compile.ts) and answers its default export. A module's
+ * evaluation may answer a promise of its namespace; the jobs that settle it run under the
+ * setup limits too.
+ */
+function loadFactory(context: QuickJSContext, runtime: QuickJSRuntime, setup: ExecutionBudget, script: CompiledScript): QuickJSHandle {
+  const compileFailure = (error: { message?: string; stack?: string }) => new SandboxCompileError([quickjsDiagnostic(error)]);
+  return Scope.withScope((scope) => {
+    const evaluated = scope.manage(unwrapSetup(context, setup, context.evalCode(script.factorySource, SCRIPT_FILE, { type: "module" }), compileFailure));
+    let namespace = evaluated;
+    const state = context.getPromiseState(evaluated);
+    if (state.type === "fulfilled" && state.notAPromise) {
+      // The namespace itself.
+    } else {
+      if (state.type === "fulfilled") state.value.dispose();
+      if (state.type === "rejected") state.error.dispose();
+      unwrapSetup(context, setup, runtime.executePendingJobs(), compileFailure);
+      const settled = context.getPromiseState(evaluated);
+      if (settled.type === "pending") throw new SandboxCompileError([{ line: 1, column: 1, message: "the script's module did not finish loading" }]);
+      namespace = scope.manage(unwrapSetup(context, setup, settled.type === "fulfilled" ? { value: settled.value } : { error: settled.error }, compileFailure));
+    }
+    const factory = context.getProp(namespace, "default");
+    if (context.typeof(factory) !== "function") {
+      factory.dispose();
+      throw new SandboxCompileError([{ line: 1, column: 1, message: "the script's module has no factory" }]);
+    }
+    return factory;
+  });
+}
+
+/**
+ * A runtime whose realm could not be built. Its handles were freed by their scope; the
+ * runtime itself is not freed one object at a time: after QuickJS refused a module it keeps
+ * a few objects referenced and would abort. Its WebAssembly instance is dropped with it,
+ * and all its memory goes too.
+ */
+function abandonFailedRuntime(runtime: QuickJSRuntime) {
+  if (runtime.alive) runtime.removeInterruptHandler();
+}
+
+function isHostStackOverflow(error: unknown): boolean {
+  return error instanceof RangeError && /call stack/i.test(error.message);
 }

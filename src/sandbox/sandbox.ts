@@ -8,7 +8,7 @@ import { ExecutionBudget } from "./budget";
 import type { CompiledScript } from "./compile";
 import { type ExecutionError, sandboxError } from "./errors";
 import { SDK_FUNCTIONS, type HostApi, type LogEntry, NO_HOST } from "./host";
-import { SandboxCompileError } from "./instance";
+import { SandboxCompileError, SetupLimitError } from "./instance";
 import { PoolCapacityError, type PoolStats, SandboxPool } from "./pool";
 
 /** The per-execution limits of API.md §8 that the sandbox enforces. */
@@ -79,7 +79,7 @@ export class Sandbox {
       acquired = await this.pool.acquire(request.scriptKey, request.script, instanceLimits);
     } catch (error) {
       if (error instanceof SandboxCompileError) return ended(base, "failed", sandboxError("CompileError", error.message));
-      if (error instanceof PoolCapacityError) return ended(base, "failed", sandboxError("SandboxError", error.message));
+      if (error instanceof PoolCapacityError || error instanceof SetupLimitError) return ended(base, "failed", sandboxError("SandboxError", error.message));
       return ended(base, "failed", sandboxError("SandboxError", `could not start a sandbox: ${String(error)}`));
     }
     const { instance, warm } = acquired;

@@ -3,7 +3,7 @@ import { SyntaxChecker } from "../sandbox/checker";
 import { compileScript, type Diagnostic } from "../sandbox/compile";
 import { ApiError } from "../http/errors";
 
-/** One QuickJS checker per isolate, made on first use; a checker that crashed is replaced. */
+/** One QuickJS checker per isolate, made on first use; a spent or crashed checker is replaced. */
 let checker: Promise<SyntaxChecker> | undefined;
 
 /**
@@ -13,13 +13,20 @@ let checker: Promise<SyntaxChecker> | undefined;
 export async function diagnose(source: string): Promise<Diagnostic[]> {
   const compiled = compileScript(source);
   if (!compiled.ok) return compiled.diagnostics;
+  const current = (checker ??= loadQuickJSWasm().then((wasm) => SyntaxChecker.create(wasm)));
   try {
-    checker ??= loadQuickJSWasm().then((wasm) => SyntaxChecker.create(wasm));
-    return (await checker).check(compiled.script);
+    const engine = await current;
+    const found = engine.check(compiled.script);
+    if (engine.spent && checker === current) {
+      checker = undefined;
+      engine.dispose();
+    }
+    return found;
   } catch {
     // The engine's parser can exhaust the host's stack on extreme nesting; a fresh checker
-    // serves the next request.
-    checker = undefined;
+    // serves the next request, and the crashed one is freed.
+    if (checker === current) checker = undefined;
+    void current.then((crashed) => crashed.dispose(), () => undefined);
     return [{ line: 1, column: 1, message: "the script is nested too deeply to compile" }];
   }
 }

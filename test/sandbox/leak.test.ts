@@ -3,15 +3,17 @@ import { describe, expect, it } from "vitest";
 import { ExecutionBudget } from "../../src/sandbox/budget";
 import { compileScript } from "../../src/sandbox/compile";
 import type { HostApi } from "../../src/sandbox/host";
-import { SandboxInstance } from "../../src/sandbox/instance";
+import { SandboxCompileError, SandboxInstance } from "../../src/sandbox/instance";
 import { SDK_FUNCTIONS } from "../../src/sandbox/host";
-import { LIMITS } from "./helpers";
+import { expectHealthy, LIMITS, newSandbox } from "./helpers";
 
 const SCRIPT = `
 let local = [];
 export default async (event) => {
   for (let i = 0; i < 20; i++) local.push({ i, s: "item " + i, nested: [i, { i }] });
   console.log("run", event.n, local.length);
+  // An entry longer than one log entry may be: cut (the guest does it, nothing is copied).
+  if (event.n % 10 === 0) console.log("x".repeat(40 * 1024));
   const doc = await iota.db.get("things", event.n);
   try { await iota.secrets.get("MISSING"); } catch (e) { /* a failing SDK call too */ }
   try { JSON.parse("{"); } catch (e) { /* and a caught error */ }
@@ -53,4 +55,18 @@ describe("leaks", () => {
     // Freeing the runtime object by object aborts if any QuickJS object or handle leaked.
     expect(() => instance.dispose({ free: true })).not.toThrow();
   }, 120_000);
+
+  it("keeps nothing of failed creations: every byte they reserved comes back", async () => {
+    const sandbox = newSandbox();
+    // QuickJS refuses `using` (the standard parser accepts it), so the realm cannot be built.
+    const compiled = compileScript("export default () => {\n  using x = null;\n};");
+    if (!compiled.ok) throw new Error("does not compile");
+    for (let i = 0; i < 50; i++) {
+      const result = await sandbox.execute({ scriptKey: `refused-${i}`, script: compiled.script, event: {}, ctx: {}, limits: LIMITS });
+      expect(result.error?.name).toBe("CompileError");
+    }
+    expect(sandbox.stats()).toMatchObject({ instances: 0, memoryBytes: 0 });
+    await expect(SandboxInstance.create(await loadQuickJSWasm(), compiled.script, LIMITS, SDK_FUNCTIONS)).rejects.toBeInstanceOf(SandboxCompileError);
+    await expectHealthy(sandbox);
+  }, 60_000);
 });

@@ -1,0 +1,179 @@
+import { expect } from "vitest";
+import type { ExecutionLimits, ExecutionResult } from "../../src/sandbox/sandbox";
+
+/**
+ * The hostile catalogue: scripts that try to hang, exhaust, crash or escape the sandbox.
+ * Each asserts its exact outcome (status and error name) and that the same pool then runs a
+ * benign script. Cases that should end on a time limit run under TIME_LIMIT_MS; the others
+ * (memory, stack, refusals) under a limit far above what they need, so a busy machine
+ * cannot turn their outcome into a timeout. How far past its deadline a run ends is a
+ * benchmark figure (`npm run bench`, the sandbox's hostile scenario), not a test.
+ */
+const TIME_LIMIT_MS = 300;
+const GENEROUS_MS = 20_000;
+
+export interface HostileCase {
+  name: string;
+  source: string;
+  status: ExecutionResult["status"];
+  /** The error's name; null for a completed execution. */
+  error: string | null;
+  limits?: Partial<ExecutionLimits>;
+  check?: (result: ExecutionResult) => void;
+}
+
+const loop = (body: string) => `export default async function () { ${body} }`;
+
+/** The limits a case runs under: a short time limit only where time is what should end it. */
+export function hostileLimits(c: HostileCase): Partial<ExecutionLimits> {
+  const timeMs = c.status === "timeout" ? TIME_LIMIT_MS : GENEROUS_MS;
+  return { timeoutMs: timeMs, cpuMs: timeMs, ...c.limits };
+}
+
+export const HOSTILE_HOST = { functions: { "db.insert": async () => ({ id: "1" }), "secrets.get": async () => null } };
+
+export const CATALOGUE: HostileCase[] = [
+  // ---- endless work ----
+  { name: "plain infinite loop", source: loop("while (true) {}"), status: "timeout", error: "TimeoutError" },
+  { name: "infinite for(;;) loop", source: loop("for (;;) {}"), status: "timeout", error: "TimeoutError" },
+  {
+    name: "infinite loop inside a swallowing try/catch",
+    source: loop("while (true) { try { while (true) {} } catch (e) {} }"),
+    status: "timeout",
+    error: "TimeoutError",
+  },
+  {
+    name: "infinite loop whose finally swallows the interrupt with continue",
+    source: loop("for (;;) { try { for (;;) {} } finally { continue; } }"),
+    status: "timeout",
+    error: "TimeoutError",
+  },
+  { name: "throw/catch in a tight loop", source: loop("for (;;) { try { throw new Error('x'); } catch {} }"), status: "timeout", error: "TimeoutError" },
+  { name: "infinite loop in a promise executor", source: loop("await new Promise(() => { while (true) {} });"), status: "timeout", error: "TimeoutError" },
+  { name: "async infinite loop over awaits", source: loop("for (;;) await null;"), status: "timeout", error: "TimeoutError" },
+  {
+    name: "microtask flood left behind after returning",
+    source: loop("function f() { Promise.resolve().then(f); } f(); return 'done';"),
+    status: "timeout",
+    error: "TimeoutError",
+  },
+  { name: "unbounded promise chain growth", source: loop("let p = Promise.resolve(); for (;;) p = p.then(() => {});"), status: "failed", error: "OutOfMemoryError" },
+  { name: "infinite generator spread", source: loop("function* g() { for (;;) yield 1; } return [...g()].length;"), status: "failed", error: "OutOfMemoryError" },
+  { name: "comparator that never returns", source: loop("return [3, 1, 2].sort(() => { for (;;) {} });"), status: "timeout", error: "TimeoutError" },
+  {
+    name: "CPU budget below the wall budget",
+    source: loop("for (;;) {}"),
+    status: "timeout",
+    error: "CpuLimitError",
+    limits: { timeoutMs: 5_000, cpuMs: 150 },
+  },
+  { name: "a promise that never settles", source: loop("await new Promise(() => {});"), status: "timeout", error: "TimeoutError" },
+
+  // ---- regular expressions ----
+  { name: "catastrophic backtracking (a+)+$", source: loop("return /(a+)+$/.test('a'.repeat(40) + 'b');"), status: "timeout", error: "TimeoutError" },
+  { name: "catastrophic backtracking with alternation", source: loop("return /^(a|aa)+$/.test('a'.repeat(60) + 'b');"), status: "timeout", error: "TimeoutError" },
+  { name: "nested quantifiers in replace", source: loop("return ('x'.repeat(35) + 'y').replace(/(x+x+)+z/, '');"), status: "timeout", error: "TimeoutError" },
+
+  // ---- memory ----
+  { name: "array growth bomb", source: loop("const a = []; for (;;) a.push([1, 2, 3, 4, 5, 6, 7, 8]);"), status: "failed", error: "OutOfMemoryError" },
+  { name: "string doubling bomb", source: loop("let s = 'x'; for (;;) s += s;"), status: "failed", error: "OutOfMemoryError" },
+  { name: "distinct strings bomb", source: loop("const a = []; for (let i = 0; ; i++) a.push('x'.repeat(100) + i);"), status: "failed", error: "OutOfMemoryError" },
+  { name: "object property bomb", source: loop("const o = {}; for (let i = 0; ; i++) o['k' + i] = i;"), status: "failed", error: "OutOfMemoryError" },
+  { name: "ArrayBuffer bomb", source: loop("const a = []; for (;;) a.push(new ArrayBuffer(1 << 20));"), status: "failed", error: "OutOfMemoryError" },
+  { name: "typed array bomb", source: loop("const a = []; for (;;) a.push(new Float64Array(1 << 17));"), status: "failed", error: "OutOfMemoryError" },
+  { name: "Map bomb", source: loop("const m = new Map(); for (let i = 0; ; i++) m.set(i, { i });"), status: "failed", error: "OutOfMemoryError" },
+  { name: "one giant ArrayBuffer", source: loop("return new ArrayBuffer(1e9).byteLength;"), status: "failed", error: "OutOfMemoryError" },
+  { name: "closure chain bomb", source: loop("let f = () => 0; for (;;) { const g = f; f = () => g() + 1; }"), status: "failed", error: "OutOfMemoryError" },
+
+  // ---- native loops that never check the interrupt ----
+  { name: "join over a 2^31-long sparse array", source: loop("return Array(2 ** 31).join('');"), status: "timeout", error: "TimeoutError" },
+  { name: "indexOf over a 2^40-long array-like", source: loop("return Array.prototype.indexOf.call({ length: 2 ** 40 }, 1);"), status: "timeout", error: "TimeoutError" },
+  { name: "forEach over a 2^40-long array-like", source: loop("Array.prototype.forEach.call({ length: 2 ** 40 }, () => {});"), status: "timeout", error: "TimeoutError" },
+  { name: "quadratic string search", source: loop("return 'a'.repeat(1e6).indexOf('a'.repeat(5e4) + 'b');"), status: "timeout", error: "TimeoutError" },
+  { name: "sorting a large typed array", source: loop("return new Uint8Array(8e6).sort().length;"), status: "timeout", error: "TimeoutError" },
+  { name: "Array.from a 2^32-long array-like", source: loop("return Array.from({ length: 2 ** 32 - 1 }).length;"), status: "timeout", error: "TimeoutError" },
+
+  // ---- the stack ----
+  { name: "unbounded recursion", source: loop("function f() { return f() + 1; } return f();"), status: "failed", error: "StackOverflowError" },
+  { name: "mutual recursion", source: loop("function a() { return b(); } function b() { return a(); } return a();"), status: "failed", error: "StackOverflowError" },
+  { name: "recursion through toString", source: loop("const o = { toString() { return String(o); } }; return String(o);"), status: "failed", error: "StackOverflowError" },
+  { name: "deeply nested JSON.parse", source: loop("return JSON.parse('['.repeat(1e5) + ']'.repeat(1e5));"), status: "failed", error: "StackOverflowError" },
+  { name: "deeply nested result", source: loop("let a = []; for (let i = 0; i < 1e5; i++) a = [a]; return a;"), status: "failed", error: "StackOverflowError" },
+
+  // ---- reaching for code generation ----
+  { name: "eval", source: loop("return eval('1 + 1');"), status: "failed", error: "ReferenceError" },
+  { name: "globalThis.eval", source: loop("return globalThis.eval('1');"), status: "failed", error: "TypeError" },
+  { name: "new Function", source: loop("return new Function('return 1')();"), status: "failed", error: "TypeError" },
+  { name: "Function via constructor.constructor", source: loop("return ({}).constructor.constructor('return this')();"), status: "failed", error: "TypeError" },
+  { name: "Function via a function's constructor", source: loop("return (function () {}).constructor('return 1')();"), status: "failed", error: "TypeError" },
+  { name: "GeneratorFunction constructor", source: loop("return (function* () {}).constructor('yield 1')().next();"), status: "failed", error: "TypeError" },
+  { name: "AsyncFunction constructor", source: loop("return await (async () => {}).constructor('return 1')();"), status: "failed", error: "TypeError" },
+  { name: "AsyncGeneratorFunction constructor", source: loop("return (async function* () {}).constructor('yield 1');"), status: "failed", error: "TypeError" },
+  { name: "Reflect.construct(Function)", source: loop("return Reflect.construct(Function, ['return 1'])();"), status: "failed", error: "TypeError" },
+  { name: "Function through the SDK's functions", source: loop("return iota.log.info.constructor('return 1')();"), status: "failed", error: "TypeError" },
+  { name: "Function through a getter of a built-in", source: loop("return Object.getOwnPropertyDescriptor(Object.prototype, 'toString').get.constructor('return 1')();"), status: "failed", error: "TypeError" },
+  {
+    name: "what is left of code generation and GC hooks",
+    source: loop("return [typeof eval, typeof BigInt, typeof WeakRef, typeof FinalizationRegistry, typeof SharedArrayBuffer, typeof Atomics, typeof globalThis.host];"),
+    status: "completed",
+    error: null,
+    check: (r) => expect(r.result).toEqual(Array(7).fill("undefined")),
+  },
+  { name: "arguments.callee.caller", source: loop("return (function () { return arguments.callee.caller; })();"), status: "failed", error: "TypeError" },
+
+  // ---- tampering with the shared realm ----
+  { name: "prototype pollution", source: loop("Object.prototype.polluted = 1;"), status: "failed", error: "TypeError" },
+  { name: "replacing a built-in method", source: loop("Array.prototype.push = () => 0;"), status: "failed", error: "TypeError" },
+  {
+    name: "writing a global",
+    source: loop("globalThis.leak = 1;"),
+    status: "failed",
+    error: "TypeError",
+    check: (r) => expect(r.error?.message).toContain("globals and built-ins are frozen in iota scripts, and each run starts clean: keep state in iota.db"),
+  },
+  { name: "replacing the SDK", source: loop("iota.db = null;"), status: "failed", error: "TypeError" },
+  { name: "replacing console.log", source: loop("console.log = () => {};"), status: "failed", error: "TypeError" },
+  { name: "setter on a built-in prototype, called on the prototype", source: loop("Object.getOwnPropertyDescriptor(Error.prototype, 'name').set.call(Error.prototype, 'x');"), status: "failed", error: "TypeError" },
+
+  // ---- odd throws ----
+  { name: "throw a number", source: loop("throw 42;"), status: "failed", error: "NonErrorThrown", check: (r) => expect(r.error?.message).toContain("42") },
+  { name: "throw null", source: loop("throw null;"), status: "failed", error: "NonErrorThrown" },
+  { name: "throw a plain object", source: loop("throw { code: 7 };"), status: "failed", error: "NonErrorThrown", check: (r) => expect(r.error?.message).toContain('{"code":7}') },
+  { name: "throw a symbol", source: loop("throw Symbol('s');"), status: "failed", error: "NonErrorThrown" },
+  {
+    name: "throw an error whose message getter throws",
+    source: loop("const e = new Error(); Object.defineProperty(e, 'message', { get() { throw 1; } }); throw e;"),
+    status: "failed",
+    error: "NonErrorThrown",
+  },
+  { name: "throw a Proxy that loops in every trap", source: loop("throw new Proxy({}, { get() { for (;;) {} }, getPrototypeOf() { for (;;) {} } });"), status: "timeout", error: "TimeoutError" },
+  { name: "throw an error with a self-recursive name getter", source: loop("const e = new Error('m'); Object.defineProperty(e, 'name', { get() { return this.name; } }); throw e;"), status: "failed", error: "NonErrorThrown" },
+
+  // ---- hostile results ----
+  { name: "cyclic result", source: loop("const o = {}; o.self = o; return o;"), status: "failed", error: "TypeError" },
+  { name: "result with a throwing getter", source: loop("return { get x() { throw new RangeError('nope'); } };"), status: "failed", error: "RangeError" },
+  { name: "result with a looping getter", source: loop("return { get x() { for (;;) {} } };"), status: "timeout", error: "TimeoutError" },
+  { name: "result with a looping toJSON", source: loop("return { toJSON() { for (;;) {} } };"), status: "timeout", error: "TimeoutError" },
+  { name: "result that is a Proxy with a throwing ownKeys", source: loop("return new Proxy({}, { ownKeys() { throw new Error('keys'); } });"), status: "failed", error: "Error" },
+  { name: "result over outputBytes", source: loop("return 'x'.repeat(2 * 1024 * 1024);"), status: "failed", error: "OutputTooLargeError" },
+  {
+    name: "result of multi-byte characters over outputBytes",
+    source: loop("return '€'.repeat(400 * 1024);"),
+    status: "failed",
+    error: "OutputTooLargeError",
+  },
+  { name: "result that is a function", source: loop("return () => 1;"), status: "completed", error: null, check: (r) => expect(r.result).toBeUndefined() },
+
+  // ---- hostile SDK arguments ----
+  { name: "cyclic SDK argument", source: loop("const o = {}; o.o = o; await iota.db.insert('c', o);"), status: "failed", error: "TypeError" },
+  { name: "oversized SDK argument", source: loop("await iota.db.insert('c', { s: 'x'.repeat(2 * 1024 * 1024) });"), status: "failed", error: "QuotaExceededError" },
+  {
+    name: "SDK argument with a looping getter",
+    source: loop("await iota.db.insert('c', { get x() { for (;;) {} } });"),
+    status: "timeout",
+    error: "TimeoutError",
+  },
+  { name: "too many SDK calls", source: loop("for (let i = 0; i < 101; i++) await iota.secrets.get('A');"), status: "failed", error: "QuotaExceededError" },
+  { name: "flooding the log", source: loop("for (let i = 0; i < 1e5; i++) console.log('line ' + i); return 'ok';"), status: "completed", error: null, check: (r) => expect(r.logs.at(-1)).toMatchObject({ level: "warn", message: "logs truncated" }) },
+  { name: "logging a deeply nested value", source: loop("let a = []; for (let i = 0; i < 1e5; i++) a = [a]; console.log(a); return 'ok';"), status: "completed", error: null },
+];
