@@ -48,4 +48,20 @@ describe("compile on save and POST /api/scripts/validate (API.md §6)", () => {
     expectError(await call("/api/scripts/validate", { method: "POST", token: key, body: {} }), 400, "invalid_request");
     expectError(await call("/api/scripts/validate", { method: "POST", token: key, body: { source: "x".repeat(2000) } }), 413, "payload_too_large");
   });
+
+  it("runs what it saved: a would-be HTML comment cannot close the wrapper, and state never carries over", async () => {
+    const { key } = await tenantWithKey();
+    // As a classic script, `<!--` would comment out the `/*` and the next line would close
+    // the per-execution wrapper; iota checks and runs the source as a module (issue 11).
+    const source = "let b = 1, a = 0;\nconst x = a <!--b /*\n}}); let counter = 0; (function () { return async function () {\n// */\nlet counter = 0;\nexport default () => [x, ++counter, b];";
+    const script = await createScript(key, { name: "escape", type: "manual", source });
+    const results = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await call(`/api/scripts/${script.id}/run`, { method: "POST", token: key });
+      expect(res.json.status, JSON.stringify(res.json.error)).toBe("completed");
+      results.push(res.json.result);
+    }
+    expect(results).toEqual([[true, 1, 0], [true, 1, 0], [true, 1, 0]]);
+  });
 });
+
