@@ -126,6 +126,59 @@ function scenario(id: string, title: string, rows: Scenario["rows"], notes: stri
   console.log(`[${id}] ${title}\n    ${line}${notes.length ? `\n    ${notes.join("\n    ")}` : ""}`);
 }
 
+/**
+ * Issue 13's memory scenario: `count` tenants, one trivial http script each, in this one
+ * workerd process (the Worker and every tenant cell share one isolate locally, so one pool).
+ * Every tenant's second request should be warm; the pool's accounted memory should stay
+ * within its 96 MiB budget with room for 4 concurrent executions at 16 MiB; and each idle
+ * warm script should hold at most 1 MiB resident.
+ */
+async function manyTenants(count: number) {
+  const slugs = Array.from({ length: count }, (_, i) => `many-${String(i).padStart(2, "0")}`);
+  const rssBefore = workerdRss();
+  const statsBefore = await api("/bench/stats/bench-a");
+  const keys: string[] = [];
+  for (const slug of slugs) {
+    const key = await tenant(slug, { executionsPerMinute: 100_000 });
+    keys.push(key);
+    await httpScript(key, "hello", "/hello", TRIVIAL_SCRIPT);
+  }
+  const first: number[] = [];
+  const second: number[] = [];
+  for (const slug of slugs) {
+    const t = performance.now();
+    const res = await fetch(`${base}/t/${slug}/hello`);
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`${slug}: ${res.status}`);
+    first.push(performance.now() - t);
+  }
+  const afterFirst = await api("/bench/stats/bench-a");
+  for (const slug of slugs) {
+    const t = performance.now();
+    await (await fetch(`${base}/t/${slug}/hello`)).arrayBuffer();
+    second.push(performance.now() - t);
+  }
+  const afterSecond = await api("/bench/stats/bench-a");
+  const rssAfter = workerdRss();
+  // Four tenants at once, each at the default 16 MiB.
+  const together = await Promise.all(slugs.slice(0, 4).map(async (slug) => (await fetch(`${base}/t/${slug}/hello`)).status));
+  const warmSecond = afterSecond.reused - afterFirst.reused;
+  const MiB = 1024 * 1024;
+  const headroom = Math.floor((afterSecond.memoryBudgetBytes - afterSecond.memoryBytes) / (16 * MiB + 1));
+  first.sort((x, y) => x - y);
+  second.sort((x, y) => x - y);
+  const row = (times: number[]): Stats => ({ n: times.length, errors: 0, p50: round(quantile(times, 0.5)), p95: round(quantile(times, 0.95)), p99: round(quantile(times, 0.99)), mean: round(times.reduce((x, y) => x + y, 0) / times.length), rps: NaN });
+  scenario("11", `${count} tenants, one warm script each, one workerd process (one pool for the isolate)`, [
+    { name: "first request per tenant (cold: new realm)", stats: row(first) },
+    { name: "second request per tenant", stats: row(second) },
+  ], [
+    `${warmSecond} of ${count} second requests were warm (goal: all)`,
+    `pool after: ${afterSecond.engines} engines holding ${afterSecond.realms} realms; accounted ${round(afterSecond.memoryBytes / MiB)} MiB of its ${round(afterSecond.memoryBudgetBytes / MiB)} MiB budget (engines hold ${round(afterSecond.engineBytes / MiB)} MiB); before the tenants: ${round(statsBefore.memoryBytes / MiB)} MiB`,
+    `room left for ${headroom} more concurrent executions at 16 MiB each beside the warm scripts (goal: 4); 4 tenants at once answered ${together.join(", ")}`,
+    `workerd resident memory grew ${round((rssAfter - rssBefore) / MiB)} MiB for ${count} warm scripts: ${round((rssAfter - rssBefore) / count / 1024)} KiB each (goal: ≤ 1024 KiB)`,
+  ]);
+}
+
 async function main() {
   const node = await sandboxBench(quick);
   console.log("[sandbox/node]", JSON.stringify(node));
@@ -238,10 +291,12 @@ async function main() {
 
     const stats = await api("/bench/stats/bench-a").catch(() => null);
     scenario("10", "memory", [], [
-      `sandbox/node: QuickJS heap of an idle warm runtime ${round(node.memory.idleHeapBytes / 1024)} KiB; a running trivial execution adds ${round(node.memory.runningExtraBytes / 1024)} KiB; each runtime reserves ${round(node.memory.linearMemoryBytes / 1024 / 1024)} MiB of WebAssembly linear memory (touched pages only are resident)`,
+      `sandbox/node: QuickJS heap of an idle warm realm ${round(node.memory.idleHeapBytes / 1024)} KiB; a running trivial execution adds ${round(node.memory.runningExtraBytes / 1024)} KiB; an engine (shared by many realms) reserves ${round(node.memory.linearMemoryBytes / 1024 / 1024)} MiB of WebAssembly linear memory to start`,
       stats ? `workerd pool: ${JSON.stringify(stats)}` : "workerd pool stats unavailable",
       `sandbox/node: the hostile catalogue's ${node.overshoot.cases} time-limited cases ended ${node.overshoot.p50Ms} ms past their deadline at p50, ${node.overshoot.worstMs} ms at worst ("${node.overshoot.worstCase}")`,
     ]);
+
+    await manyTenants(quick ? 12 : 60);
 
     const workerdSandbox = {
       warmTrivial: await sandboxLoop("warm", "trivial"),

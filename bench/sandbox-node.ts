@@ -8,7 +8,8 @@ import { createRequire } from "node:module";
 import { ExecutionBudget } from "../src/sandbox/budget";
 import { compileScript } from "../src/sandbox/compile";
 import { SDK_FUNCTIONS } from "../src/sandbox/host";
-import { SandboxInstance } from "../src/sandbox/instance";
+import { Engine } from "../src/sandbox/engine";
+import { Realm } from "../src/sandbox/realm";
 import { Sandbox } from "../src/sandbox/sandbox";
 import { tenantLimits } from "../src/domain/limits";
 import { CATALOGUE, HOSTILE_HOST, hostileLimits } from "../test/sandbox/hostile-catalogue";
@@ -41,7 +42,7 @@ export async function sandboxBench(quick: boolean): Promise<SandboxBenchResult> 
         const compiled = mode === "cold" ? compileScript(source) : compiledOnce;
         if (!compiled.ok) throw new Error("does not compile");
         const key = mode === "cold" ? `cold-${i}` : `warm-${name}`;
-        const result = await sandbox.execute({ scriptKey: key, script: compiled.script, event: {}, ctx: {}, limits });
+        const result = await sandbox.execute({ tenant: "bench", scriptKey: key, script: compiled.script, event: {}, ctx: {}, limits });
         if (mode === "cold") sandbox.pool.evictScript(key);
         if (result.status !== "completed") throw new Error(JSON.stringify(result.error));
         if (i >= 10) times.push(performance.now() - started);
@@ -67,7 +68,7 @@ async function overshoot(module: WebAssembly.Module): Promise<SandboxBenchResult
     const compiled = compileScript(c.source);
     if (!compiled.ok) throw new Error(`${c.name} does not compile`);
     const limits = { ...tenantLimits({}), ...hostileLimits(c) };
-    const result = await sandbox.execute({ scriptKey: c.name, script: compiled.script, event: {}, ctx: {}, limits, host: HOSTILE_HOST });
+    const result = await sandbox.execute({ tenant: "bench", scriptKey: c.name, script: compiled.script, event: {}, ctx: {}, limits, host: HOSTILE_HOST });
     if (result.status !== "timeout") throw new Error(`${c.name} ended ${result.status}`);
     found.push({ name: c.name, ms: Math.max(0, result.durationMs - Math.min(limits.timeoutMs, limits.cpuMs)) });
   }
@@ -77,13 +78,15 @@ async function overshoot(module: WebAssembly.Module): Promise<SandboxBenchResult
   return { cases: found.length, p50Ms: round(sorted[Math.floor(sorted.length / 2)]!.ms), worstMs: round(worst.ms), worstCase: worst.name };
 }
 
-/** QuickJS's heap of an idle warm runtime, and what one running trivial execution adds to it. */
+/** QuickJS's heap of an idle warm realm, and what one running trivial execution adds to it. */
 async function memory(module: WebAssembly.Module): Promise<SandboxBenchResult["memory"]> {
   const compiled = compileScript("export default async () => { const seen = await iota.db.get('x', 1); return { ok: true, seen }; };");
   if (!compiled.ok) throw new Error();
   const limits = tenantLimits({});
-  const instance = await SandboxInstance.create(module, compiled.script, limits, SDK_FUNCTIONS);
-  const run = (host: Parameters<SandboxInstance["run"]>[0]["host"]) =>
+  const engine = await Engine.create(module);
+  engine.lease("bench", limits.memoryBytes);
+  const instance = Realm.create(engine, compiled.script, limits, SDK_FUNCTIONS);
+  const run = (host: Parameters<Realm["run"]>[0]["host"]) =>
     instance.run({ eventJson: "{}", ctxJson: "{}", limits, host, budget: new ExecutionBudget({ timeoutMs: 5000, cpuMs: 5000 }) });
   await run({ functions: { "db.get": async () => null } });
   const idle = instance.heapStats().memoryUsedBytes;
@@ -97,8 +100,8 @@ async function memory(module: WebAssembly.Module): Promise<SandboxBenchResult["m
       },
     },
   });
-  const linear = instance.memoryBytes;
-  instance.dispose({ free: true });
+  const linear = engine.bytes;
+  instance.dispose();
   return { idleHeapBytes: idle, runningExtraBytes: during - idle, linearMemoryBytes: linear };
 }
 

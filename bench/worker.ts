@@ -87,7 +87,7 @@ bench.get("/sandbox", async (c) => {
     const compiled = compileScript(source);
     if (!compiled.ok) return c.json(compiled.diagnostics, 500);
     const key = cold ? `cold-${crypto.randomUUID()}` : "warm";
-    const result = await sandbox.execute({ scriptKey: key, script: compiled.script, event: {}, ctx: {}, limits });
+    const result = await sandbox.execute({ tenant: "bench", scriptKey: key, script: compiled.script, event: {}, ctx: {}, limits });
     if (cold) sandbox.pool.evictScript(key);
     if (result.status !== "completed") return c.json(result, 500);
     times.push(performance.now() - started);

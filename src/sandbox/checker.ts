@@ -12,7 +12,8 @@
 import releaseSyncVariant from "@jitl/quickjs-wasmfile-release-sync";
 import { newQuickJSWASMModuleFromVariant, newVariant, type QuickJSRuntime } from "quickjs-emscripten-core";
 import { type CompiledScript, type Diagnostic, SCRIPT_FILE } from "./compile";
-import { MIN_INSTANCE_BYTES, quickjsDiagnostic } from "./instance";
+import { ENGINE_INITIAL_BYTES } from "./engine";
+import { quickjsDiagnostic } from "./realm";
 
 /** Parsing the largest allowed source fits well within this. */
 const CHECKER_MEMORY_BYTES = 64 * 1024 * 1024;
@@ -26,7 +27,7 @@ export class SyntaxChecker {
   private constructor(private readonly runtime: QuickJSRuntime) {}
 
   static async create(wasmModule: WebAssembly.Module): Promise<SyntaxChecker> {
-    const wasmMemory = new WebAssembly.Memory({ initial: MIN_INSTANCE_BYTES / 65536, maximum: CHECKER_MEMORY_BYTES / 65536 });
+    const wasmMemory = new WebAssembly.Memory({ initial: ENGINE_INITIAL_BYTES / 65536, maximum: CHECKER_MEMORY_BYTES / 65536 });
     const quickjs = await newQuickJSWASMModuleFromVariant(newVariant(releaseSyncVariant, { wasmModule, wasmMemory }));
     const runtime = quickjs.newRuntime();
     runtime.setMemoryLimit(CHECKER_MEMORY_BYTES / 2);

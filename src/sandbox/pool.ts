@@ -1,166 +1,382 @@
 /**
- * The pool of sandbox instances. Idle instances stay warm per script (a warm execution
- * neither instantiates WebAssembly nor parses); all instances together, busy or idle, hold
- * at most `memoryBudgetBytes` of linear memory. Idle ones are evicted least recently used
- * first when a new one needs room.
+ * The pool: one per isolate (the Worker and every tenant cell co-located in the isolate
+ * share it), holding engines (WebAssembly instances of QuickJS, engine.ts) and, inside
+ * them, realms (one per compiled script, realm.ts) kept warm between executions.
+ *
+ * One memory budget for the isolate: the engines' linear memory, counted the way it can
+ * really grow. An engine counts what it holds, or, while executions run in it, its realms at
+ * rest plus every running execution's `memoryBytes`, whichever is more. Idle warm realms so
+ * cost what their heap holds (a few hundred KiB), not a WebAssembly instance each.
+ *
+ * Per tenant: a tenant's running executions may commit at most `tenantShareBytes` of the
+ * budget, so one tenant cannot take the memory every other tenant needs. The tenant's
+ * concurrency and rate are its cell's business (tenant/quota-ledger.ts).
+ *
+ * Placement: a warm realm runs where it lives, if its engine is not running another
+ * tenant's executions; otherwise, and for a script with no warm realm, a realm is made in
+ * an engine available to the tenant with room, or in a new engine. Room is made by
+ * dropping the least recently used idle realms, then idle engines.
+ *
+ * Giving memory back: linear memory never shrinks, so an engine that grew past its first
+ * size, or crashed, is dropped, with its idle realms, as soon as nothing runs in it.
  */
 import type { CompiledScript } from "./compile";
-import { instanceMemoryBytes, type InstanceLimits, SandboxInstance } from "./instance";
+import { Engine, ENGINE_INITIAL_BYTES, ENGINE_OVERHEAD_BYTES } from "./engine";
+import { Realm, type RealmLimits } from "./realm";
 
 export interface PoolStats {
-  instances: number;
+  engines: number;
+  realms: number;
   idle: number;
   busy: number;
-  /** Linear memory held by all instances. */
+  /** Accounted memory: what all engines hold or may grow to (see above). */
   memoryBytes: number;
+  /** Linear memory the engines hold now. */
+  engineBytes: number;
   memoryBudgetBytes: number;
   created: number;
   reused: number;
+  /** Engines dropped because their state could not be trusted. */
+  crashes: number;
 }
 
-/** No instance could be made without going over the memory budget (every byte is busy). */
+export interface PoolOptions {
+  /** What one tenant's running executions may commit together; defaults to two thirds of the budget. */
+  tenantShareBytes?: number;
+}
+
+/** No room for the execution within the budget (or the tenant's share of it). */
 export class PoolCapacityError extends Error {
   override readonly name = "PoolCapacityError";
 }
 
+/** A realm lent to one execution; give it back with `release`. */
+export interface Lease {
+  realm: Realm;
+  warm: boolean;
+  tenant: string;
+  key: string;
+  memoryBytes: number;
+}
+
+/** An engine that holds this much heap of realms it could not free is dropped once idle. */
+const ABANDONED_LIMIT_BYTES = 2 * 1024 * 1024;
+/** A new realm is expected to need this much of an engine's free heap, plus its source. */
+const REALM_ESTIMATE_BYTES = 512 * 1024;
+const SOURCE_HEAP_FACTOR = 8;
+
+/** What a new engine counts once an execution of `memoryBytes` runs in it. */
+function newEngineBytes(memoryBytes: number): number {
+  return Math.max(ENGINE_INITIAL_BYTES, ENGINE_OVERHEAD_BYTES + REALM_ESTIMATE_BYTES + memoryBytes);
+}
+
 export class SandboxPool {
-  /** Idle instances by pool key, most recently used last. */
-  private readonly idle = new Map<string, SandboxInstance[]>();
-  /** Every live instance, busy or idle, in least-recently-used order for eviction. */
-  private readonly all = new Set<SandboxInstance>();
-  private readonly busy = new Set<SandboxInstance>();
+  private readonly engines = new Set<Engine>();
+  /** Idle realms by pool key, most recently used last. */
+  private readonly idle = new Map<string, Realm[]>();
+  /** Every idle realm, least recently used first. */
+  private readonly idleOrder = new Set<Realm>();
+  private readonly busy = new Set<Realm>();
+  private readonly keyOf = new Map<Realm, string>();
+  /** Committed `memoryBytes` of running executions, by tenant. */
+  private readonly committedByTenant = new Map<string, number>();
+  /** The engine being made, if any (it will hold ENGINE_INITIAL_BYTES). */
+  private creating: Promise<Engine> | null = null;
+  private readonly tenantShareBytes: number;
   private created = 0;
   private reused = 0;
-  /** Bytes promised to instances being created (not yet in `all`), so concurrent acquires cannot overcommit. */
-  private reserved = 0;
+  private crashes = 0;
 
   constructor(
     private readonly wasmModule: () => Promise<WebAssembly.Module>,
     readonly memoryBudgetBytes: number,
     private readonly sdkNames: readonly string[],
-  ) {}
+    options: PoolOptions = {},
+  ) {
+    this.tenantShareBytes = options.tenantShareBytes ?? Math.floor((memoryBudgetBytes * 2) / 3);
+  }
 
-  static key(scriptKey: string, limits: InstanceLimits) {
+  static key(scriptKey: string, limits: RealmLimits) {
     return `${scriptKey}|${limits.memoryBytes}|${limits.stackBytes}`;
   }
 
-  /** Whether an instance of this size could be made now, after evicting idle ones. */
-  hasRoomFor(limits: InstanceLimits): boolean {
-    return this.busyBytes() + this.reserved + instanceMemoryBytes(limits.memoryBytes) <= this.memoryBudgetBytes;
+  /** Whether an execution of `tenant` with these limits could start now (after making room). */
+  hasRoomFor(tenant: string, limits: RealmLimits): boolean {
+    if (this.committedBy(tenant) + limits.memoryBytes > this.tenantShareBytes) return false;
+    return this.accountedBytes() - this.reclaimableBytes() + newEngineBytes(limits.memoryBytes) <= this.memoryBudgetBytes;
   }
 
   /**
-   * An instance for the script, warm when one is idle. Throws `PoolCapacityError` when busy
-   * instances leave no room, and `SandboxCompileError` when QuickJS refuses the script.
+   * A realm for the script, warm when one is idle where the tenant may run. Throws
+   * `PoolCapacityError` when the budget (or the tenant's share) has no room, and
+   * `SandboxCompileError`/`SetupLimitError` when the realm cannot be built. Every decision
+   * and the lease it takes happen in one synchronous step, so concurrent acquires never
+   * commit the same room twice.
    */
-  async acquire(scriptKey: string, script: CompiledScript, limits: InstanceLimits): Promise<{ instance: SandboxInstance; warm: boolean }> {
+  async acquire(tenant: string, scriptKey: string, script: CompiledScript, limits: RealmLimits): Promise<Lease> {
     const key = SandboxPool.key(scriptKey, limits);
-    const warm = this.idle.get(key)?.pop();
-    if (warm) {
-      this.busy.add(warm);
-      this.touch(warm);
-      this.reused += 1;
-      return { instance: warm, warm: true };
+    const memoryBytes = limits.memoryBytes;
+    for (;;) {
+      if (this.committedBy(tenant) + memoryBytes > this.tenantShareBytes) {
+        throw new PoolCapacityError(`the tenant's executions already use its share of sandbox memory (${this.tenantShareBytes} bytes)`);
+      }
+      const warm = this.takeIdle(key, tenant);
+      if (warm) {
+        this.makeRoom(memoryBytes, warm.engine);
+        this.lend(warm, tenant, memoryBytes);
+        this.reused += 1;
+        return { realm: warm, warm: true, tenant, key, memoryBytes };
+      }
+      const engine = this.engineWithRoom(tenant, memoryBytes, script);
+      if (engine) {
+        this.lend(null, tenant, memoryBytes, engine);
+        return this.newRealm(engine, key, script, limits, tenant);
+      }
+      await this.newEngine(tenant, memoryBytes);
     }
-    const bytes = instanceMemoryBytes(limits.memoryBytes);
-    this.makeRoom(bytes);
-    this.reserved += bytes;
-    let instance: SandboxInstance;
-    try {
-      instance = await SandboxInstance.create(await this.wasmModule(), script, limits, this.sdkNames);
-    } finally {
-      this.reserved -= bytes;
-    }
-    this.created += 1;
-    this.all.add(instance);
-    this.busy.add(instance);
-    return { instance, warm: false };
   }
 
-  /** Gives an instance back: kept warm if it is still clean, disposed otherwise. */
-  release(scriptKey: string, limits: InstanceLimits, instance: SandboxInstance) {
-    this.busy.delete(instance);
-    if (!instance.reusable || !instance.alive) {
-      this.drop(instance);
-      return;
+  /** Gives a realm back: kept warm if it is still clean, dropped otherwise. */
+  release(lease: Lease) {
+    const { realm, tenant, memoryBytes } = lease;
+    const engine = realm.engine;
+    this.busy.delete(realm);
+    this.unlend(engine, tenant, memoryBytes);
+    if (!realm.reusable || !realm.alive || engine.crashed) {
+      this.dropRealm(realm);
+    } else {
+      const list = this.idle.get(lease.key) ?? [];
+      list.push(realm);
+      this.idle.set(lease.key, list);
+      this.idleOrder.add(realm);
     }
-    const key = SandboxPool.key(scriptKey, limits);
-    const list = this.idle.get(key) ?? [];
-    list.push(instance);
-    this.idle.set(key, list);
-    this.touch(instance);
+    this.settle(engine);
   }
 
-  /** Drops every idle instance of a script (a new version makes them useless). */
+  /** Drops every idle realm of a script (a new version makes them useless). */
   evictScript(scriptKeyPrefix: string) {
-    for (const [key, list] of this.idle) {
+    for (const [key, list] of [...this.idle]) {
       if (!key.startsWith(scriptKeyPrefix)) continue;
-      for (const instance of list) this.drop(instance);
-      this.idle.delete(key);
+      for (const realm of [...list]) this.dropRealm(realm);
     }
+    for (const engine of [...this.engines]) this.settle(engine);
   }
 
   stats(): PoolStats {
-    const idle = [...this.idle.values()].reduce((n, list) => n + list.length, 0);
+    let engineBytes = 0;
+    let realms = 0;
+    for (const engine of this.engines) {
+      engineBytes += engine.bytes;
+      realms += engine.realms.size;
+    }
     return {
-      instances: this.all.size,
-      idle,
+      engines: this.engines.size,
+      realms,
+      idle: this.idleOrder.size,
       busy: this.busy.size,
-      memoryBytes: this.totalBytes() + this.reserved,
+      memoryBytes: this.accountedBytes(),
+      engineBytes,
       memoryBudgetBytes: this.memoryBudgetBytes,
       created: this.created,
       reused: this.reused,
+      crashes: this.crashes,
     };
   }
 
+  /** Drops everything (tests and benchmarks). */
   dispose() {
-    for (const instance of this.all) instance.dispose();
-    this.all.clear();
-    this.idle.clear();
-    this.busy.clear();
+    for (const engine of [...this.engines]) this.dropEngine(engine);
   }
 
-  private makeRoom(bytes: number) {
-    const needed = () => this.totalBytes() + this.reserved + bytes;
-    for (const instance of [...this.all]) {
-      if (needed() <= this.memoryBudgetBytes) return;
-      if (!this.busy.has(instance)) this.drop(instance);
+  // ---- placement ----
+
+  private takeIdle(key: string, tenant: string): Realm | null {
+    const list = this.idle.get(key);
+    if (!list) return null;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const realm = list[i]!;
+      if (!realm.engine.availableTo(tenant)) continue;
+      list.splice(i, 1);
+      if (list.length === 0) this.idle.delete(key);
+      this.idleOrder.delete(realm);
+      return realm;
     }
-    if (needed() > this.memoryBudgetBytes) {
-      throw new PoolCapacityError(`no room for another ${bytes}-byte sandbox within ${this.memoryBudgetBytes} bytes`);
+    return null;
+  }
+
+  /** Builds a realm in an engine already lent to the execution. */
+  private newRealm(engine: Engine, key: string, script: CompiledScript, limits: RealmLimits, tenant: string): Lease {
+    let realm: Realm;
+    try {
+      realm = Realm.create(engine, script, limits, this.sdkNames);
+    } catch (error) {
+      this.unlend(engine, tenant, limits.memoryBytes);
+      this.settle(engine);
+      throw error;
+    }
+    engine.realms.add(realm);
+    this.busy.add(realm);
+    this.keyOf.set(realm, key);
+    this.created += 1;
+    return { realm, warm: false, tenant, key, memoryBytes: limits.memoryBytes };
+  }
+
+  /**
+   * An engine the tenant may run in with room for a new realm and the execution, room made
+   * if need be; null when a new engine is the way (the caller makes one and asks again).
+   */
+  private engineWithRoom(tenant: string, memoryBytes: number, script: CompiledScript): Engine | null {
+    const needed = REALM_ESTIMATE_BYTES + script.factorySource.length * SOURCE_HEAP_FACTOR;
+    const available = [...this.engines].filter((e) => e.availableTo(tenant)).sort((a, b) => b.freeBytes - a.freeBytes);
+    const roomy = available.find((e) => e.freeBytes >= needed);
+    if (roomy) {
+      this.makeRoom(memoryBytes, roomy);
+      return roomy;
+    }
+    if (this.creating || this.fits(newEngineBytes(memoryBytes)) || this.reclaim(newEngineBytes(memoryBytes))) return null;
+    // No room for another engine: free heap in one the tenant may use by dropping its idle realms.
+    for (const engine of available) {
+      for (const realm of [...this.idleOrder]) {
+        if (engine.freeBytes >= needed) break;
+        if (realm.engine === engine) this.dropRealm(realm);
+      }
+      if (engine.freeBytes >= needed || engine === available.at(-1)) {
+        this.makeRoom(memoryBytes, engine);
+        return engine;
+      }
+    }
+    throw new PoolCapacityError(`no room for another sandbox within ${this.memoryBudgetBytes} bytes`);
+  }
+
+  /** Makes a new engine (one at a time: others wait for it and look again). */
+  private async newEngine(tenant: string, memoryBytes: number): Promise<void> {
+    if (this.creating) {
+      await this.creating.catch(() => undefined);
+      return;
+    }
+    if (!this.fits(newEngineBytes(memoryBytes)) && !this.reclaim(newEngineBytes(memoryBytes))) {
+      throw new PoolCapacityError(`no room for another sandbox within ${this.memoryBudgetBytes} bytes (tenant ${tenant})`);
+    }
+    this.creating = this.wasmModule().then((module) => Engine.create(module));
+    try {
+      this.engines.add(await this.creating);
+    } finally {
+      this.creating = null;
     }
   }
 
-  private drop(instance: SandboxInstance) {
-    this.all.delete(instance);
-    this.busy.delete(instance);
-    for (const [key, list] of this.idle) {
-      const at = list.indexOf(instance);
-      if (at >= 0) {
+  /** Makes sure committing `memoryBytes` more in `engine` stays within the budget. */
+  private makeRoom(memoryBytes: number, engine: Engine) {
+    const growth = Math.max(engine.bytes, engine.restingBytes + engine.committed + memoryBytes) - engine.accountedBytes;
+    if (this.fits(growth) || this.reclaim(growth, engine)) return;
+    throw new PoolCapacityError(`no room for another sandbox within ${this.memoryBudgetBytes} bytes`);
+  }
+
+  private fits(extraBytes: number): boolean {
+    return this.accountedBytes() + extraBytes <= this.memoryBudgetBytes;
+  }
+
+  /** Drops idle engines, least recently used first, until `extraBytes` fit; false if they cannot. */
+  private reclaim(extraBytes: number, keep?: Engine): boolean {
+    if (this.accountedBytes() - this.reclaimableBytes(keep) + extraBytes > this.memoryBudgetBytes) return false;
+    for (const realm of [...this.idleOrder]) {
+      if (this.fits(extraBytes)) return true;
+      const engine = realm.engine;
+      if (engine === keep || engine.running > 0 || !this.engines.has(engine)) continue;
+      this.dropEngine(engine);
+    }
+    for (const engine of [...this.engines]) {
+      if (this.fits(extraBytes)) return true;
+      if (engine !== keep && engine.running === 0) this.dropEngine(engine);
+    }
+    return this.fits(extraBytes);
+  }
+
+  /** What dropping every engine with nothing running (but `keep`) would give back. */
+  private reclaimableBytes(keep?: Engine): number {
+    let total = 0;
+    for (const engine of this.engines) if (engine !== keep && engine.running === 0) total += engine.accountedBytes;
+    return total;
+  }
+
+  private accountedBytes(): number {
+    let total = this.creating ? ENGINE_INITIAL_BYTES : 0;
+    for (const engine of this.engines) total += engine.accountedBytes;
+    return total;
+  }
+
+  private committedBy(tenant: string): number {
+    return this.committedByTenant.get(tenant) ?? 0;
+  }
+
+  // ---- bookkeeping ----
+
+  private lend(realm: Realm | null, tenant: string, memoryBytes: number, engine = realm!.engine) {
+    engine.lease(tenant, memoryBytes);
+    this.committedByTenant.set(tenant, this.committedBy(tenant) + memoryBytes);
+    if (realm) this.busy.add(realm);
+  }
+
+  private unlend(engine: Engine, tenant: string, memoryBytes: number) {
+    engine.unlease(memoryBytes);
+    const left = this.committedBy(tenant) - memoryBytes;
+    if (left > 0) this.committedByTenant.set(tenant, left);
+    else this.committedByTenant.delete(tenant);
+  }
+
+  /**
+   * Drops an engine, once nothing runs in it, when it crashed, grew (linear memory goes back
+   * only so), holds too much heap of realms it could not free, or holds no realm while
+   * another empty engine is kept as the spare (a new realm then needs no new instance).
+   */
+  private settle(engine: Engine) {
+    if (!this.engines.has(engine) || engine.running > 0) return;
+    if (engine.crashed) {
+      this.crashes += 1;
+      this.dropEngine(engine);
+    } else if (engine.bytes > engine.initialBytes || engine.abandonedBytes > ABANDONED_LIMIT_BYTES || this.spareBeside(engine)) {
+      this.dropEngine(engine);
+    }
+  }
+
+  private spareBeside(engine: Engine): boolean {
+    if (engine.realms.size > 0) return false;
+    for (const other of this.engines) if (other !== engine && other.realms.size === 0 && other.running === 0) return true;
+    return false;
+  }
+
+  private dropRealm(realm: Realm) {
+    const key = this.keyOf.get(realm);
+    if (key !== undefined) {
+      const list = this.idle.get(key);
+      const at = list?.indexOf(realm) ?? -1;
+      if (list && at >= 0) {
         list.splice(at, 1);
         if (list.length === 0) this.idle.delete(key);
       }
     }
-    instance.dispose();
+    this.keyOf.delete(realm);
+    this.idleOrder.delete(realm);
+    this.busy.delete(realm);
+    realm.engine.realms.delete(realm);
+    // A realm that could not be freed leaves its heap in the engine: count it there until
+    // the engine goes, so the engine's free heap is not overestimated.
+    if (!realm.dispose()) realm.engine.abandonedBytes += realm.heapBytes;
   }
 
-  /** Moves an instance to the most-recently-used end. */
-  private touch(instance: SandboxInstance) {
-    this.all.delete(instance);
-    this.all.add(instance);
-  }
-
-  /** Idle instances at what they hold, busy ones at what they may grow to. */
-  private totalBytes() {
-    let total = 0;
-    for (const instance of this.all) total += this.busy.has(instance) ? instance.maxMemoryBytes : instance.memoryBytes;
-    return total;
-  }
-
-  /** What busy instances may hold: each can still grow to its maximum. */
-  private busyBytes() {
-    let total = 0;
-    for (const instance of this.busy) total += instance.maxMemoryBytes;
-    return total;
+  private dropEngine(engine: Engine) {
+    for (const realm of [...engine.realms]) {
+      this.keyOf.delete(realm);
+      this.idleOrder.delete(realm);
+      this.busy.delete(realm);
+      realm.alive = false;
+    }
+    for (const [key, list] of [...this.idle]) {
+      const kept = list.filter((realm) => realm.engine !== engine);
+      if (kept.length === 0) this.idle.delete(key);
+      else this.idle.set(key, kept);
+    }
+    engine.realms.clear();
+    this.engines.delete(engine);
   }
 }

@@ -8,8 +8,8 @@ import { ExecutionBudget } from "./budget";
 import type { CompiledScript } from "./compile";
 import { type ExecutionError, sandboxError } from "./errors";
 import { SDK_FUNCTIONS, type HostApi, type LogEntry, NO_HOST } from "./host";
-import { SandboxCompileError, SetupLimitError } from "./instance";
-import { PoolCapacityError, type PoolStats, SandboxPool } from "./pool";
+import { PoolCapacityError, type PoolOptions, type PoolStats, SandboxPool } from "./pool";
+import { SandboxCompileError, SetupLimitError } from "./realm";
 
 /** The per-execution limits of API.md §8 that the sandbox enforces. */
 export interface ExecutionLimits {
@@ -23,7 +23,9 @@ export interface ExecutionLimits {
 }
 
 export interface ExecuteRequest {
-  /** Identifies the compiled code, e.g. `scriptId:version:sha256`; warm instances are kept per key. */
+  /** Whose execution this is: while it runs, its engine runs no other tenant's code. */
+  tenant: string;
+  /** Identifies the compiled code, e.g. `scriptId:version:sha256`; warm realms are kept per key. */
   scriptKey: string;
   script: CompiledScript;
   event: unknown;
@@ -49,14 +51,14 @@ export interface ExecutionResult {
   memoryBytes: number;
   sdkCalls: number;
   durationMs: number;
-  /** Whether a warm instance (no instantiation, no parse) ran it. */
+  /** Whether a warm realm (no new runtime, no parse) ran it. */
   warm: boolean;
 }
 
-export interface SandboxOptions {
+export interface SandboxOptions extends PoolOptions {
   /** QuickJS's compiled WebAssembly module (imported by wrangler in workerd, read from disk in Node). */
   wasmModule: WebAssembly.Module | (() => WebAssembly.Module | Promise<WebAssembly.Module>);
-  /** All instances together hold at most this much linear memory. */
+  /** All engines together hold (or may grow to) at most this much linear memory. */
   memoryBudgetBytes: number;
 }
 
@@ -67,24 +69,23 @@ export class Sandbox {
     const source = options.wasmModule;
     let loaded: Promise<WebAssembly.Module> | undefined;
     const wasmModule = () => (loaded ??= Promise.resolve(typeof source === "function" ? source() : source));
-    this.pool = new SandboxPool(wasmModule, options.memoryBudgetBytes, SDK_FUNCTIONS);
+    this.pool = new SandboxPool(wasmModule, options.memoryBudgetBytes, SDK_FUNCTIONS, options);
   }
 
   async execute(request: ExecuteRequest): Promise<ExecutionResult> {
     const budget = new ExecutionBudget({ timeoutMs: request.limits.timeoutMs, cpuMs: request.limits.cpuMs });
-    const instanceLimits = { memoryBytes: request.limits.memoryBytes, stackBytes: request.limits.stackBytes };
+    const realmLimits = { memoryBytes: request.limits.memoryBytes, stackBytes: request.limits.stackBytes };
     const base = { budget, started: performance.now() };
-    let acquired;
+    let lease;
     try {
-      acquired = await this.pool.acquire(request.scriptKey, request.script, instanceLimits);
+      lease = await this.pool.acquire(request.tenant, request.scriptKey, request.script, realmLimits);
     } catch (error) {
       if (error instanceof SandboxCompileError) return ended(base, "failed", sandboxError("CompileError", error.message));
       if (error instanceof PoolCapacityError || error instanceof SetupLimitError) return ended(base, "failed", sandboxError("SandboxError", error.message));
       return ended(base, "failed", sandboxError("SandboxError", `could not start a sandbox: ${String(error)}`));
     }
-    const { instance, warm } = acquired;
     try {
-      const outcome = await instance.run({
+      const outcome = await lease.realm.run({
         eventJson: JSON.stringify(request.event ?? null),
         ctxJson: JSON.stringify({ ...request.ctx, deadline: budget.deadline }),
         limits: request.limits,
@@ -102,10 +103,10 @@ export class Sandbox {
         memoryBytes: outcome.memoryBytes,
         sdkCalls: outcome.sdkCalls,
         durationMs: round(performance.now() - base.started),
-        warm,
+        warm: lease.warm,
       };
     } finally {
-      this.pool.release(request.scriptKey, instanceLimits, instance);
+      this.pool.release(lease);
     }
   }
 

@@ -6,10 +6,10 @@ import { afterFailure, MAX_RETRIES, retryBase } from "../events/retry-policy";
 import { subscribesAny } from "../events/subscriptions";
 import { newId } from "../lib/ids";
 import type { JsonValue } from "../lib/json";
-import { loadQuickJSWasm } from "../lib/quickjs-wasm";
 import { sandboxError } from "../sandbox/errors";
 import type { LogEntry } from "../sandbox/host";
-import { type ExecutionResult, Sandbox } from "../sandbox/sandbox";
+import { isolateSandbox } from "../executor/isolate-sandbox";
+import type { ExecutionResult } from "../sandbox/sandbox";
 import { Collections } from "../sdk/collections";
 import { executionHost, type PublishedEvent, redactSecrets } from "../sdk/host-api";
 import { readSecret } from "../services/secrets";
@@ -21,11 +21,6 @@ import { CpuMeter, QuotaLedger } from "./quota-ledger";
 import { dueAt, minuteOf, nextDueMinute } from "./schedules";
 import { type ExecutionFilter, TenantStore } from "./store";
 
-/**
- * The linear memory all of a tenant's sandboxes may hold together. The isolate has 128 MB
- * in all; the rest is the Durable Object's own JavaScript heap and code.
- */
-export const SANDBOX_MEMORY_BUDGET_BYTES = 96 * 1024 * 1024;
 /** Retention runs at most this often, deleting at most PURGE_BATCHES batches of PURGE_BATCH_SIZE rows a run. */
 const PURGE_INTERVAL_MS = 60 * 60 * 1000;
 const PURGE_BATCH_SIZE = 500;
@@ -98,7 +93,8 @@ export class TenantRunner extends DurableObject<Env> {
   private readonly events: EventStore;
   private readonly ledger = new QuotaLedger();
   private readonly cpu = new CpuMeter();
-  protected readonly sandbox = new Sandbox({ wasmModule: loadQuickJSWasm, memoryBudgetBytes: SANDBOX_MEMORY_BUDGET_BYTES });
+  /** The isolate's pool, shared with every cell co-located here (executor/isolate-sandbox.ts). */
+  protected readonly sandbox = isolateSandbox();
   private readonly collections: Collections;
   private catalogueCache: Catalogue | null = null;
   /** The tenant's `dbBytes`, as of the last execution (iota.db checks it synchronously). */
@@ -454,7 +450,7 @@ export class TenantRunner extends DurableObject<Env> {
     const tenant = await this.tenantRow(catalogue);
     const limits = effectiveLimits(tenantLimits(tenant.limits), runnable.version.limits);
     this.dbQuotaBytes = limits.dbBytes;
-    const admission = await this.ledger.admit(limits, () => this.sandbox.pool.hasRoomFor(limits));
+    const admission = await this.ledger.admit(limits, () => this.sandbox.pool.hasRoomFor(tenant.id, limits));
     if (!admission.admitted) return { refused: { reason: admission.reason, retryAfterSeconds: admission.retryAfterSeconds } };
     try {
       const startedAt = Date.now();
@@ -474,7 +470,7 @@ export class TenantRunner extends DurableObject<Env> {
       let result: ExecutionResult | null = null;
       try {
         if (runnable.compiled.ok) {
-          result = await this.sandbox.execute({ scriptKey: runnable.key, script: runnable.compiled.script, event: request.event, ctx, limits, host: host.api });
+          result = await this.sandbox.execute({ tenant: tenant.id, scriptKey: runnable.key, script: runnable.compiled.script, event: request.event, ctx, limits, host: host.api });
         }
       } finally {
         this.cpu.record(result?.cpuMs ?? 0);

@@ -1,7 +1,8 @@
 import { loadQuickJSWasm } from "#quickjs-wasm";
 import { describe, expect, it } from "vitest";
 import { compileScript, SOURCE_PREFIX, verifyFactory } from "../../src/sandbox/compile";
-import { SandboxInstance, SetupLimitError } from "../../src/sandbox/instance";
+import { Engine } from "../../src/sandbox/engine";
+import { Realm, SetupLimitError } from "../../src/sandbox/realm";
 import { SDK_FUNCTIONS } from "../../src/sandbox/host";
 import { expectHealthy, LIMITS, newSandbox, run } from "./helpers";
 
@@ -131,6 +132,13 @@ describe("the factory's shape is verified", () => {
   }
 });
 
+/** An engine leased to one execution of `memoryBytes`, as the pool does before making a realm. */
+async function leasedEngine(memoryBytes: number): Promise<Engine> {
+  const engine = await Engine.create(await loadQuickJSWasm());
+  engine.lease("t", memoryBytes);
+  return engine;
+}
+
 describe("realm creation runs under limits", () => {
   // Factory modules made by hand, as if a source had got past the compile check: whatever
   // runs while a realm is built still runs under an interrupt handler and a memory cap.
@@ -138,17 +146,20 @@ describe("realm creation runs under limits", () => {
 
   it("stops top-level code in the factory module at the setup limit", async () => {
     const script = handMade("for (;;) {}\nexport default async function () { return 1; }");
-    await expect(SandboxInstance.create(await loadQuickJSWasm(), script, LIMITS, SDK_FUNCTIONS)).rejects.toBeInstanceOf(SetupLimitError);
+    const engine = await leasedEngine(LIMITS.memoryBytes);
+    expect(() => Realm.create(engine, script, LIMITS, SDK_FUNCTIONS)).toThrow(SetupLimitError);
   }, 20_000);
 
   it("stops a top-level memory bomb in the factory module at the memory limit", async () => {
     const script = handMade("const a = []; for (;;) a.push('x'.repeat(1000) + a.length);\nexport default async function () { return 1; }");
-    await expect(SandboxInstance.create(await loadQuickJSWasm(), script, { ...LIMITS, memoryBytes: 2 * 1024 * 1024 }, SDK_FUNCTIONS)).rejects.toThrow();
+    const engine = await leasedEngine(2 * 1024 * 1024);
+    expect(() => Realm.create(engine, script, { ...LIMITS, memoryBytes: 2 * 1024 * 1024 }, SDK_FUNCTIONS)).toThrow();
   }, 20_000);
 
   it("answers a failed creation as a failed execution, and the next one runs", async () => {
     const sandbox = newSandbox();
     const result = await sandbox.execute({
+      tenant: "t",
       scriptKey: "hand-made",
       script: handMade("for (;;) {}\nexport default async function () { return 1; }"),
       event: {},

@@ -14,8 +14,8 @@ export const LIMITS: ExecutionLimits = {
   sdkCallsPerExecution: 100,
 };
 
-export function newSandbox(memoryBudgetBytes = 256 * 1024 * 1024) {
-  return new Sandbox({ wasmModule: loadQuickJSWasm, memoryBudgetBytes });
+export function newSandbox(memoryBudgetBytes = 256 * 1024 * 1024, options: { tenantShareBytes?: number } = {}) {
+  return new Sandbox({ wasmModule: loadQuickJSWasm, memoryBudgetBytes, ...options });
 }
 
 let counter = 0;
@@ -24,8 +24,10 @@ export interface RunOptions {
   limits?: Partial<ExecutionLimits>;
   event?: unknown;
   host?: HostApi;
-  /** Runs under this cache key (warm instance reuse); a fresh key by default. */
+  /** Runs under this cache key (warm realm reuse); a fresh key by default. */
   key?: string;
+  /** The tenant it runs for; one test tenant by default. */
+  tenant?: string;
 }
 
 /** Compiles and runs a script; a compile failure fails the test. */
@@ -33,6 +35,7 @@ export async function run(sandbox: Sandbox, source: string, options: RunOptions 
   const compiled = compileScript(source);
   if (!compiled.ok) throw new Error(`does not compile: ${JSON.stringify(compiled.diagnostics)}`);
   return sandbox.execute({
+    tenant: options.tenant ?? "test-tenant",
     scriptKey: options.key ?? `script-${++counter}`,
     script: compiled.script,
     event: options.event ?? {},

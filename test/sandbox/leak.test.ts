@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { ExecutionBudget } from "../../src/sandbox/budget";
 import { compileScript } from "../../src/sandbox/compile";
 import type { HostApi } from "../../src/sandbox/host";
-import { SandboxCompileError, SandboxInstance } from "../../src/sandbox/instance";
+import { Engine, ENGINE_INITIAL_BYTES } from "../../src/sandbox/engine";
+import { Realm } from "../../src/sandbox/realm";
 import { SDK_FUNCTIONS } from "../../src/sandbox/host";
 import { expectHealthy, LIMITS, newSandbox } from "./helpers";
 
@@ -24,7 +25,9 @@ describe("leaks", () => {
   it("returns the runtime's memory after 10 000 executions and frees every object", async () => {
     const compiled = compileScript(SCRIPT);
     if (!compiled.ok) throw new Error("does not compile");
-    const instance = await SandboxInstance.create(await loadQuickJSWasm(), compiled.script, LIMITS, SDK_FUNCTIONS);
+    const engine = await Engine.create(await loadQuickJSWasm());
+    engine.lease("t", LIMITS.memoryBytes);
+    const realm = Realm.create(engine, compiled.script, LIMITS, SDK_FUNCTIONS);
     const host: HostApi = {
       functions: {
         "db.get": async (args) => ({ id: args[1], body: "x".repeat(100) }),
@@ -34,7 +37,7 @@ describe("leaks", () => {
       },
     };
     const runOnce = async (n: number) => {
-      const outcome = await instance.run({
+      const outcome = await realm.run({
         eventJson: JSON.stringify({ n }),
         ctxJson: "{}",
         limits: LIMITS,
@@ -45,28 +48,53 @@ describe("leaks", () => {
     };
     // Warm up: first-use allocations (atoms, shapes, caches) are not leaks.
     for (let n = 0; n < 200; n++) await runOnce(n);
-    const before = instance.heapStats();
+    const before = realm.heapStats();
     for (let n = 0; n < 10_000; n++) await runOnce(n);
-    const after = instance.heapStats();
+    const after = realm.heapStats();
 
-    expect(instance.reusable).toBe(true);
+    expect(realm.reusable).toBe(true);
     expect(after.objects).toBe(before.objects);
     expect(Math.abs(after.memoryUsedBytes - before.memoryUsedBytes)).toBeLessThan(4 * 1024);
-    // Freeing the runtime object by object aborts if any QuickJS object or handle leaked.
-    expect(() => instance.dispose({ free: true })).not.toThrow();
+    // Freeing the runtime object by object aborts if any QuickJS object or handle leaked;
+    // an abort would mark the engine crashed.
+    expect(realm.dispose()).toBe(true);
+    expect(engine.crashed).toBe(false);
   }, 120_000);
 
-  it("keeps nothing of failed creations: every byte they reserved comes back", async () => {
+  it("gives an engine its heap back when realms go: 300 realms made and freed in turn do not grow it", async () => {
+    const compiled = compileScript(SCRIPT);
+    if (!compiled.ok) throw new Error("does not compile");
+    const engine = await Engine.create(await loadQuickJSWasm());
+    engine.lease("t", LIMITS.memoryBytes);
+    const startBytes = engine.bytes;
+    for (let i = 0; i < 300; i++) {
+      const realm = Realm.create(engine, compiled.script, LIMITS, SDK_FUNCTIONS);
+      const outcome = await realm.run({
+        eventJson: JSON.stringify({ n: i }),
+        ctxJson: "{}",
+        limits: LIMITS,
+        host: { functions: { "db.get": async () => null, "secrets.get": async () => null } },
+        budget: new ExecutionBudget({ timeoutMs: LIMITS.timeoutMs, cpuMs: LIMITS.cpuMs }),
+      });
+      expect(outcome.status).toBe("completed");
+      expect(realm.dispose()).toBe(true);
+    }
+    expect(engine.crashed).toBe(false);
+    expect(engine.bytes).toBe(startBytes);
+  }, 120_000);
+
+  it("keeps failed creations from piling up: engines holding what they could not free are dropped", async () => {
     const sandbox = newSandbox();
     // QuickJS refuses `using` (the standard parser accepts it), so the realm cannot be built.
     const compiled = compileScript("export default () => {\n  using x = null;\n};");
     if (!compiled.ok) throw new Error("does not compile");
-    for (let i = 0; i < 50; i++) {
-      const result = await sandbox.execute({ scriptKey: `refused-${i}`, script: compiled.script, event: {}, ctx: {}, limits: LIMITS });
+    for (let i = 0; i < 200; i++) {
+      const result = await sandbox.execute({ tenant: "t", scriptKey: `refused-${i}`, script: compiled.script, event: {}, ctx: {}, limits: LIMITS });
       expect(result.error?.name).toBe("CompileError");
     }
-    expect(sandbox.stats()).toMatchObject({ instances: 0, memoryBytes: 0 });
-    await expect(SandboxInstance.create(await loadQuickJSWasm(), compiled.script, LIMITS, SDK_FUNCTIONS)).rejects.toBeInstanceOf(SandboxCompileError);
+    const stats = sandbox.stats();
+    expect(stats.realms).toBe(0);
+    expect(stats.memoryBytes).toBeLessThanOrEqual(ENGINE_INITIAL_BYTES);
     await expectHealthy(sandbox);
   }, 60_000);
 });

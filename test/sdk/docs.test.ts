@@ -38,7 +38,7 @@ describe("docs/sdk.md examples run", () => {
     if (!compiled.ok) throw new Error(JSON.stringify(compiled.diagnostics));
     const sandbox = new Sandbox({ wasmModule: loadQuickJSWasm, memoryBudgetBytes: 64 * 1024 * 1024 });
     const event = { id: "evt_1", type: "user.created", payload: {}, publishedAt: new Date().toISOString(), source: "api" };
-    const result = await sandbox.execute({ scriptKey: "nonretriable", script: compiled.script, event, ctx: {}, limits: tenantLimits({}) });
+    const result = await sandbox.execute({ tenant: "docs", scriptKey: "nonretriable", script: compiled.script, event, ctx: {}, limits: tenantLimits({}) });
     expect(result.error?.name).toBe("NonRetriableError");
     sandbox.dispose();
   });

@@ -117,17 +117,17 @@ describe("quotas: each limit exceeded gives its documented outcome (API.md §8)"
     const runner = await runnerOf(slug);
     const compiled = compileScript("export default () => 0;");
     if (!compiled.ok) throw new Error();
-    // A busy 64 MiB sandbox leaves no room for a second within the 96 MiB budget.
+    // A busy 64 MiB execution leaves no room for a second within the isolate's 96 MiB budget.
+    // Another tenant of the isolate holds a running 64 MiB execution.
     await runner.inside(async (r) => {
-      const acquired = await r.sandbox.pool.acquire("holder", compiled.script, { memoryBytes: 64 * 1024 * 1024, stackBytes: 256 * 1024 });
-      (globalThis as { holding?: unknown }).holding = acquired.instance;
+      const lease = await r.sandbox.pool.acquire("another-tenant", "holder", compiled.script, { memoryBytes: 64 * 1024 * 1024, stackBytes: 256 * 1024 });
+      (globalThis as { holding?: unknown }).holding = lease;
     });
     const refused = await runNow(key, script.id);
     expectError(refused, 429, "quota_exceeded");
     expect(refused.json.error.details.reason).toBe("memory");
     await runner.inside((r) => {
-      const instance = (globalThis as { holding?: Parameters<typeof r.sandbox.pool.release>[2] }).holding!;
-      r.sandbox.pool.release("holder", { memoryBytes: 64 * 1024 * 1024, stackBytes: 256 * 1024 }, instance);
+      r.sandbox.pool.release((globalThis as { holding?: Parameters<typeof r.sandbox.pool.release>[0] }).holding!);
     });
     expect((await runNow(key, script.id)).json.status).toBe("completed");
   });

@@ -1,16 +1,11 @@
 /**
- * A sandbox instance: its own QuickJS WebAssembly instance (with its own linear memory,
- * capped at the execution's memory limit), one runtime, and one hardened realm holding one
- * compiled script. It runs one execution at a time; the pool keeps idle ones warm.
- *
- * Why a WebAssembly instance each: QuickJS's own memory limit only refuses single large
- * allocations in this build, so cumulative growth must be capped by the linear memory
- * itself, and a discarded instance gives all its memory back.
+ * A realm: one QuickJS runtime in an engine (engine.ts), with one hardened context holding
+ * one compiled script. It runs one execution at a time; the pool (pool.ts) keeps idle ones
+ * warm. Many realms share an engine's WebAssembly instance: each has its own runtime, so its
+ * own interrupt handler, stack limit and garbage collector, and nothing of one is reachable
+ * from another.
  */
-import releaseSyncVariant from "@jitl/quickjs-wasmfile-release-sync";
 import {
-  newQuickJSWASMModuleFromVariant,
-  newVariant,
   Scope,
   type QuickJSContext,
   type QuickJSDeferredPromise,
@@ -21,16 +16,9 @@ import { BOOTSTRAP_SOURCE } from "./bootstrap";
 import { ExecutionBudget } from "./budget";
 import { type CompiledScript, type Diagnostic, mapStack, SCRIPT_FILE, SOURCE_PREFIX } from "./compile";
 import { type ExecutionError, sandboxError } from "./errors";
+import type { Engine } from "./engine";
 import type { HostApi, LogEntry, LogLevel } from "./host";
 
-const PAGE = 64 * 1024;
-/** QuickJS's WebAssembly module asks for at least this much linear memory (256 pages). */
-export const MIN_INSTANCE_BYTES = 16 * 1024 * 1024;
-/**
- * What an instance uses before a script allocates anything: the C stack and static data of
- * the QuickJS build, its runtime and the hardened realm (measured, rounded up).
- */
-export const INSTANCE_OVERHEAD_BYTES = 7 * 1024 * 1024;
 /**
  * Longest single log entry the host accepts. The guest cuts longer entries to 16 Ki
  * characters plus a marker (bootstrap.ts); anything longer did not come from it.
@@ -47,14 +35,9 @@ export const MAX_SDK_ARGUMENT_CHARS = 1024 * 1024;
 /** A thrown error's message and stack are cut to this many characters. */
 const MAX_ERROR_TEXT = 8 * 1024;
 
-export interface InstanceLimits {
+export interface RealmLimits {
   memoryBytes: number;
   stackBytes: number;
-}
-
-/** Linear memory for an instance whose script may use `memoryBytes` of heap. */
-export function instanceMemoryBytes(memoryBytes: number): number {
-  return Math.max(MIN_INSTANCE_BYTES, Math.ceil((memoryBytes + INSTANCE_OVERHEAD_BYTES) / PAGE) * PAGE);
 }
 
 export interface RunLimits {
@@ -84,12 +67,12 @@ export interface RunOutcome {
   memoryBytes: number;
 }
 
-/** Raised by `SandboxInstance.create` when building the realm ran past `SETUP_LIMITS`. */
+/** Raised by `Realm.create` when building the realm ran past `SETUP_LIMITS`. */
 export class SetupLimitError extends Error {
   override readonly name = "SetupLimitError";
 }
 
-/** Raised by `SandboxInstance.create` when QuickJS refuses the compiled script. */
+/** Raised by `Realm.create` when QuickJS refuses the compiled script. */
 export class SandboxCompileError extends Error {
   override readonly name = "SandboxCompileError";
   constructor(readonly diagnostics: Diagnostic[]) {
@@ -97,7 +80,7 @@ export class SandboxCompileError extends Error {
   }
 }
 
-/** The execution an instance is running, with what the host functions record for it. */
+/** The execution a realm is running, with what the host functions record for it. */
 interface Running {
   request: RunRequest;
   logs: LogEntry[];
@@ -110,51 +93,44 @@ interface Running {
   deferreds: Set<QuickJSDeferredPromise>;
 }
 
-export class SandboxInstance {
+export class Realm {
   private current: Running | null = null;
-  /** False once anything happened that makes reuse unsafe (the pool then disposes it). */
+  /** False once anything happened that makes reuse unsafe (the pool then drops it). */
   reusable = true;
   alive = true;
-  private readonly memoryAtStart: number;
+  /** QuickJS's heap in use when last measured (after creation, after each execution). */
+  heapBytes = 0;
+  /** The engine's count of refused growths when the current execution started. */
+  private refusedGrowthsAtStart = 0;
 
   private constructor(
-    private readonly memory: WebAssembly.Memory,
-    private readonly maxBytes: number,
+    readonly engine: Engine,
     private readonly runtime: QuickJSRuntime,
     private readonly context: QuickJSContext,
     private readonly guestRun: QuickJSHandle,
     private readonly guestDescribe: QuickJSHandle,
     private readonly factory: QuickJSHandle,
     private readonly owned: QuickJSHandle[],
-  ) {
-    this.memoryAtStart = memory.buffer.byteLength;
-  }
+  ) {}
 
   /**
-   * A new instance holding `script`. Throws `SandboxCompileError` when QuickJS refuses the
+   * A new realm in `engine` holding `script`. Throws `SandboxCompileError` when QuickJS refuses the
    * script, `SetupLimitError` when the realm could not be built within `SETUP_LIMITS`; any
    * other throw is a platform failure. Nothing runs in the new runtime (the bootstrap and
    * the factory module included) before its memory limit, stack limit and interrupt
    * handler are in place, and a failed creation frees what it made.
    */
-  static async create(
-    wasmModule: WebAssembly.Module,
-    script: CompiledScript,
-    limits: InstanceLimits,
-    sdkNames: readonly string[],
-  ): Promise<SandboxInstance> {
-    const maximum = instanceMemoryBytes(limits.memoryBytes) / PAGE;
-    const memory = new WebAssembly.Memory({ initial: MIN_INSTANCE_BYTES / PAGE, maximum });
-    const quickjs = await newQuickJSWASMModuleFromVariant(newVariant(releaseSyncVariant, { wasmModule, wasmMemory: memory }));
+  static create(engine: Engine, script: CompiledScript, limits: RealmLimits, sdkNames: readonly string[]): Realm {
     const setup = new ExecutionBudget(SETUP_LIMITS);
-    const runtime = quickjs.newRuntime();
+    const runtime = engine.quickjs.newRuntime();
+    let context: QuickJSContext | undefined;
     try {
       runtime.setMemoryLimit(limits.memoryBytes);
       runtime.setMaxStackSize(limits.stackBytes);
       runtime.setInterruptHandler(() => setup.tick());
-      const realm = runtime.newContext();
+      const realm = (context = runtime.newContext());
       // The host functions exist before the instance does; they reach it through this.
-      const ref: { instance?: SandboxInstance } = {};
+      const ref: { instance?: Realm } = {};
       const [guestRun, guestDescribe, factory] = Scope.withScope((scope) => {
         const host = scope.manage(realm.newObject());
         const hostFunctions = {
@@ -173,22 +149,14 @@ export class SandboxInstance {
         return [run.dup(), describe.dup(), factory.dup()] as const;
       });
       runtime.removeInterruptHandler();
-      ref.instance = new SandboxInstance(memory, maximum * PAGE, runtime, realm, guestRun, guestDescribe, factory, [guestRun, guestDescribe, factory]);
+      ref.instance = new Realm(engine, runtime, realm, guestRun, guestDescribe, factory, [guestRun, guestDescribe, factory]);
+      ref.instance.heapBytes = ref.instance.measureHeap();
       return ref.instance;
     } catch (error) {
-      abandonFailedRuntime(runtime);
+      if (!(error instanceof SandboxCompileError || error instanceof SetupLimitError)) engine.crashed = true;
+      abandonFailedRuntime(engine, runtime, context);
       throw error;
     }
-  }
-
-  /** Linear memory this instance holds now (it never shrinks). */
-  get memoryBytes(): number {
-    return this.memory.buffer.byteLength;
-  }
-
-  /** The most linear memory this instance can ever hold. */
-  get maxMemoryBytes(): number {
-    return this.maxBytes;
   }
 
   /**
@@ -207,6 +175,7 @@ export class SandboxInstance {
       deferreds: new Set(),
     };
     this.current = running;
+    this.refusedGrowthsAtStart = this.engine.refusedGrowths;
     const budget = request.budget;
     this.runtime.setInterruptHandler(() => budget.tick());
     let outcome: Pick<RunOutcome, "status" | "resultJson" | "error">;
@@ -214,11 +183,13 @@ export class SandboxInstance {
       outcome = await this.drive(running);
     } catch (error) {
       // A failure of the sandbox itself (a WebAssembly trap, the host's own stack): the
-      // instance's state can no longer be trusted.
+      // engine's state can no longer be trusted.
       this.reusable = false;
+      this.engine.crashed = true;
       outcome = hostFailure(error);
     }
-    const memoryBytes = this.alive ? this.heapBytes() : 0;
+    const memoryBytes = this.usable() ? this.measureHeap() : 0;
+    if (memoryBytes > 0) this.heapBytes = memoryBytes;
     this.finish(running);
     return { ...outcome, logs: running.logs, sdkCalls: running.sdkCalls, memoryBytes };
   }
@@ -288,8 +259,8 @@ export class SandboxInstance {
     try {
       if (budget.exhausted) return this.exhausted(running);
       // Out of memory even for the error object, QuickJS throws null: a null thrown after the
-      // memory had to grow is taken for that.
-      if (this.context.sameValue(thrown, this.context.null) && this.memoryGrew()) {
+      // engine refused to grow is taken for that.
+      if (this.context.sameValue(thrown, this.context.null) && this.growthRefused()) {
         this.reusable = false;
         return { status: "failed", resultJson: undefined, error: sandboxError("OutOfMemoryError", "the script ran out of memory") };
       }
@@ -330,6 +301,7 @@ export class SandboxInstance {
       // interrupted engine is not trusted again.
       if (!isHostStackOverflow(error)) throw error;
       this.reusable = false;
+      this.engine.crashed = true;
       return unreadable;
     }
     if (described.error) {
@@ -350,33 +322,33 @@ export class SandboxInstance {
     if (running.inFlight.size > 0 || running.deferreds.size > 0) this.reusable = false;
     for (const deferred of running.deferreds) deferred.dispose();
     running.deferreds.clear();
-    if (this.alive) {
+    if (this.usable()) {
       this.runtime.removeInterruptHandler();
       if (this.runtime.hasPendingJob()) this.reusable = false;
-      // An instance whose memory grew keeps it for ever; dropping it gives it back.
-      if (this.memoryGrew()) this.reusable = false;
+      // An execution that hit the memory limit may have left QuickJS's state half-built.
+      if (this.growthRefused()) this.reusable = false;
+    } else {
+      this.reusable = false;
     }
   }
 
-  /** Whether the linear memory grew since the instance was made. */
-  private memoryGrew(): boolean {
-    return this.memory.buffer.byteLength > this.memoryAtStart;
+  /** Whether the realm can still be called into (alive, and its engine has not crashed). */
+  private usable(): boolean {
+    return this.alive && !this.engine.crashed;
+  }
+
+  /** Whether the engine refused to grow during the current execution (the memory limit). */
+  private growthRefused(): boolean {
+    return this.engine.refusedGrowths > this.refusedGrowthsAtStart;
   }
 
   /** QuickJS's own account of its heap: bytes in use and live objects. */
   heapStats(): { memoryUsedBytes: number; objects: number } {
-    return this.runtime.computeMemoryUsage().consume((usage) => {
-      const stats = this.context.dump(usage) as { memory_used_size: number; obj_count: number };
-      return { memoryUsedBytes: stats.memory_used_size, objects: stats.obj_count };
-    });
+    return heapOf(this.runtime, this.context);
   }
 
-  private heapBytes(): number {
-    try {
-      return this.heapStats().memoryUsedBytes;
-    } catch {
-      return this.memory.buffer.byteLength;
-    }
+  private measureHeap(): number {
+    return this.heapStats().memoryUsedBytes;
   }
 
   // ---- host functions the guest calls ----
@@ -388,7 +360,7 @@ export class SandboxInstance {
     const deferred = context.newPromise();
     const reply = (body: unknown) => {
       running.deferreds.delete(deferred);
-      if (!this.alive || this.current !== running) return deferred.dispose();
+      if (!this.usable() || this.current !== running) return deferred.dispose();
       context.newString(JSON.stringify(body)).consume((text) => deferred.resolve(text));
     };
     const fail = (name: string, message: string) => ({ error: { name, message } });
@@ -445,17 +417,27 @@ export class SandboxInstance {
   }
 
   /**
-   * Drops the instance. Its WebAssembly memory goes with it, so nothing needs freeing one
-   * by one (and after a crash nothing could be). `free: true` frees every QuickJS object
-   * explicitly instead, which aborts if any object leaked: the leak test's check.
+   * Frees the realm's runtime inside its engine, giving its heap back to the engine. Only a
+   * clean realm (reusable, engine healthy) is freed: QuickJS aborts freeing a runtime that
+   * still references an object, and an abort would take the whole engine down. An unclean
+   * realm is abandoned instead: its heap stays in the engine until the engine is dropped.
+   * Answers whether it was freed.
    */
-  dispose(options: { free?: boolean } = {}) {
-    if (!this.alive) return;
+  dispose(): boolean {
+    if (!this.alive) return false;
     this.alive = false;
-    if (!options.free) return;
-    for (const handle of this.owned) if (handle.alive) handle.dispose();
-    this.context.dispose();
-    this.runtime.dispose();
+    if (!this.reusable || this.engine.crashed) return false;
+    try {
+      for (const handle of this.owned) if (handle.alive) handle.dispose();
+      this.context.dispose();
+      this.runtime.dispose();
+      return true;
+    } catch (error) {
+      // QuickJS aborted: the engine's state is gone; the pool drops the engine.
+      this.engine.crashed = true;
+      console.error("freeing a realm failed; its engine is dropped", error);
+      return false;
+    }
   }
 }
 
@@ -579,12 +561,25 @@ function loadFactory(context: QuickJSContext, runtime: QuickJSRuntime, setup: Ex
 
 /**
  * A runtime whose realm could not be built. Its handles were freed by their scope; the
- * runtime itself is not freed one object at a time: after QuickJS refused a module it keeps
- * a few objects referenced and would abort. Its WebAssembly instance is dropped with it,
- * and all its memory goes too.
+ * runtime itself is not freed: after QuickJS refused a module it keeps a few objects
+ * referenced, and freeing it would abort, taking the engine down. Its heap is left to the
+ * engine as abandoned (the pool drops an engine that holds too much of it).
  */
-function abandonFailedRuntime(runtime: QuickJSRuntime) {
-  if (runtime.alive) runtime.removeInterruptHandler();
+function abandonFailedRuntime(engine: Engine, runtime: QuickJSRuntime, context: QuickJSContext | undefined) {
+  if (!runtime.alive || engine.crashed) return;
+  runtime.removeInterruptHandler();
+  engine.abandonedBytes += context?.alive ? heapOf(runtime, context).memoryUsedBytes : ABANDONED_RUNTIME_ESTIMATE_BYTES;
+}
+
+/** What a runtime with no context yet holds, about (it was measured at ~90 KiB). */
+const ABANDONED_RUNTIME_ESTIMATE_BYTES = 128 * 1024;
+
+/** QuickJS's own account of a runtime's heap: bytes in use and live objects. */
+function heapOf(runtime: QuickJSRuntime, context: QuickJSContext): { memoryUsedBytes: number; objects: number } {
+  return runtime.computeMemoryUsage().consume((usage) => {
+    const stats = context.dump(usage) as { memory_used_size: number; obj_count: number };
+    return { memoryUsedBytes: stats.memory_used_size, objects: stats.obj_count };
+  });
 }
 
 function isHostStackOverflow(error: unknown): boolean {

@@ -1,0 +1,20 @@
+/**
+ * The isolate's one sandbox pool (API.md §14: "one pool per isolate"), made on first use in
+ * module scope, so the Worker and every tenant cell that share this isolate share its
+ * engines, its warm realms and one memory budget.
+ */
+import { loadQuickJSWasm } from "../lib/quickjs-wasm";
+import { Sandbox } from "../sandbox/sandbox";
+
+/**
+ * The linear memory all sandboxes of the isolate may hold together. The isolate has 128 MB
+ * in all; the rest is the Worker's and the Durable Objects' own JavaScript heap and code.
+ */
+export const ISOLATE_SANDBOX_BUDGET_BYTES = 96 * 1024 * 1024;
+
+let sandbox: Sandbox | undefined;
+
+export function isolateSandbox(): Sandbox {
+  sandbox ??= new Sandbox({ wasmModule: loadQuickJSWasm, memoryBudgetBytes: ISOLATE_SANDBOX_BUDGET_BYTES });
+  return sandbox;
+}
