@@ -139,5 +139,6 @@ describe("bad input is refused with the §3 envelope and writes nothing", () => 
         }
       }
     }
-  });
+    // About 1 300 requests: the bound only guards against a hang (a loaded machine is slow).
+  }, 120_000);
 });
