@@ -8,7 +8,7 @@ import { EVENT_TYPE } from "../domain/triggers";
 import { newId } from "../lib/ids";
 import type { JsonValue } from "../lib/json";
 import type { HostApi } from "../sandbox/host";
-import { SECRET_NAME } from "../services/secrets";
+import { MIN_SECRET_LENGTH, SECRET_NAME } from "../services/secrets";
 import type { MinuteWindow } from "../tenant/quota-ledger";
 import type { Collections } from "./collections";
 import { invalid, isPlainObject, quota, stringArg } from "./errors";
@@ -115,13 +115,36 @@ function rejectOptions(options: unknown, names: string[], fn: string) {
   for (const name of names) if (name in options) throw invalid(`${fn} does not take ${name}`);
 }
 
-/** Replaces every secret value read during an execution by a marker (values under 4 characters are left). */
+/** How many times over a secret is looked for JSON-escaped (a string in a JSON string in …). */
+const MAX_JSON_ESCAPES = 4;
+
+/**
+ * Replaces every secret value read during an execution by `[secret]`: as it is, JSON-escaped
+ * up to MAX_JSON_ESCAPES times (`JSON.stringify(JSON.stringify(s))` and the like, logged or
+ * returned) and percent-encoded (in a logged URL or form body). Values shorter than
+ * MIN_SECRET_LENGTH are left: redacting them would blank unrelated text. Longer forms go
+ * first, so one form never breaks another's match.
+ */
 export function redactSecrets(text: string, secretValues: Set<string>): string {
-  let out = text;
+  const forms = new Set<string>();
   for (const value of secretValues) {
-    if (value.length < 4) continue;
-    // Also as it appears inside JSON text, escaped.
-    for (const form of new Set([value, JSON.stringify(value).slice(1, -1)])) out = out.split(form).join("[secret]");
+    if ([...value].length < MIN_SECRET_LENGTH) continue;
+    for (const form of secretForms(value)) forms.add(form);
   }
+  let out = text;
+  for (const form of [...forms].sort((a, b) => b.length - a.length)) out = out.split(form).join("[secret]");
   return out;
+}
+
+/** The spellings of a secret a script produces without trying to hide it. */
+export function secretForms(value: string): string[] {
+  const forms = [value];
+  let escaped = value;
+  for (let depth = 1; depth <= MAX_JSON_ESCAPES; depth++) forms.push((escaped = JSON.stringify(escaped).slice(1, -1)));
+  try {
+    forms.push(encodeURIComponent(value), new URLSearchParams([["", value]]).toString().slice(1));
+  } catch {
+    // A lone surrogate has no percent-encoding.
+  }
+  return [...new Set(forms)];
 }

@@ -81,6 +81,11 @@ export class QuotaLedger {
     return this.running;
   }
 
+  /** Admissions waiting for a slot (or for memory) right now. */
+  get waitingCount() {
+    return this.waiters.length;
+  }
+
   /**
    * Admits one execution or refuses it. `hasMemory` says whether the sandbox pool has room
    * for it now. Waits at most `waitMs` for a slot (or for memory) to free up.

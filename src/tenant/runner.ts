@@ -16,7 +16,7 @@ import { readSecret } from "../services/secrets";
 import { Catalogue, type InvalidateScope, type RunnableScript } from "./catalogue";
 import { type DeadLetterFilter, type Delivery, EventStore } from "./event-store";
 import type { DeadLetter, ExecutionRecord, Trigger } from "./records";
-import { buildEvent, buildReply, type HttpInvocation, type HttpReply, redactEvent } from "./http-mapping";
+import { buildEvent, buildReply, type HttpInvocation, type HttpReply, redactEvent, withPlatformHeaders } from "./http-mapping";
 import { CpuMeter, QuotaLedger } from "./quota-ledger";
 import { dueAt, minuteOf, nextDueMinute } from "./schedules";
 import { type ExecutionFilter, TenantStore } from "./store";
@@ -141,10 +141,7 @@ export class TenantRunner extends DurableObject<Env> {
     if ("refused" in outcome) return refusalReply(outcome);
     const { execution, resultJson } = outcome;
     // The execution id, and the time spent in the sandbox (Server-Timing), on every script response.
-    const withId = (reply: HttpReply): HttpReply => ({
-      ...reply,
-      headers: [...reply.headers, ["x-iota-execution-id", execution.id], ["server-timing", `sandbox;dur=${outcome.sandboxMs}`]],
-    });
+    const withId = (reply: HttpReply): HttpReply => withPlatformHeaders(reply, { executionId: execution.id, sandboxMs: outcome.sandboxMs });
     if (execution.status === "timeout") return withId(errorReply(504, "script_timeout", "the script did not finish in time", { executionId: execution.id }));
     if (execution.status !== "completed") return withId(errorReply(500, "script_error", "the script failed", { executionId: execution.id }));
     const mapped = buildReply(resultJson === undefined ? undefined : JSON.parse(resultJson));

@@ -74,6 +74,37 @@ describe("tenant endpoints: ANY /t/:tenant/* (API.md §7)", () => {
     expect((await hit(invalid.slug, "/it")).json.error.code).toBe("script_error");
   });
 
+  it("drops the body of a 204, 205 or 304 and answers normally, with the execution id", async () => {
+    const { slug } = await endpoint("export default (e) => ({ status: Number(e.query.status), headers: { 'x-made': 'yes' }, body: 'not sent' });");
+    for (const status of [204, 205, 304]) {
+      const res = await hit(slug, `/it?status=${status}`);
+      expect({ status: res.status, text: res.text, made: res.headers.get("x-made") }).toEqual({ status, text: "", made: "yes" });
+      expect(res.headers.get("x-iota-execution-id")).toMatch(/^exe_/);
+    }
+  });
+
+  it("answers a status no response can have with 500 script_error naming it, with the execution id", async () => {
+    const { slug } = await endpoint("export default (e) => ({ status: Number(e.query.status), body: 'x' });");
+    for (const status of [100, 101, 199, 600, 1000]) {
+      const res = await hit(slug, `/it?status=${status}`);
+      const error = expectError(res, 500, "script_error");
+      expect(error.message).toContain(`invalid status ${status}`);
+      expect(error.details.executionId).toMatch(/^exe_/);
+      expect(res.headers.get("x-iota-execution-id")).toBe(error.details.executionId);
+    }
+  });
+
+  it("keeps the platform's x-iota-execution-id and server-timing over a script's", async () => {
+    const { slug, key } = await endpoint(
+      "export default () => ({ headers: { 'X-Iota-Execution-Id': 'exe_FORGED', 'Server-Timing': 'sandbox;dur=0, db;dur=7' }, body: 'ok' });",
+    );
+    const res = await hit(slug, "/it");
+    expect(res.text).toBe("ok");
+    const [execution] = (await call("/api/executions", { token: key })).json.items;
+    expect(res.headers.get("x-iota-execution-id")).toBe(execution.id);
+    expect(res.headers.get("server-timing")).toMatch(/^sandbox;dur=\d+(\.\d+)?, db;dur=7$/);
+  });
+
   it("answers 404 for an unknown tenant, an unknown path, and a method the route does not take", async () => {
     const { slug } = await endpoint(ECHO, { path: "/only-get", methods: ["GET"] });
     expect((await hit("no-such-tenant-x", "/only-get")).json.error.code).toBe("not_found");
@@ -82,6 +113,19 @@ describe("tenant endpoints: ANY /t/:tenant/* (API.md §7)", () => {
     expect(wrongMethod.status).toBe(404);
     expect(wrongMethod.json.error.message).toContain("GET");
     expect((await hit(slug, "/only-get", { method: "HEAD" })).status).toBe(200);
+  });
+
+  it("reads a percent-encoded slug as the slug: the path after it reaches its own route", async () => {
+    const { slug, key } = await endpoint("export default (e) => ({ route: 'root', path: e.path });", { path: "/" });
+    await createScript(key, { name: "hello", type: "http", trigger: { path: "/hello" }, source: "export default (e) => ({ route: 'hello', path: e.path });" });
+    const encoded = [...slug].map((c, i) => (i === 0 ? `%${c.charCodeAt(0).toString(16)}` : c)).join("");
+    expect((await hit(slug, "/hello")).json).toEqual({ route: "hello", path: "/hello" });
+    expect((await hit(encoded, "/hello")).json).toEqual({ route: "hello", path: "/hello" });
+    expect((await hit(encoded, "/")).json).toEqual({ route: "root", path: "/" });
+    expect((await hit(slug, "/h%65llo")).json).toEqual({ route: "hello", path: "/hello" });
+    // A slash or anything else escaped in the slug is not a slug: an unknown tenant.
+    expectError(await hit(`${slug}%2Fhello`, ""), 404, "not_found");
+    expectError(await hit(slug.toUpperCase(), "/hello"), 404, "not_found");
   });
 
   it("refuses a body over 1 MiB with 413", async () => {

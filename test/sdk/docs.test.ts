@@ -45,11 +45,11 @@ describe("docs/sdk.md examples run", () => {
 
   it("the tour: every SDK member, through an HTTP endpoint, as the docs show", async () => {
     const { slug, key } = await tenantWithKey();
-    await call("/api/secrets/GREETING", { method: "PUT", token: key, body: { value: "welcome" } });
+    await call("/api/secrets/GREETING", { method: "PUT", token: key, body: { value: "welcome back" } });
     await createScript(key, { name: "tour", type: "http", trigger: { path: "/tour/:name", methods: ["POST"] }, source: examples[6] });
     const first = await hit(slug, "/tour/ada", { method: "POST", json: { note: "hi" } });
     expect(first.status).toBe(201);
-    expect(first.json).toEqual({ message: "welcome, ada", visits: 1, upstream: 502 });
+    expect(first.json).toEqual({ message: "welcome back, ada", visits: 1, upstream: 502 });
     expect(first.headers.get("x-visits")).toBe("1");
     const second = await hit(slug, "/tour/ada", { method: "POST", json: {} });
     expect(second.json.visits).toBe(2);

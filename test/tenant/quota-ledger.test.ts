@@ -23,13 +23,19 @@ describe("QuotaLedger", () => {
   const limits = { concurrency: 2, executionsPerMinute: 100 };
 
   it("admits up to the concurrency, then makes the next wait for a release", async () => {
-    const ledger = new QuotaLedger(Date.now, 1_000);
+    // A wait far longer than any test: only the release can admit the third.
+    const ledger = new QuotaLedger(Date.now, 600_000);
     const a = await ledger.admit(limits, () => true);
     const b = await ledger.admit(limits, () => true);
     expect([a.admitted, b.admitted, ledger.runningCount]).toEqual([true, true, 2]);
-    const waiting = ledger.admit(limits, () => true);
-    setTimeout(() => a.admitted && a.release(), 20);
+    let settled = false;
+    const waiting = ledger.admit(limits, () => true).finally(() => (settled = true));
+    expect(ledger.waitingCount).toBe(1);
+    await Promise.resolve();
+    expect(settled).toBe(false);
+    if (a.admitted) a.release();
     expect((await waiting).admitted).toBe(true);
+    expect([ledger.runningCount, ledger.waitingCount]).toEqual([2, 0]);
   });
 
   it("refuses with Retry-After after the bounded wait", async () => {
@@ -83,7 +89,8 @@ describe("CpuMeter", () => {
 
 describe("CpuMeter turns", () => {
   it("lets a busy tenant's executions run one after another, each after a pause; an idle tenant never waits", async () => {
-    const meter = new CpuMeter();
+    // A clock that stands still: the meter's decay plays no part in the order of turns.
+    const meter = new CpuMeter(() => 0);
     const waits: number[] = [];
     const wait = async (ms: number) => void waits.push(ms);
     const idle = await meter.turn(wait);
@@ -99,9 +106,12 @@ describe("CpuMeter turns", () => {
       order.push("second");
       release();
     });
-    await new Promise((r) => setTimeout(r, 10));
+    const releaseFirst = await first;
+    // Everything already queued runs (one macrotask later); the second turn still waits,
+    // and would wait however long: only the first's release lets it go.
+    await new Promise((r) => setTimeout(r, 0));
     expect(order).toEqual(["first"]);
-    (await first)();
+    releaseFirst();
     await second;
     expect(order).toEqual(["first", "second"]);
     expect(waits).toEqual([120, 120]);

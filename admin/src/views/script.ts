@@ -52,6 +52,8 @@ function EditorTab({ script, onSaved }: { script: Script; onSaved: () => void })
   const host = useRef<HTMLDivElement>(null);
   const editor = useRef<Monaco.editor.IStandaloneCodeEditor | null>(null);
   const [diagnostics, setDiagnostics] = useState<Diagnostic[]>([]);
+  // True from an edit until the platform's diagnostics for the text as it now is are shown.
+  const [checking, setChecking] = useState(true);
   const [trigger, setTrigger] = useState(JSON.stringify(script.trigger, null, 2));
   const [limits, setLimits] = useState(JSON.stringify(script.limits, null, 2));
   const [message, setMessage] = useState("");
@@ -65,15 +67,22 @@ function EditorTab({ script, onSaved }: { script: Script; onSaved: () => void })
     editor.current = instance;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const validate = async () => {
+      // Answers can arrive out of order: one for text that has changed since is dropped
+      // (the change scheduled a check of its own).
+      const version = model.getVersionId();
       try {
         const { data } = await api<{ ok: boolean; diagnostics: Diagnostic[] }>("/api/scripts/validate", { method: "POST", body: { source: model.getValue() } });
+        if (model.isDisposed() || model.getVersionId() !== version) return;
         setDiagnostics(data.diagnostics);
         showDiagnostics(model, data.diagnostics);
       } catch (e) {
+        if (model.isDisposed() || model.getVersionId() !== version) return;
         setError(describe(e));
       }
+      setChecking(false);
     };
     const subscription = model.onDidChangeContent(() => {
+      setChecking(true);
       clearTimeout(timer);
       timer = setTimeout(validate, 400);
     });
@@ -105,7 +114,7 @@ function EditorTab({ script, onSaved }: { script: Script; onSaved: () => void })
   return html`
     <div class="editor-tab">
       <div class="editor" ref=${host} data-testid="editor"></div>
-      <ul class="diagnostics" aria-label="diagnostics">
+      <ul class="diagnostics" aria-label="diagnostics" aria-busy=${checking ? "true" : "false"}>
         ${diagnostics.map((d) => html`<li>Line ${d.line}, column ${d.column}: ${d.message}</li>`)}
       </ul>
       <form class="save" onSubmit=${save}>

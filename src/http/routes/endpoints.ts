@@ -4,7 +4,7 @@ import type { AppEnv } from "../context";
 import { ApiError } from "../errors";
 import { runnerFor } from "../../services/runner";
 import { tenantIdFor } from "../../services/tenant-ids";
-import type { HttpInvocation } from "../../tenant/http-mapping";
+import { type HttpInvocation, isNullBodyStatus, splitTenantPath } from "../../tenant/http-mapping";
 
 /**
  * `ANY /t/:tenant/*`: the tenants' public HTTP endpoints (API.md §7). The Worker finds the
@@ -14,20 +14,20 @@ import type { HttpInvocation } from "../../tenant/http-mapping";
 export const endpointRoutes = new Hono<AppEnv>();
 
 endpointRoutes.all("/:tenant/*", async (c) => {
-  const slug = c.req.param("tenant");
-  const tenantId = await tenantIdFor(c.var.db, slug);
-  if (!tenantId) throw ApiError.notFound("endpoint");
   const url = new URL(c.req.url);
-  const prefix = `/t/${slug}`;
-  const path = url.pathname.startsWith(prefix) ? url.pathname.slice(prefix.length) || "/" : "/";
+  // Slug and path come from the same normalised path (`/t/%61cme/x` is `/t/acme/x`).
+  const target = splitTenantPath(url.pathname);
+  const tenantId = target && (await tenantIdFor(c.var.db, target.slug));
+  if (!target || !tenantId) throw ApiError.notFound("endpoint");
   const hasBody = c.req.method !== "GET" && c.req.method !== "HEAD";
   const invocation: HttpInvocation = {
     method: c.req.method,
-    path: path.startsWith("/") ? path : `/${path}`,
+    path: target.path,
     search: url.search.replace(/^\?/, ""),
     headers: [...c.req.raw.headers],
     body: hasBody ? await readCappedText(c.req.raw, MAX_BODY_BYTES) : null,
   };
   const reply = await runnerFor(c.env, tenantId).invokeHttp(invocation);
-  return new Response(c.req.method === "HEAD" ? null : reply.body, { status: reply.status, headers: reply.headers });
+  const body = c.req.method === "HEAD" || isNullBodyStatus(reply.status) ? null : reply.body;
+  return new Response(body, { status: reply.status, headers: reply.headers });
 });
