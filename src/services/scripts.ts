@@ -6,8 +6,8 @@ import { scriptRoutes, scripts, scriptVersions, type ScriptRow, type ScriptVersi
 import { limitsAboveTenant, tenantLimits, type ScriptLimits } from "../domain/limits";
 import type { createScriptBody, ScriptStatus, updateScriptBody } from "../domain/scripts";
 import { routeKey, TRIGGER_SCHEMAS, type HttpTrigger, type ScriptType, type Trigger } from "../domain/triggers";
-import { validate } from "../http/body";
-import { ApiError } from "../http/errors";
+import { ApiError, validate } from "../domain/errors";
+import { scriptAt, scriptsAtLatest } from "../db/queries";
 import { sha256Hex } from "../lib/crypto";
 import { isId, newId } from "../lib/ids";
 import { jsonEqual, utf8Bytes } from "../lib/json";
@@ -56,14 +56,7 @@ export const isScriptId = (value: string) => isId("scr", value);
 
 /** A script of this tenant at its latest version; anything else (another tenant's too) is a 404. */
 export async function loadScript(db: Db, tenant: TenantRow, id: string): Promise<LoadedScript> {
-  const found = isScriptId(id)
-    ? await db
-        .select({ script: scripts, version: scriptVersions })
-        .from(scripts)
-        .innerJoin(scriptVersions, and(eq(scriptVersions.scriptId, scripts.id), eq(scriptVersions.version, scripts.version)))
-        .where(and(eq(scripts.id, id), eq(scripts.tenantId, tenant.id)))
-        .get()
-    : undefined;
+  const found = isScriptId(id) ? await scriptAt(db, tenant.id, id) : undefined;
   if (!found) throw ApiError.notFound("script");
   return found;
 }
@@ -91,11 +84,7 @@ export async function listScripts(db: Db, tenant: TenantRow, filter: ScriptFilte
       or(sql`${scripts.name} LIKE ${pattern} ESCAPE '\\'`, sql`${scripts.description} LIKE ${pattern} ESCAPE '\\'`),
     );
   }
-  const rows = await db
-    .select({ script: scripts, version: scriptVersions })
-    .from(scripts)
-    .innerJoin(scriptVersions, and(eq(scriptVersions.scriptId, scripts.id), eq(scriptVersions.version, scripts.version)))
-    .where(and(...conditions))
+  const rows = await scriptsAtLatest(db, and(...conditions))
     .orderBy(desc(scripts.id))
     .limit(filter.limit + 1);
   return pageOf(rows, filter.limit, (row) => row.script.id);

@@ -8,7 +8,7 @@ import { and, asc, eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../db/client";
 import { secrets, type TenantRow } from "../db/schema";
-import { ApiError } from "../http/errors";
+import { ApiError } from "../domain/errors";
 import { fromBase64, toBase64 } from "../lib/crypto";
 import { actorName, type Principal } from "./actor";
 import { auditInsert } from "./audit";

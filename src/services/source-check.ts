@@ -1,7 +1,7 @@
 import { loadQuickJSWasm } from "../lib/quickjs-wasm";
 import { SyntaxChecker } from "../sandbox/checker";
 import { compileScript, type Diagnostic } from "../sandbox/compile";
-import { ApiError } from "../http/errors";
+import { ApiError } from "../domain/errors";
 
 /** One QuickJS checker per isolate, made on first use; a spent or crashed checker is replaced. */
 let checker: Promise<SyntaxChecker> | undefined;

@@ -7,13 +7,14 @@ import type { ExecutionError } from "../sandbox/errors";
 import type { LogEntry } from "../sandbox/host";
 
 export type ExecutionStatus = "pending" | "running" | "completed" | "failed" | "timeout" | "cancelled";
-export type Trigger = "http" | "event" | "scheduled" | "manual";
+/** What started an execution (a script's trigger *configuration* is domain/triggers.ts's `Trigger`). */
+export type TriggerKind = "http" | "event" | "scheduled" | "manual";
 
 export interface ExecutionRecord {
   id: string;
   scriptId: string;
   version: number;
-  trigger: Trigger;
+  trigger: TriggerKind;
   status: ExecutionStatus;
   attempt: number;
   input: JsonValue;

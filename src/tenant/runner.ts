@@ -15,7 +15,7 @@ import { executionHost, type PublishedEvent, redactSecrets } from "../sdk/host-a
 import { readSecret } from "../services/secrets";
 import { Catalogue, type InvalidateScope, type RunnableScript } from "./catalogue";
 import { type DeadLetterFilter, type Delivery, EventStore } from "./event-store";
-import type { DeadLetter, ExecutionRecord, Trigger } from "./records";
+import type { DeadLetter, ExecutionRecord, TriggerKind } from "./records";
 import { buildEvent, buildReply, type HttpInvocation, type HttpReply, redactEvent, withPlatformHeaders } from "./http-mapping";
 import { CpuMeter, QuotaLedger } from "./quota-ledger";
 import { dueAt, minuteOf, nextDueMinute } from "./schedules";
@@ -69,7 +69,7 @@ export interface EventView {
 }
 
 interface RunRequest {
-  trigger: Trigger;
+  trigger: TriggerKind;
   event: unknown;
   recordedInput: unknown;
   attempt?: number;

@@ -10,7 +10,7 @@ import type { ExecutionError } from "../sandbox/errors";
 import type { LogEntry } from "../sandbox/host";
 import { COLLECTIONS_MIGRATION } from "../sdk/collections";
 import { EVENTS_MIGRATION } from "./event-store";
-import type { ExecutionRecord, ExecutionStatus, Trigger } from "./records";
+import type { ExecutionRecord, ExecutionStatus, TriggerKind } from "./records";
 
 const MIGRATIONS: string[][] = [
   [
@@ -51,7 +51,7 @@ export const MAX_STORED_JSON_CHARS = 64 * 1024;
 export interface ExecutionFilter {
   scriptId?: string;
   status?: ExecutionStatus;
-  trigger?: Trigger;
+  trigger?: TriggerKind;
   /** Epoch ms: only executions started at or after. */
   since?: number;
   /** Only ids before this one (the cursor). */
@@ -101,7 +101,7 @@ export class TenantStore {
   }
 
   /** The `running` (or `pending`) row written before a script starts, so a crash leaves a trace. */
-  insertExecution(row: { id: string; scriptId: string; version: number; trigger: Trigger; status: "running" | "pending"; attempt: number; input: unknown; startedAt: number }) {
+  insertExecution(row: { id: string; scriptId: string; version: number; trigger: TriggerKind; status: "running" | "pending"; attempt: number; input: unknown; startedAt: number }) {
     this.sql.exec(
       "INSERT INTO executions (id, script_id, version, trigger, status, attempt, input, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
       row.id,
@@ -233,7 +233,7 @@ function toRecord(row: ExecutionRow): ExecutionRecord {
     id: row.id,
     scriptId: row.script_id,
     version: row.version,
-    trigger: row.trigger as Trigger,
+    trigger: row.trigger as TriggerKind,
     status: row.status as ExecutionStatus,
     attempt: row.attempt,
     input: row.input === null ? null : JSON.parse(row.input),
