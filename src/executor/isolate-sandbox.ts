@@ -11,10 +11,12 @@ import { Sandbox } from "../sandbox/sandbox";
  * in all; the rest is the Worker's and the Durable Objects' own JavaScript heap and code.
  */
 export const ISOLATE_SANDBOX_BUDGET_BYTES = 96 * 1024 * 1024;
+/** What one tenant's running executions may commit of it (the pool's `tenantShareBytes`); its cell's admission reserves against it too. */
+export const TENANT_SANDBOX_SHARE_BYTES = Math.floor((ISOLATE_SANDBOX_BUDGET_BYTES * 2) / 3);
 
 let sandbox: Sandbox | undefined;
 
 export function isolateSandbox(): Sandbox {
-  sandbox ??= new Sandbox({ wasmModule: loadQuickJSWasm, memoryBudgetBytes: ISOLATE_SANDBOX_BUDGET_BYTES });
+  sandbox ??= new Sandbox({ wasmModule: loadQuickJSWasm, memoryBudgetBytes: ISOLATE_SANDBOX_BUDGET_BYTES, tenantShareBytes: TENANT_SANDBOX_SHARE_BYTES });
   return sandbox;
 }

@@ -5,6 +5,7 @@
  */
 import type { Limits } from "../domain/limits";
 import { EVENT_TYPE } from "../domain/triggers";
+import { MAX_EVENT_PAYLOAD_BYTES, payloadBytes } from "../events/messages";
 import { newId } from "../lib/ids";
 import type { JsonValue } from "../lib/json";
 import type { HostApi } from "../sandbox/host";
@@ -101,6 +102,7 @@ export function executionHost(scope: ExecutionScope, services: HostServices): Ex
         const depth = scope.eventDepth === null ? 0 : scope.eventDepth + 1;
         if (depth > scope.limits.eventDepth) throw quota(`events published by scripts may chain at most ${scope.limits.eventDepth} deep`);
         if (outbox.length >= MAX_PUBLISHED_PER_EXECUTION) throw quota(`at most ${MAX_PUBLISHED_PER_EXECUTION} events per execution`);
+        if (payloadBytes(payload) > MAX_EVENT_PAYLOAD_BYTES) throw quota(`an event's payload may take at most ${MAX_EVENT_PAYLOAD_BYTES} bytes as JSON`);
         const event: PublishedEvent = { id: newId("evt"), type, payload, depth, ...(key === undefined ? {} : { idempotencyKey: key }) };
         outbox.push(event);
         return { eventId: event.id };

@@ -1,4 +1,4 @@
-import type { DeliveryMessage, EventMessage, QueueMessage, RunMessage } from "../events/messages";
+import type { QueueMessage } from "../events/messages";
 import type { JsonValue } from "../lib/json";
 import type { InvalidateScope } from "../tenant/catalogue";
 import type { DeadLetterFilter } from "../tenant/event-store";
@@ -20,14 +20,12 @@ export function runnerFor(env: Env, tenantId: string) {
   return {
     invokeHttp: ((invocation: HttpInvocation): Promise<HttpReply> => stub.invokeHttp(tenantId, invocation)) satisfies RunnerMethod<"invokeHttp">,
     runManual: ((run: ManualRun) => stub.runManual(tenantId, run)) satisfies RunnerMethod<"runManual">,
-    runQueued: ((message: RunMessage, attempt: number): Promise<QueueVerdict> => stub.runQueued(tenantId, message, attempt)) satisfies RunnerMethod<"runQueued">,
     listExecutions: ((filter: ExecutionFilter): Promise<ExecutionRecord[]> => stub.listExecutions(tenantId, filter)) satisfies RunnerMethod<"listExecutions">,
     getExecution: ((id: string) => stub.getExecution(tenantId, id)) satisfies RunnerMethod<"getExecution">,
     usage: ((): Promise<Usage> => stub.usage(tenantId)) satisfies RunnerMethod<"usage">,
     invalidate: ((scope: InvalidateScope) => stub.invalidate(tenantId, scope)) satisfies RunnerMethod<"invalidate">,
     acceptEvent: ((input: { type: string; payload: JsonValue; idempotencyKey?: string }) => stub.acceptEvent(tenantId, input)) satisfies RunnerMethod<"acceptEvent">,
-    fanOut: ((message: EventMessage): Promise<QueueVerdict> => stub.fanOut(tenantId, message)) satisfies RunnerMethod<"fanOut">,
-    deliver: ((message: DeliveryMessage, attempt: number): Promise<QueueVerdict> => stub.deliver(tenantId, message, attempt)) satisfies RunnerMethod<"deliver">,
+    receive: ((items: Array<{ body: QueueMessage; attempts: number }>): Promise<QueueVerdict[]> => stub.receive(tenantId, items)) satisfies RunnerMethod<"receive">,
     deadLettered: ((message: QueueMessage, attempts: number) => stub.deadLettered(tenantId, message, attempts)) satisfies RunnerMethod<"deadLettered">,
     rejectMessage: ((body: JsonValue, reason: string) => stub.rejectMessage(tenantId, body, reason)) satisfies RunnerMethod<"rejectMessage">,
     getEvent: ((id: string): Promise<EventView | null> => stub.getEvent(tenantId, id)) satisfies RunnerMethod<"getEvent">,

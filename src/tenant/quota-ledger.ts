@@ -9,12 +9,30 @@ export const QUEUE_WAIT_MS = 2_000;
 /** How many may wait at once, per allowed concurrent execution. */
 export const QUEUE_PER_SLOT = 4;
 
+/** Where a window's one-second buckets are kept, so they outlive the object holding them. */
+export interface BucketStore {
+  load(): Array<{ second: number; count: number }>;
+  /** The bucket in `slot` (second mod 60) now counts `count` for `second`. */
+  save(slot: number, second: number, count: number): void;
+}
+
 /** A count of events over the last 60 seconds, in one-second buckets. */
 export class MinuteWindow {
   private readonly counts = new Array<number>(60).fill(0);
   private readonly seconds = new Array<number>(60).fill(-1);
 
-  constructor(private readonly clock: () => number = Date.now) {}
+  /** With a store, the window starts from what it holds and writes each bucket through: a restart keeps the count. */
+  constructor(
+    private readonly clock: () => number = Date.now,
+    private readonly store?: BucketStore,
+  ) {
+    const now = this.second();
+    for (const { second, count } of store?.load() ?? []) {
+      if (second <= now - 60 || second > now) continue;
+      this.seconds[second % 60] = second;
+      this.counts[second % 60] = count;
+    }
+  }
 
   count(): number {
     const now = this.second();
@@ -31,6 +49,7 @@ export class MinuteWindow {
       this.counts[slot] = 0;
     }
     this.counts[slot]! += n;
+    this.store?.save(slot, now, this.counts[slot]!);
   }
 
   /** Seconds until the window holds fewer than `limit` events again (at least 1). */
@@ -65,6 +84,8 @@ interface Waiter {
 
 export class QuotaLedger {
   private running = 0;
+  /** Sandbox memory reserved by admitted executions (see `admit`). */
+  private reservedBytes = 0;
   private readonly waiters: Waiter[] = [];
   readonly executions: MinuteWindow;
   readonly outbound: MinuteWindow;
@@ -72,9 +93,10 @@ export class QuotaLedger {
   constructor(
     clock: () => number = Date.now,
     private readonly waitMs = QUEUE_WAIT_MS,
+    stores?: { executions: BucketStore; outbound: BucketStore },
   ) {
-    this.executions = new MinuteWindow(clock);
-    this.outbound = new MinuteWindow(clock);
+    this.executions = new MinuteWindow(clock, stores?.executions);
+    this.outbound = new MinuteWindow(clock, stores?.outbound);
   }
 
   get runningCount() {
@@ -88,17 +110,22 @@ export class QuotaLedger {
 
   /**
    * Admits one execution or refuses it. `hasMemory` says whether the sandbox pool has room
-   * for it now. Waits at most `waitMs` for a slot (or for memory) to free up.
+   * for it now. With `memory`, admission also reserves that many bytes of the budget until
+   * release: executions admitted together but not yet in the pool cannot all count on the
+   * same room. Waits at most `waitMs` for a slot (or for memory) to free up.
    */
-  async admit(limits: AdmissionLimits, hasMemory: () => boolean): Promise<Admission> {
+  async admit(limits: AdmissionLimits, hasMemory: () => boolean, memory?: { bytes: number; budgetBytes: number }): Promise<Admission> {
     if (this.executions.count() >= limits.executionsPerMinute) {
       return { admitted: false, reason: "rate", retryAfterSeconds: this.executions.secondsUntilBelow(limits.executionsPerMinute) };
     }
     const deadline = Date.now() + this.waitMs;
     for (;;) {
       const free = this.running < limits.concurrency;
-      if (free && hasMemory()) {
+      const reserves = memory === undefined || this.reservedBytes + memory.bytes <= memory.budgetBytes;
+      if (free && reserves && hasMemory()) {
+        const bytes = memory?.bytes ?? 0;
         this.running += 1;
+        this.reservedBytes += bytes;
         this.executions.add();
         let released = false;
         return {
@@ -107,6 +134,7 @@ export class QuotaLedger {
             if (released) return;
             released = true;
             this.running -= 1;
+            this.reservedBytes -= bytes;
             this.waiters.shift()?.wake();
           },
         };
@@ -188,4 +216,11 @@ export class CpuMeter {
     if (pause > 0) await wait(pause);
     return release;
   }
+}
+
+/** What a refusal says, by its reason (the 429's message, and a refused attempt's error). */
+export function quotaMessage(reason: "rate" | "concurrency" | "memory"): string {
+  if (reason === "rate") return "the tenant's executionsPerMinute quota is used up";
+  if (reason === "memory") return "the tenant's sandboxes are using all of their memory";
+  return "the tenant's concurrent executions are at their limit";
 }

@@ -5,11 +5,12 @@
  *
  * The schema is migrated in code: `MIGRATIONS[i]` brings version i to i+1, once, in order.
  */
-import type { JsonValue } from "../lib/json";
 import type { ExecutionError } from "../sandbox/errors";
 import type { LogEntry } from "../sandbox/host";
 import { COLLECTIONS_MIGRATION } from "../sdk/collections";
-import { EVENTS_MIGRATION } from "./event-store";
+import { DELIVERY_STATE_MIGRATION, EVENTS_MIGRATION } from "./event-store";
+import { OUTBOX_SEND_MIGRATION } from "./outbox";
+import { RATE_BUCKETS_MIGRATION } from "./rate-buckets";
 import type { ExecutionRecord, ExecutionStatus, TriggerKind } from "./records";
 
 const MIGRATIONS: string[][] = [
@@ -39,10 +40,12 @@ const MIGRATIONS: string[][] = [
   ],
   COLLECTIONS_MIGRATION,
   [
-    // Events published by completed executions, until the queue has them (see runner.flushOutbox).
+    // Messages for the events queue, until the queue has them (see outbox.ts).
     "CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, message TEXT NOT NULL, created_at INTEGER NOT NULL)",
   ],
   EVENTS_MIGRATION,
+  // The cell owns delivery attempts, sends delayed and refused outbox rows, and keeps its rate windows.
+  [...DELIVERY_STATE_MIGRATION, ...OUTBOX_SEND_MIGRATION, ...RATE_BUCKETS_MIGRATION],
 ];
 
 /** Inputs and results longer than this are stored cut, with a marker (see `storedJson`). */
@@ -192,16 +195,14 @@ export class TenantStore {
     return this.sql.exec("UPDATE executions SET status = 'failed', error = ?, finished_at = ? WHERE status = 'running'", error, now).rowsWritten;
   }
 
-  addToOutbox(messages: string[], now: number) {
-    for (const message of messages) this.sql.exec("INSERT INTO outbox (message, created_at) VALUES (?, ?)", message, now);
+  /** Async runs still pending that were accepted before `cutoff`: their queue message may be lost. */
+  pendingRunsBefore(cutoff: number, limit: number): string[] {
+    return this.sql.exec<{ id: string }>("SELECT id FROM executions WHERE status = 'pending' AND started_at < ? ORDER BY id LIMIT ?", cutoff, limit).toArray().map((row) => row.id);
   }
 
-  outboxBatch(limit: number): Array<{ seq: number; message: string }> {
-    return this.sql.exec<{ seq: number; message: string }>("SELECT seq, message FROM outbox ORDER BY seq LIMIT ?", limit).toArray();
-  }
-
-  removeFromOutbox(seqs: number[]) {
-    for (const seq of seqs) this.sql.exec("DELETE FROM outbox WHERE seq = ?", seq);
+  /** When the oldest pending async run was accepted, or null. */
+  oldestPendingRun(): number | null {
+    return this.sql.exec<{ at: number | null }>("SELECT min(started_at) AS at FROM executions WHERE status = 'pending'").one().at ?? null;
   }
 
   hasExecutions(): boolean {

@@ -19,6 +19,30 @@ describe("MinuteWindow", () => {
   });
 });
 
+describe("MinuteWindow kept in a store", () => {
+  /** A store as the cell's SQLite keeps it: a row per second-of-the-minute. */
+  function memoryStore() {
+    const rows = new Map<number, { second: number; count: number }>();
+    return { load: () => [...rows.values()], save: (slot: number, second: number, count: number) => void rows.set(slot, { second, count }) };
+  }
+
+  it("a new window on the same store starts from the count the old one left, and still forgets after 60 s", () => {
+    let now = 1_000_000_000;
+    const store = memoryStore();
+    const first = new MinuteWindow(() => now, store);
+    first.add();
+    now += 15_000;
+    first.add(2);
+    const second = new MinuteWindow(() => now, store);
+    expect(second.count()).toBe(3);
+    expect(second.secondsUntilBelow(3)).toBe(45);
+    now += 45_000;
+    expect(new MinuteWindow(() => now, store).count()).toBe(2);
+    now += 15_000;
+    expect(new MinuteWindow(() => now, store).count()).toBe(0);
+  });
+});
+
 describe("QuotaLedger", () => {
   const limits = { concurrency: 2, executionsPerMinute: 100 };
 
@@ -56,6 +80,17 @@ describe("QuotaLedger", () => {
   it("refuses for memory when the pool has no room, even with free slots", async () => {
     const ledger = new QuotaLedger(Date.now, 30);
     expect(await ledger.admit(limits, () => false)).toEqual({ admitted: false, reason: "memory", retryAfterSeconds: 1 });
+  });
+
+  it("reserves sandbox memory on admission, so two admitted at once cannot count on the same room", async () => {
+    const ledger = new QuotaLedger(Date.now, 30);
+    const memory = { bytes: 60, budgetBytes: 100 };
+    const first = await ledger.admit(limits, () => true, memory);
+    expect(first.admitted).toBe(true);
+    // The pool still shows room (the first has not taken its sandbox yet): the reservation refuses.
+    expect(await ledger.admit(limits, () => true, memory)).toEqual({ admitted: false, reason: "memory", retryAfterSeconds: 1 });
+    if (first.admitted) first.release();
+    expect((await ledger.admit(limits, () => true, memory)).admitted).toBe(true);
   });
 
   it("releases once only", async () => {

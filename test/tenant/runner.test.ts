@@ -69,6 +69,18 @@ describe("quotas: each limit exceeded gives its documented outcome (API.md §8)"
     expect((await call("/api/executions", { token: key })).json.items).toHaveLength(2);
   });
 
+  it("executionsPerMinute: the count survives the cell being evicted (a new instance on the same storage)", async () => {
+    const { slug, key } = await tenantWithKey({ executionsPerMinute: 3 });
+    const script = await createScript(key, { name: "rated" });
+    for (let i = 0; i < 3; i++) expect((await runNow(key, script.id)).status).toBe(200);
+    const runner = await runnerOf(slug);
+    await evictDurableObject(runner.stub);
+    const refused = await runNow(key, script.id);
+    expectError(refused, 429, "quota_exceeded");
+    expect(refused.json.error.details).toMatchObject({ reason: "rate" });
+    expect((await call("/api/usage", { token: key })).json.current.executionsLastMinute).toBe(3);
+  });
+
   it("concurrency: waits briefly for a slot, runs when one frees, else 429", async () => {
     const { slug, key } = await tenantWithKey({ concurrency: 1 });
     const script = await createScript(key, { name: "queued", source: "export default () => 'ran';" });

@@ -172,6 +172,12 @@ describe("the admin UI", () => {
     await rows.nth(2).locator("input[type=checkbox]").check();
     await page.click("text=Replay selected (2)");
     await page.waitForSelector("text=Replayed 2 dead letters.");
+    // A replay still going is not started again: wait until the three have failed once more.
+    const replaysEnded = async () => {
+      const items: Array<{ replayExecutionId: string | null }> = (await api("/api/dead-letters?replayed=true", { token: tenant.key })).items;
+      return items.length === 3 && items.every((d) => d.replayExecutionId !== null);
+    };
+    await expect.poll(replaysEnded, { timeout: 15_000 }).toBe(true);
     await page.fill(".filters input", script.id);
     await page.click("text=Replay all for this script");
     await page.waitForSelector("text=Replayed 3 dead letters.");
