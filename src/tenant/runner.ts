@@ -1,47 +1,35 @@
 import { DurableObject } from "cloudflare:workers";
 import { openDb } from "../db/client";
-import { effectiveLimits, tenantLimits, type Limits } from "../domain/limits";
+import { tenantLimits, type Limits } from "../domain/limits";
+import type { Executor, Refusal } from "../executor/executor";
+import { isolateSandbox, TENANT_SANDBOX_SHARE_BYTES } from "../executor/isolate-sandbox";
 import { queueMessage, type QueueMessage } from "../events/messages";
 import { newId } from "../lib/ids";
 import type { JsonValue } from "../lib/json";
-import { sandboxError } from "../sandbox/errors";
-import type { LogEntry } from "../sandbox/host";
-import { isolateSandbox, TENANT_SANDBOX_SHARE_BYTES } from "../executor/isolate-sandbox";
-import type { ExecutionResult } from "../sandbox/sandbox";
 import { Collections } from "../sdk/collections";
-import { executionHost, redactSecrets } from "../sdk/host-api";
-import { readSecret } from "../services/secrets";
 import { Catalogue, type InvalidateScope, type RunnableScript } from "./catalogue";
-import { type AttemptEnd, Deliveries, type TenantCell } from "./deliveries";
+import { cellExecutor } from "./cell-executor";
+import { Deliveries, type TenantCell } from "./deliveries";
 import { type DeadLetterFilter, type Delivery, EventStore } from "./event-store";
-import type { DeadLetter, ExecutionRecord, TriggerKind } from "./records";
-import { buildEvent, buildReply, type HttpInvocation, type HttpReply, redactEvent, withPlatformHeaders } from "./http-mapping";
+import { invokeEndpoint } from "./http-endpoint";
+import type { HttpInvocation, HttpReply } from "./http-mapping";
+import { Maintenance } from "./maintenance";
 import { Outbox, type RefusalReason } from "./outbox";
 import { platformRetryDelay, QueuedRuns, type QueueVerdict } from "./queued-runs";
-import { CpuMeter, QUEUE_WAIT_MS, QuotaLedger, quotaMessage } from "./quota-ledger";
+import { CpuMeter, QUEUE_WAIT_MS, QuotaLedger } from "./quota-ledger";
 import { rateBuckets } from "./rate-buckets";
-import { dueAt, minuteOf, nextDueMinute } from "./schedules";
+import type { DeadLetter, ExecutionRecord } from "./records";
+import { SecretCache } from "./secret-cache";
 import { type ExecutionFilter, TenantStore } from "./store";
 
 export { quotaMessage } from "./quota-ledger";
 export type { QueueVerdict } from "./queued-runs";
+export type { Refusal } from "../executor/executor";
 
-/** Retention runs at most this often, deleting at most PURGE_BATCHES batches of PURGE_BATCH_SIZE rows a run. */
-const PURGE_INTERVAL_MS = 60 * 60 * 1000;
-const PURGE_BATCH_SIZE = 500;
-const PURGE_BATCHES = 10;
-/** An outbox that could not be sent is tried again by the alarm this soon, at the earliest. */
-const OUTBOX_RETRY_MS = 5_000;
 /** Dead letters replayed per bulk call, at most. */
 export const MAX_BULK_REPLAY = 500;
 
-export interface Refusal {
-  refused: { reason: "rate" | "concurrency" | "memory"; retryAfterSeconds: number };
-}
-
 export type RunResult = { execution: ExecutionRecord } | Refusal;
-/** A run as the runner sees it: the record, and the script's result as it produced it (not cut for storage). */
-type LiveRun = { execution: ExecutionRecord; resultJson: string | undefined; sandboxMs: number } | Refusal;
 
 export interface ManualRun {
   scriptId: string;
@@ -64,19 +52,6 @@ export interface EventView {
   deliveries: Array<{ scriptId: string; status: Delivery["status"]; attempts: number; executionId: string | null }>;
 }
 
-interface RunRequest {
-  trigger: TriggerKind;
-  event: unknown;
-  recordedInput: unknown;
-  attempt?: number;
-  /** Runs an execution recorded earlier as pending (an async manual run). */
-  pendingId?: string;
-  /** Depth of the triggering event (events published by the script go one deeper). */
-  eventDepth?: number;
-  /** Called inside the transaction that records the end (an event delivery records its outcome there). */
-  finished?: (end: AttemptEnd, now: number) => void;
-}
-
 /**
  * One per tenant (addressed by tenant id): runs the tenant's scripts in its pool of QuickJS
  * sandboxes, under its quota ledger, and keeps the tenant's traffic in its own SQLite
@@ -88,20 +63,18 @@ export class TenantRunner extends DurableObject<Env> {
   private readonly store: TenantStore;
   private readonly events: EventStore;
   private readonly ledger: QuotaLedger;
-  private readonly cpu = new CpuMeter();
   /** The isolate's pool, shared with every cell co-located here (executor/isolate-sandbox.ts). */
   protected readonly sandbox = isolateSandbox();
   private readonly collections: Collections;
+  private readonly secrets: SecretCache;
   private readonly outbox: Outbox;
   private readonly deliveries: Deliveries;
   private readonly runs: QueuedRuns;
+  private readonly maintenance: Maintenance;
+  private readonly executor: Executor;
   private catalogueCache: Catalogue | null = null;
-  /** The tenant's `dbBytes`, as of the last execution (iota.db checks it synchronously). */
+  /** The tenant's `dbBytes`, as of the running execution (iota.db checks it synchronously). */
   private dbQuotaBytes = Number.MAX_SAFE_INTEGER;
-  /** Decrypted secrets, by name; dropped when the tenant's secrets change. */
-  private secretCache = new Map<string, Promise<string | null>>();
-  /** The alarm as this object last set or read it (saves a storage call per event); null: none known. */
-  private alarmAt: number | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -112,17 +85,42 @@ export class TenantRunner extends DurableObject<Env> {
     this.events = new EventStore(sql);
     this.ledger = new QuotaLedger(Date.now, QUEUE_WAIT_MS, { executions: rateBuckets(sql, "executions"), outbound: rateBuckets(sql, "outbound") });
     this.collections = new Collections(sql, () => this.dbQuotaBytes);
+    this.secrets = new SecretCache(() => openDb(this.env.DB), () => this.env);
     const transaction = <T>(fn: () => T): T => ctx.storage.transactionSync(fn);
-    const cell = { transaction, env: () => this.env, wakeBy: (at: number) => this.wakeBy(at), sendSoon: () => this.sendSoon() };
+    const cell = { transaction, env: () => this.env, wakeBy: (at: number) => this.maintenance.wakeBy(at), sendSoon: () => this.ctx.waitUntil(this.outbox.flush()) };
     this.outbox = new Outbox({ sql, queue: () => this.env.EVENTS, transaction, refused: (body, reason) => this.abandon(body, reason) });
     this.deliveries = new Deliveries({ ...cell, events: this.events, outbox: this.outbox });
     this.runs = new QueuedRuns({ ...cell, store: this.store, outbox: this.outbox });
+    this.executor = cellExecutor({
+      sandbox: this.sandbox,
+      store: this.store,
+      ledger: this.ledger,
+      cpu: new CpuMeter(),
+      collections: this.collections,
+      deliveries: this.deliveries,
+      catalogue: () => this.knownCatalogue()!,
+      transaction,
+      secret: (tenantId, name) => this.secrets.get(tenantId, name),
+      setDbQuota: (bytes) => (this.dbQuotaBytes = bytes),
+      afterExecution: () => this.maintenance.afterExecution(),
+    });
+    this.maintenance = new Maintenance({
+      store: this.store,
+      events: this.events,
+      outbox: this.outbox,
+      deliveries: this.deliveries,
+      runs: this.runs,
+      storage: ctx.storage,
+      env: () => this.env,
+      catalogue: () => this.knownCatalogue(),
+      tenantCell: (catalogue) => this.tenantCell(catalogue),
+      executor: () => this.executor,
+    });
     void ctx.blockConcurrencyWhile(async () => {
       // Nothing survives a restart: what was running belongs to a previous life.
       this.store.failOrphanedExecutions(Date.now());
       this.deliveries.recoverInterrupted();
-      this.alarmAt = await ctx.storage.getAlarm();
-      await this.scheduleAlarm();
+      await this.maintenance.start();
     });
   }
 
@@ -131,28 +129,11 @@ export class TenantRunner extends DurableObject<Env> {
   /** A request to one of the tenant's http endpoints (`ANY /t/:tenant/*`). */
   async invokeHttp(tenantId: string, invocation: HttpInvocation): Promise<HttpReply> {
     const catalogue = this.catalogue(tenantId);
-    const found = (await catalogue.routeTable()).match(invocation.method, invocation.path);
-    if (!found || !("match" in found)) {
-      const answers = found ? ` (this path answers ${found.allowed.join(", ")})` : "";
-      return errorReply(404, "not_found", `no route for ${invocation.method} ${invocation.path}${answers}`);
-    }
-    const cached = await catalogue.script(found.match.route.scriptId);
-    if (!cached || cached.script.status !== "active") return errorReply(404, "not_found", `no route for ${invocation.method} ${invocation.path}`);
-    const built = buildEvent(invocation, found.match.params);
-    if ("error" in built) return errorReply(400, "invalid_request", built.error);
-
-    const runnable = this.forRequest(cached, invocation);
-    const outcome = await this.execute(catalogue, runnable, { trigger: "http", event: built.event, recordedInput: redactEvent(built.event) });
-    this.afterRequest(runnable);
-    if ("refused" in outcome) return refusalReply(outcome);
-    const { execution, resultJson } = outcome;
-    // The execution id, and the time spent in the sandbox (Server-Timing), on every script response.
-    const withId = (reply: HttpReply): HttpReply => withPlatformHeaders(reply, { executionId: execution.id, sandboxMs: outcome.sandboxMs });
-    if (execution.status === "timeout") return withId(errorReply(504, "script_timeout", "the script did not finish in time", { executionId: execution.id }));
-    if (execution.status !== "completed") return withId(errorReply(500, "script_error", "the script failed", { executionId: execution.id }));
-    const mapped = buildReply(resultJson === undefined ? undefined : JSON.parse(resultJson));
-    if ("error" in mapped) return withId(errorReply(500, "script_error", mapped.error, { executionId: execution.id }));
-    return withId(mapped.reply);
+    const tenant = await this.tenantRow(catalogue);
+    return invokeEndpoint(tenant, catalogue, this.executor, invocation, {
+      forRequest: (runnable, request) => this.forRequest(runnable, request),
+      afterRequest: (runnable) => this.afterRequest(runnable),
+    });
   }
 
   /**
@@ -163,12 +144,10 @@ export class TenantRunner extends DurableObject<Env> {
     const catalogue = this.catalogue(tenantId);
     const runnable = await catalogue.script(run.scriptId, run.version);
     if (!runnable) return { notFound: true };
+    const tenant = await this.tenantRow(catalogue);
     const event = { input: run.input ?? null };
-    if (run.async) {
-      const tenant = await this.tenantRow(catalogue);
-      return { pending: await this.runs.accept(tenant.slug, { scriptId: runnable.script.id, version: runnable.version.version, input: event }) };
-    }
-    const outcome = await this.execute(catalogue, runnable, { trigger: "manual", event, recordedInput: event });
+    if (run.async) return { pending: await this.runs.accept(tenant.slug, { scriptId: runnable.script.id, version: runnable.version.version, input: event }) };
+    const outcome = await this.executor.execute(tenant, { runnable, trigger: "manual", event, recordedInput: event });
     return "refused" in outcome ? outcome : { execution: outcome.execution };
   }
 
@@ -199,9 +178,9 @@ export class TenantRunner extends DurableObject<Env> {
   async invalidate(tenantId: string, scope: InvalidateScope): Promise<void> {
     this.catalogue(tenantId).invalidate(scope);
     if (scope.scriptId) this.sandbox.pool.evictScript(`${scope.scriptId}:`);
-    if (scope.secrets) this.secretCache = new Map();
+    if (scope.secrets) this.secrets.clear();
     // A saved, paused or archived scheduled script moves the next alarm.
-    await this.scheduleAlarm();
+    await this.maintenance.scheduleAlarm();
   }
 
   // ---- RPC: events (the logic is in deliveries.ts) ----
@@ -301,21 +280,10 @@ export class TenantRunner extends DurableObject<Env> {
     return this.events.deleteDeadLetter(id);
   }
 
-  // ---- alarm ----
+  // ---- alarm (maintenance.ts) ----
 
-  /** Due schedules, the sweep (events, deliveries and runs left behind), the outbox, retention; then the next alarm. */
   override async alarm(): Promise<void> {
-    this.alarmAt = null;
-    await this.runSchedules();
-    const tenantId = this.store.getMeta("tenant_id");
-    if (tenantId !== null) {
-      const tenant = await this.tenantCell(this.catalogue(tenantId));
-      await this.deliveries.sweep(tenant);
-      await this.runs.sweep(tenant.slug);
-    }
-    await this.outbox.flush();
-    this.purgeRetention();
-    await this.scheduleAlarm();
+    await this.maintenance.alarm();
   }
 
   /**
@@ -328,8 +296,9 @@ export class TenantRunner extends DurableObject<Env> {
 
   protected afterRequest(_runnable: RunnableScript): void {}
 
-  // ---- running ----
+  // ---- the tenant this cell serves ----
 
+  /** The tenant's catalogue; the first call names the tenant, which the cell then keeps for its alarms. */
   private catalogue(tenantId: string): Catalogue {
     if (this.catalogueCache?.tenantId === tenantId) return this.catalogueCache;
     const known = this.store.getMeta("tenant_id");
@@ -339,13 +308,19 @@ export class TenantRunner extends DurableObject<Env> {
     return this.catalogueCache;
   }
 
+  /** The catalogue of the tenant this cell already serves (for its alarm), or null. */
+  private knownCatalogue(): Catalogue | null {
+    const tenantId = this.catalogueCache?.tenantId ?? this.store.getMeta("tenant_id");
+    return tenantId === null ? null : this.catalogue(tenantId);
+  }
+
   private async tenantRow(catalogue: Catalogue) {
     const tenant = await catalogue.tenant();
     if (!tenant) throw new Error("tenant not found");
     return tenant;
   }
 
-  /** The tenant as deliveries see it: its slug, catalogue, concurrency, and this executor. */
+  /** The tenant as deliveries see it: its slug, catalogue, concurrency, and the executor. */
   private async tenantCell(catalogue: Catalogue): Promise<TenantCell> {
     const tenant = await this.tenantRow(catalogue);
     const limits = tenantLimits(tenant.limits);
@@ -355,7 +330,7 @@ export class TenantRunner extends DurableObject<Env> {
       // As many as the tenant may run at once and its share of sandbox memory holds: a queued delivery does not wait on admission.
       lanes: Math.max(1, Math.min(limits.concurrency, Math.floor(TENANT_SANDBOX_SHARE_BYTES / limits.memoryBytes))),
       run: (runnable, attempt) =>
-        this.execute(catalogue, runnable, { trigger: "event", event: attempt.event, recordedInput: attempt.event, attempt: attempt.attempt, eventDepth: attempt.eventDepth, finished: attempt.finished }),
+        this.executor.execute(tenant, { runnable, trigger: "event", event: attempt.event, recordedInput: attempt.event, attempt: attempt.attempt, eventDepth: attempt.eventDepth, recorded: attempt.finished }),
     };
   }
 
@@ -363,87 +338,9 @@ export class TenantRunner extends DurableObject<Env> {
     return {
       slug: tenant.slug,
       catalogue: tenant.catalogue,
-      run: (runnable: RunnableScript, pending: { id: string; input: JsonValue }) =>
-        this.execute(tenant.catalogue, runnable, { trigger: "manual", event: pending.input, recordedInput: pending.input, pendingId: pending.id }),
+      run: async (runnable: RunnableScript, pending: { id: string; input: JsonValue }) =>
+        this.executor.execute(await this.tenantRow(tenant.catalogue), { runnable, trigger: "manual", event: pending.input, recordedInput: pending.input, pendingId: pending.id }),
     };
-  }
-
-  /**
-   * Admits, records `running`, runs in the sandbox, records the outcome (with the delivery
-   * it completes and the events it published, in one transaction). Refused executions
-   * record nothing.
-   */
-  private async execute(catalogue: Catalogue, runnable: RunnableScript, request: RunRequest): Promise<LiveRun> {
-    const tenant = await this.tenantRow(catalogue);
-    const limits = effectiveLimits(tenantLimits(tenant.limits), runnable.version.limits);
-    this.dbQuotaBytes = limits.dbBytes;
-    // Reserved with the admission: executions admitted together, not yet in the pool, cannot count on the same room.
-    const memory = { bytes: limits.memoryBytes, budgetBytes: TENANT_SANDBOX_SHARE_BYTES };
-    const admission = await this.ledger.admit(limits, () => this.sandbox.pool.hasRoomFor(tenant.id, limits), memory);
-    if (!admission.admitted) return { refused: { reason: admission.reason, retryAfterSeconds: admission.retryAfterSeconds } };
-    try {
-      const startedAt = Date.now();
-      const id = request.pendingId ?? newId("exe", startedAt);
-      const attempt = request.attempt ?? 1;
-      const { script, version } = runnable;
-      if (request.pendingId) this.store.markRunning(id, startedAt);
-      else this.store.insertExecution({ id, scriptId: script.id, version: version.version, trigger: request.trigger, status: "running", attempt, input: request.recordedInput, startedAt });
-
-      const host = executionHost(
-        { limits, allowedHosts: tenant.allowedHosts ?? null, eventDepth: request.eventDepth ?? null },
-        { collections: this.collections, secret: (name) => this.secret(tenant.id, name), outbound: this.ledger.outbound, fetch: (input, init) => fetch(input, init) },
-      );
-      const ctx = { executionId: id, scriptId: script.id, version: version.version, tenant: tenant.slug, trigger: request.trigger, attempt };
-      // A tenant that kept the thread busy takes turns, letting whatever else waits go first.
-      const endTurn = await this.cpu.turn((ms) => scheduler.wait(ms));
-      let result: ExecutionResult | null = null;
-      try {
-        if (runnable.compiled.ok) {
-          result = await this.sandbox.execute({ tenant: tenant.id, scriptKey: runnable.key, script: runnable.compiled.script, event: request.event, ctx, limits, host: host.api });
-        }
-      } finally {
-        this.cpu.record(result?.cpuMs ?? 0);
-        endTurn();
-      }
-      const finishedAt = Date.now();
-      const redact = (text: string) => redactSecrets(text, host.secretValues);
-      const outcome = result
-        ? {
-            status: result.status,
-            resultJson: result.resultJson === undefined ? undefined : redact(result.resultJson),
-            error: result.error && { name: result.error.name, message: redact(result.error.message), stack: redact(result.error.stack) },
-            logs: result.logs.map((entry): LogEntry => ({ ...entry, message: redact(entry.message) })),
-            cpuMs: result.cpuMs,
-            memoryBytes: result.memoryBytes,
-            sdkCalls: result.sdkCalls,
-          }
-        : { status: "failed" as const, resultJson: undefined, error: sandboxError("CompileError", "the saved source does not compile"), logs: [], cpuMs: 0, memoryBytes: 0, sdkCalls: 0 };
-      const publishes = outcome.status === "completed" && host.outbox.length > 0;
-      const subscriptions = publishes ? await this.deliveries.subscriptionsOf(catalogue) : null;
-      // The record, the delivery outcome it carries and the events it published (fanned out) land together.
-      const created = this.ctx.storage.transactionSync(() => {
-        this.store.finishExecution(id, { ...outcome, finishedAt, durationMs: finishedAt - startedAt });
-        request.finished?.({ executionId: id, status: outcome.status, error: outcome.error }, finishedAt);
-        return publishes ? this.deliveries.recordPublished(tenant.slug, subscriptions, host.outbox, `script:${script.id}:${id}`, finishedAt) : 0;
-      });
-      if (publishes) await this.deliveries.afterFanOut(created, subscriptions !== null, finishedAt);
-      // The first execution of a fresh runner arms retention.
-      if (this.alarmAt === null) await this.scheduleAlarm();
-      return { execution: this.store.getExecution(id)!, resultJson: result?.resultJson, sandboxMs: result?.durationMs ?? 0 };
-    } finally {
-      admission.release();
-    }
-  }
-
-  /** A secret for a script of this tenant, decrypted once per change. */
-  private secret(tenantId: string, name: string): Promise<string | null> {
-    let value = this.secretCache.get(name);
-    if (!value) {
-      value = readSecret(openDb(this.env.DB), this.env, tenantId, name);
-      value.catch(() => this.secretCache.delete(name));
-      this.secretCache.set(name, value);
-    }
-    return value;
   }
 
   /** A message the outbox will never get onto the queue: a dead letter (or a cancelled run) with the reason. Inside the outbox's transaction. */
@@ -452,101 +349,4 @@ export class TenantRunner extends DurableObject<Env> {
     if (parsed.success && parsed.data.kind === "run") this.runs.abandon(parsed.data, reason.message);
     else this.deliveries.abandon(body, reason);
   }
-
-  /** Starts sending the outbox; the request that wrote it does not wait (the alarm is armed for a failure). */
-  private sendSoon() {
-    this.ctx.waitUntil(this.outbox.flush());
-  }
-
-  /** Makes sure the alarm fires by `at`: one storage call only when no earlier alarm is known. */
-  private async wakeBy(at: number) {
-    if (this.alarmAt !== null && this.alarmAt <= at) return;
-    this.alarmAt = at;
-    await this.ctx.storage.setAlarm(at);
-  }
-
-  // ---- schedules and retention ----
-
-  /**
-   * Runs each scheduled script due in the minute the alarm was armed for, once: a claim row
-   * per script and minute makes a doubled alarm run nothing twice. A run still going skips
-   * the next unless `allowOverlap`. A minute whose alarm came too late is not back-filled.
-   */
-  private async runSchedules() {
-    const tenantId = this.store.getMeta("tenant_id");
-    const minute = Number(this.store.getMeta("schedule_minute") ?? "NaN");
-    if (!tenantId || !Number.isFinite(minute)) return;
-    const now = Date.now();
-    if (now < minute || now >= minute + 60_000) return;
-    const catalogue = this.catalogue(tenantId);
-    const due = dueAt(await catalogue.schedules(), minute);
-    await Promise.allSettled(
-      due.map(async (schedule) => {
-        if (!schedule.allowOverlap && this.store.isRunning(schedule.scriptId)) return;
-        if (!this.events.claimMinute(schedule.scriptId, minute)) return;
-        const runnable = await catalogue.script(schedule.scriptId);
-        if (!runnable || runnable.script.status !== "active") return;
-        const event = { scheduledTime: new Date(minute).toISOString(), cron: schedule.cron };
-        await this.execute(catalogue, runnable, { trigger: "scheduled", event, recordedInput: event });
-      }),
-    );
-  }
-
-  /** Deletes traffic past RETENTION_DAYS, a bounded number of small batches per run. */
-  private purgeRetention() {
-    const now = Date.now();
-    const last = Number(this.store.getMeta("last_purge") ?? "0");
-    const backlog = this.store.getMeta("purge_backlog") === "1";
-    if (!backlog && now - last < PURGE_INTERVAL_MS) return;
-    const cutoff = now - (Number(this.env.RETENTION_DAYS) || 30) * 86_400_000;
-    let full = true;
-    for (let batch = 0; batch < PURGE_BATCHES && full; batch++) {
-      const executions = this.store.purgeExecutionsBefore(cutoff, PURGE_BATCH_SIZE);
-      const traffic = this.events.purgeBefore(cutoff, PURGE_BATCH_SIZE, now);
-      full = executions === PURGE_BATCH_SIZE || traffic >= PURGE_BATCH_SIZE;
-    }
-    this.store.setMeta("last_purge", String(now));
-    // A full last batch means more is left: the next alarm comes soon and goes on.
-    this.store.setMeta("purge_backlog", full ? "1" : "0");
-  }
-
-  /**
-   * Arms the alarm for the earliest of: the next due schedule, the outbox, the sweep (events
-   * not fanned out, deliveries and runs whose message may be lost), retention. Whenever
-   * something is outstanding, an alarm is set.
-   */
-  private async scheduleAlarm() {
-    const now = Date.now();
-    const tenantId = this.store.getMeta("tenant_id");
-    const schedules = tenantId ? await this.catalogue(tenantId).schedules().catch(() => []) : [];
-    const nextSchedule = nextDueMinute(schedules, now);
-    if (nextSchedule !== null) this.store.setMeta("schedule_minute", String(nextSchedule));
-    const unsent = this.outbox.nextSendAt();
-    const last = Number(this.store.getMeta("last_purge") ?? "0");
-    const backlog = this.store.getMeta("purge_backlog") === "1";
-    const purge = backlog ? now + 1_000 : this.store.hasExecutions() ? last + PURGE_INTERVAL_MS : null;
-    const candidates = [nextSchedule, unsent === null ? null : Math.max(unsent, now + OUTBOX_RETRY_MS), this.deliveries.nextSweepAt(), this.runs.nextSweepAt(), purge].filter((t): t is number => t !== null);
-    if (candidates.length === 0) return;
-    const next = Math.max(now, Math.min(...candidates));
-    const current = await this.ctx.storage.getAlarm();
-    // Keep an earlier alarm unless it is for a schedule minute that has passed unfired.
-    if (current === null || current > next || current < minuteOf(now)) {
-      await this.ctx.storage.setAlarm(next);
-      this.alarmAt = next;
-    } else {
-      this.alarmAt = current;
-    }
-  }
 }
-
-function errorReply(status: number, code: string, message: string, details?: unknown): HttpReply {
-  const error = details === undefined ? { code, message } : { code, message, details };
-  return { status, headers: [["content-type", "application/json; charset=utf-8"]], body: JSON.stringify({ error }) };
-}
-
-function refusalReply(outcome: Refusal): HttpReply {
-  const { reason, retryAfterSeconds } = outcome.refused;
-  const reply = errorReply(429, "quota_exceeded", quotaMessage(reason), { reason, retryAfterSeconds });
-  return { ...reply, headers: [...reply.headers, ["retry-after", String(retryAfterSeconds)]] };
-}
-
