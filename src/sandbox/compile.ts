@@ -31,7 +31,16 @@ export interface CompiledScript {
   factorySource: string;
   /** UTF-8 size of the author's source. */
   sourceBytes: number;
+  /**
+   * Whether the script may reach the tenant's state (`iota.db`, `iota.events`), as far as
+   * its text shows: any other use of `iota` than reading a stateless member counts, so the
+   * answer errs towards true. Placement `auto` runs such scripts in the tenant's cell.
+   */
+  usesCellState: boolean;
 }
+
+/** `iota` members that touch nothing of the tenant's state: a script using only these can run anywhere. */
+const STATELESS_IOTA_MEMBERS = new Set(["log", "http", "secrets", "NonRetriableError", "QuotaExceededError", "NetworkPolicyError"]);
 
 export type CompileResult = { ok: true; script: CompiledScript } | { ok: false; diagnostics: Diagnostic[] };
 
@@ -66,8 +75,15 @@ export function compileScript(source: string): CompileResult {
   const diagnostics: Diagnostic[] = [];
   const problem = (node: Node, message: string) => diagnostics.push({ ...position(source, node.start), message });
 
+  let usesCellState = false;
+  const statelessIota = new Set<Node>();
   for (const node of allNodes(program)) {
     const n = node as Node & Record<string, any>;
+    if (n.type === "MemberExpression" && n.object?.type === "Identifier" && n.object.name === "iota" && !n.computed && STATELESS_IOTA_MEMBERS.has(n.property?.name)) {
+      statelessIota.add(n.object);
+    } else if (n.type === "Identifier" && n.name === "iota" && !statelessIota.has(n)) {
+      usesCellState = true;
+    }
     if (n.type === "Identifier" && RESERVED_NAMES.has(n.name)) problem(n, `${n.name} is a name reserved by iota`);
     else if (n.type === "ImportExpression") problem(n, "dynamic import() is not supported: a script is self-contained (use iota.* for I/O)");
     else if (n.type === "MetaProperty" && n.meta?.name === "import") problem(n, "import.meta is not supported");
@@ -133,7 +149,7 @@ export function compileScript(source: string): CompileResult {
   const factorySource = `${SOURCE_PREFIX}${body}${BODY_END}return ${defaultExport}}`;
   const broken = verifyFactory(factorySource, SOURCE_PREFIX.length + body.length, defaultExport!);
   if (broken) return { ok: false, diagnostics: [{ line: 1, column: 1, message: broken }] };
-  return { ok: true, script: { factorySource, sourceBytes: new TextEncoder().encode(source).byteLength } };
+  return { ok: true, script: { factorySource, sourceBytes: new TextEncoder().encode(source).byteLength, usesCellState } };
 }
 
 /**

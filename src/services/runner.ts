@@ -2,7 +2,9 @@ import type { QueueMessage } from "../events/messages";
 import type { JsonValue } from "../lib/json";
 import type { InvalidateScope } from "../tenant/catalogue";
 import type { DeadLetterFilter } from "../tenant/event-store";
-import type { DeadLetter, ExecutionRecord } from "../tenant/records";
+import type { DeadLetter, EdgeRecord, ExecutionRecord } from "../tenant/records";
+import type { LeaseAnswer, LeaseRequest, LeaseUse } from "../tenant/edge-leases";
+import type { PublishedEvent } from "../sdk/host-api";
 import type { HttpInvocation, HttpReply } from "../tenant/http-mapping";
 import type { EventView, ManualRun, QueueVerdict, TenantRunner, Usage } from "../tenant/runner";
 import type { ExecutionFilter } from "../tenant/store";
@@ -34,5 +36,9 @@ export function runnerFor(env: Env, tenantId: string) {
     replayDeadLetter: ((id: string): Promise<DeadLetter | null> => stub.replayDeadLetter(tenantId, id)) satisfies RunnerMethod<"replayDeadLetter">,
     replayDeadLetters: ((selection: { ids?: string[]; scriptId?: string; since?: number }) => stub.replayDeadLetters(tenantId, selection)) satisfies RunnerMethod<"replayDeadLetters">,
     deleteDeadLetter: ((id: string) => stub.deleteDeadLetter(tenantId, id)) satisfies RunnerMethod<"deleteDeadLetter">,
+    edgeLease: ((want: LeaseRequest): Promise<LeaseAnswer> => stub.edgeLease(tenantId, want)) satisfies RunnerMethod<"edgeLease">,
+    edgeReport: ((report: { records: EdgeRecord[]; settled: LeaseUse[] }): Promise<void> => stub.edgeReport(tenantId, report)) satisfies RunnerMethod<"edgeReport">,
+    edgePublish: ((events: PublishedEvent[], source: string): Promise<void> => stub.edgePublish(tenantId, events, source)) satisfies RunnerMethod<"edgePublish">,
+    edgeDb: ((op: Parameters<TenantRunner["edgeDb"]>[1], args: unknown[], dbBytes: number): Promise<unknown> => stub.edgeDb(tenantId, op, args, dbBytes)) satisfies RunnerMethod<"edgeDb">,
   };
 }

@@ -11,7 +11,7 @@ import { COLLECTIONS_MIGRATION } from "../sdk/collections";
 import { DELIVERY_STATE_MIGRATION, EVENTS_MIGRATION } from "./event-store";
 import { OUTBOX_SEND_MIGRATION } from "./outbox";
 import { RATE_BUCKETS_MIGRATION } from "./rate-buckets";
-import type { ExecutionRecord, ExecutionStatus, TriggerKind } from "./records";
+import type { EdgeRecord, ExecutionRecord, ExecutionStatus, TriggerKind } from "./records";
 
 const MIGRATIONS: string[][] = [
   [
@@ -116,6 +116,13 @@ export class TenantStore {
       storedJson(row.input),
       row.startedAt,
     );
+  }
+
+  /** Stores an execution that ran elsewhere (at the edge), finished; one already stored is left as it is. */
+  insertFinished(record: EdgeRecord) {
+    if (this.sql.exec("SELECT 1 FROM executions WHERE id = ?", record.id).toArray().length > 0) return;
+    this.insertExecution({ ...record, status: "running" });
+    this.finishExecution(record.id, record);
   }
 
   /** Ends an execution that never ran (a queued run refused again and again). */

@@ -102,7 +102,7 @@ describe("tenant endpoints: ANY /t/:tenant/* (API.md §7)", () => {
     expect(res.text).toBe("ok");
     const [execution] = (await call("/api/executions", { token: key })).json.items;
     expect(res.headers.get("x-iota-execution-id")).toBe(execution.id);
-    expect(res.headers.get("server-timing")).toMatch(/^sandbox;dur=\d+(\.\d+)?, db;dur=7$/);
+    expect(res.headers.get("server-timing")).toMatch(/^placement;desc="(edge|cell)", sandbox;dur=\d+(\.\d+)?, db;dur=7$/);
   });
 
   it("answers 404 for an unknown tenant, an unknown path, and a method the route does not take", async () => {

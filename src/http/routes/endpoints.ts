@@ -2,14 +2,17 @@ import { Hono } from "hono";
 import { MAX_BODY_BYTES, readCappedText } from "../body";
 import type { AppEnv } from "../context";
 import { ApiError } from "../errors";
+import { placeRequest } from "../../edge/placement";
+import { edgeTenant } from "../../edge/registry";
 import { runnerFor } from "../../services/runner";
 import { tenantIdFor } from "../../services/tenant-ids";
 import { type HttpInvocation, isNullBodyStatus, splitTenantPath } from "../../tenant/http-mapping";
 
 /**
- * `ANY /t/:tenant/*`: the tenants' public HTTP endpoints (API.md §7). The Worker finds the
- * tenant without a D1 read per request (see tenant-ids.ts), caps the body at 1 MiB, and hands the request to the tenant's runner, which
- * matches the route and runs the script.
+ * `ANY /t/:tenant/*`: the tenants' public HTTP endpoints (API.md §7, §14). The Worker finds
+ * the tenant without a D1 read per request (see tenant-ids.ts), caps the body at 1 MiB, and
+ * runs the script where its placement says: here, at the edge (src/edge/), or in the
+ * tenant's cell, which matches the route again and runs it.
  */
 export const endpointRoutes = new Hono<AppEnv>();
 
@@ -27,7 +30,10 @@ endpointRoutes.all("/:tenant/*", async (c) => {
     headers: [...c.req.raw.headers],
     body: hasBody ? await readCappedText(c.req.raw, MAX_BODY_BYTES) : null,
   };
-  const reply = await runnerFor(c.env, tenantId).invokeHttp(invocation);
+  const edge = edgeTenant(c.env, tenantId);
+  const tenant = await edge.catalogue().tenant();
+  if (!tenant) throw ApiError.notFound("endpoint");
+  const reply = (await placeRequest(edge, c.env, invocation)) === "edge" ? await edge.invoke(tenant, invocation, c.executionCtx) : await runnerFor(c.env, tenantId).invokeHttp(invocation);
   const body = c.req.method === "HEAD" || isNullBodyStatus(reply.status) ? null : reply.body;
   return new Response(body, { status: reply.status, headers: reply.headers });
 });

@@ -1,3 +1,4 @@
+import { invalidateTenant } from "../../services/invalidate";
 import { Hono } from "hono";
 import { z } from "zod";
 import { createScriptBody, SCRIPT_STATUSES, statusBody, updateScriptBody } from "../../domain/scripts";
@@ -39,7 +40,7 @@ const execute = tenantAccess("scripts:execute");
 
 /** After a write: the tenant's runner drops what it cached of the script before we answer. */
 async function changed(c: { env: Env; var: AppEnv["Variables"] }, scriptId: string) {
-  await runnerFor(c.env, c.var.tenant.id).invalidate({ scriptId });
+  await invalidateTenant(c.env, c.var.tenant.id, { scriptId });
 }
 
 /** A script answer carries its version as the ETag that `If-Match` sends back. */
