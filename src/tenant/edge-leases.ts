@@ -49,8 +49,16 @@ export interface LeaseUse {
 
 interface Open {
   lease: EdgeLease;
-  timer: ReturnType<typeof setTimeout>;
+  cancelExpiry: () => void;
 }
+
+/** Runs `fn` after `ms`; answers how to cancel it (a test passes its own clock). */
+export type Timer = (fn: () => void, ms: number) => () => void;
+
+const realTimer: Timer = (fn, ms) => {
+  const handle = setTimeout(fn, ms);
+  return () => clearTimeout(handle);
+};
 
 export class EdgeLeases {
   private readonly open = new Map<string, Open>();
@@ -58,6 +66,7 @@ export class EdgeLeases {
   constructor(
     private readonly ledger: QuotaLedger,
     private readonly clock: () => number = Date.now,
+    private readonly timer: Timer = realTimer,
   ) {}
 
   /** Lends what the ledger allows now of what is asked (at least one execution and one slot), or refuses. */
@@ -69,8 +78,8 @@ export class EdgeLeases {
     if (outbound > 0) this.ledger.outbound.add(outbound);
     const lease: EdgeLease = { id: newId("lse"), executions: lent.executions, slots: lent.slots, outbound, expiresAt: this.clock() + EDGE_LEASE_MS };
     // An isolate that never settles (it crashed, or went away) gives the slots back by expiring.
-    const timer = setTimeout(() => this.settle({ id: lease.id, executions: lease.executions, outbound: lease.outbound }), EDGE_LEASE_MS + 1_000);
-    this.open.set(lease.id, { lease, timer });
+    const cancelExpiry = this.timer(() => this.settle({ id: lease.id, executions: lease.executions, outbound: lease.outbound }), EDGE_LEASE_MS + 1_000);
+    this.open.set(lease.id, { lease, cancelExpiry });
     return { lease };
   }
 
@@ -79,7 +88,7 @@ export class EdgeLeases {
     const open = this.open.get(use.id);
     if (!open) return;
     this.open.delete(use.id);
-    clearTimeout(open.timer);
+    open.cancelExpiry();
     const { lease } = open;
     this.ledger.giveBackLent({ slots: lease.slots, unusedExecutions: Math.max(0, lease.executions - use.executions) });
     this.ledger.outbound.giveBack(Math.max(0, lease.outbound - use.outbound));
