@@ -13,6 +13,10 @@ export interface HttpInvocation {
   headers: Array<[string, string]>;
   /** The body as text (already capped at 1 MiB by the Worker); null when there is none. */
   body: string | null;
+  /** The URL as received. */
+  url?: string;
+  /** `/t/<slug>`, or "" on the tenant's own host (`ctx.basePath`, API.md §13). */
+  basePath?: string;
 }
 
 export interface HttpEvent {
