@@ -19,7 +19,7 @@ import { CPU_SCRIPT, TRIVIAL_SCRIPT, nativeCpuWork } from "./scripts";
 export class TenantRunner extends ProductRunner {
   protected override forRequest(runnable: RunnableScript, invocation: HttpInvocation): RunnableScript {
     if (!invocation.headers.some(([name, value]) => name.toLowerCase() === "x-bench-cold" && value === "1")) return runnable;
-    return { ...runnable, key: `${runnable.key}:cold:${crypto.randomUUID()}`, compiled: compileScript(runnable.version.source) };
+    return { ...runnable, key: `${runnable.key}:cold:${crypto.randomUUID()}`, compiled: compileScript(runnable.version.source, runnable.version.language) };
   }
 
   protected override afterRequest(runnable: RunnableScript): void {
