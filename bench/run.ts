@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { startLocalStack } from "../scripts/local-stack";
 import { root } from "../scripts/project-env.mjs";
 import { sandboxBench, type SandboxBenchResult } from "./sandbox-node";
-import { CPU_SCRIPT, DB_SCRIPT, fiftyKilobyteScript, SPIN_SCRIPT, TRIVIAL_SCRIPT } from "./scripts";
+import { CPU_SCRIPT, DB_SCRIPT, fiftyKilobyteScript, fiftyKilobyteTypeScript, SPIN_SCRIPT, TRIVIAL_SCRIPT } from "./scripts";
 
 const quick = process.argv.includes("--quick");
 /** `npm run bench -- --events`: only the events scenario, printed, nothing written (for working on events). */
@@ -127,6 +127,65 @@ function scenario(id: string, title: string, rows: Scenario["rows"], notes: stri
   scenarios.push({ id, title, rows, notes });
   const line = rows.map((r) => `${r.name}: p50 ${r.stats.p50} p99 ${r.stats.p99} ms, ${r.stats.rps}/s${r.stats.serverMs !== undefined ? `, sandbox ${r.stats.serverMs} ms` : ""}${r.stats.errors ? `, ${r.stats.errors} errors` : ""}`).join(" | ");
   console.log(`[${id}] ${title}\n    ${line}${notes.length ? `\n    ${notes.join("\n    ")}` : ""}`);
+}
+
+/** Stats of `n` sequential calls of `request`, each timed from send to full body. */
+async function sequential(n: number, request: (i: number) => Promise<Response>): Promise<Stats> {
+  const times: number[] = [];
+  let errors = 0;
+  const started = performance.now();
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    const res = await request(i);
+    await res.arrayBuffer();
+    if (res.status !== 200) errors++;
+    times.push(performance.now() - t);
+  }
+  const elapsed = performance.now() - started;
+  times.sort((x, y) => x - y);
+  return { n, errors, p50: round(quantile(times, 0.5)), p95: round(quantile(times, 0.95)), p99: round(quantile(times, 0.99)), mean: round(times.reduce((x, y) => x + y, 0) / n), rps: round((n / elapsed) * 1000, 1) };
+}
+
+/** In-isolate timings from /bench/diagnose, as Stats (1 ms clock locally). */
+async function inIsolate(query: string): Promise<Stats> {
+  const body = (await (await fetch(`${base}/bench/diagnose?${query}`)).json()) as { n?: number; totalMs: number; times: number[]; error?: string };
+  if (!body.times) return { n: 0, errors: 1, p50: NaN, p95: NaN, p99: NaN, mean: NaN, rps: NaN };
+  const sorted = body.times.sort((x, y) => x - y);
+  return { n: sorted.length, errors: 0, p50: round(quantile(sorted, 0.5)), p95: round(quantile(sorted, 0.95)), p99: round(quantile(sorted, 0.99)), mean: round(body.totalMs / sorted.length), rps: NaN };
+}
+
+/**
+ * Issue 15's speed goal: saving a 50 KB TypeScript script ≤ 50 ms in workerd, stripping and
+ * validation included. Side by side with the same-sized JavaScript: in the isolate (the
+ * check alone), POST /api/scripts/validate, and PUT (a new version each time, D1 included).
+ */
+async function savingScenario(key: string) {
+  const n = quick ? 10 : 100;
+  const sources = { javascript: fiftyKilobyteScript(), typescript: fiftyKilobyteTypeScript() };
+  const ids: Record<string, string> = {};
+  for (const language of ["javascript", "typescript"] as const) {
+    ids[language] = (await api("/api/scripts", { name: `save-${language}`, type: "manual", language, source: sources[language] }, key)).id;
+    await inIsolate(`language=${language}&n=3`); // warm
+  }
+  const headers = { authorization: `Bearer ${key}`, "content-type": "application/json" };
+  const validate = (language: "javascript" | "typescript") => () =>
+    fetch(`${base}/api/scripts/validate`, { method: "POST", headers, body: JSON.stringify({ source: sources[language], language }) });
+  // Each save changes the last line, so each makes a new version.
+  const save = (language: "javascript" | "typescript") => (i: number) =>
+    fetch(`${base}/api/scripts/${ids[language]}`, { method: "PUT", headers, body: JSON.stringify({ source: `${sources[language]}// save ${i}\n` }) });
+  const rows = [
+    { name: "in the isolate: strip 50 KB TypeScript", stats: await inIsolate(`language=typescript&step=strip&n=${n}`) },
+    { name: "in the isolate: check 50 KB JavaScript", stats: await inIsolate(`language=javascript&n=${n}`) },
+    { name: "in the isolate: strip + check 50 KB TypeScript", stats: await inIsolate(`language=typescript&n=${n}`) },
+    { name: "POST /api/scripts/validate, 50 KB JavaScript", stats: await sequential(n, validate("javascript")) },
+    { name: "POST /api/scripts/validate, 50 KB TypeScript", stats: await sequential(n, validate("typescript")) },
+    { name: "PUT (save, new version), 50 KB JavaScript", stats: await sequential(n, save("javascript")) },
+    { name: "PUT (save, new version), 50 KB TypeScript", stats: await sequential(n, save("typescript")) },
+  ];
+  const [, , , , , saveJs, saveTs] = rows.map((r) => r.stats);
+  scenario("12", "saving a 50 KB script: JavaScript vs TypeScript (one at a time)", rows, [
+    `TypeScript adds ${round(saveTs!.p50 - saveJs!.p50)} ms at p50 to a save; a 50 KB TypeScript save takes ${saveTs!.p50} ms at p50 through wrangler dev (goal ≤ 50 ms in workerd, stripping and validation included)`,
+  ]);
 }
 
 /**
@@ -279,6 +338,8 @@ async function main() {
     ]);
 
     await manyTenants(quick ? 12 : 60);
+
+    await savingScenario(a);
 
     const workerdSandbox = {
       warmTrivial: await sandboxLoop("warm", "trivial"),
