@@ -45,6 +45,35 @@ describe("the stripper agrees with ts-blank-space", () => {
     expect(same).toBeGreaterThan(100);
   }, 120_000);
 
+  // Where a parser could read `<`, `>` or a line break differently from TypeScript's.
+  const ambiguous = [
+    "f<T>(x);",
+    "a < b > (c);",
+    "a < b >> c;",
+    "f<T>\n(x);",
+    "const n = new A<B>;",
+    "const g = f<string>;\n[1].map(g);",
+    "x = y as any\n(z);",
+    "x = y!\n(z);",
+    "if (a < b) c = d > (e);",
+    "const t = f<T>`x`;",
+    "const r = a satisfies B ? c : d;",
+    "for (const k of ks as string[]) {}",
+    "let v = <T,>(x: T) => x;",
+    "class C { m?(): void; n() {} }",
+    "let o = { async *m<T>(this: W, a?: T): AsyncGenerator<T> {} };",
+    "type A = { [K in keyof B as `x${K & string}`]: B[K] };\nexport {};",
+  ];
+  it.each(ambiguous)("on %j", (source) => {
+    const { oracle, oracleErrors, ours } = compare(source);
+    if (!ours.ok) {
+      expect(oracleErrors, JSON.stringify(ours.diagnostics)).toBeGreaterThan(0);
+      return;
+    }
+    expect(oracleErrors).toBe(0);
+    expect(tokens(ours.code)).toBe(tokens(oracle));
+  });
+
   it("on the 50 KB benchmark script", () => {
     const { oracle, oracleErrors, ours } = compare(fiftyKilobyteTypeScript());
     expect(oracleErrors).toBe(0);
