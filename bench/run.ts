@@ -1,6 +1,6 @@
 /**
  * `npm run bench` (`-- --quick` for CI's smoke run, under a minute; `-- --events` for the
- * events scenario alone, printed only): starts the benchmark
+ * events scenario alone, `-- --saving` for scenario 12 alone, both printed only): starts the benchmark
  * stack with `wrangler dev` on loopback, sets up tenants and scripts through the API, runs
  * every scenario beside its reference in this one run, stops the stack, and writes
  * bench/results.json and bench/RESULTS.md (quick mode: bench/quick-results.json only).
@@ -12,11 +12,13 @@ import { join } from "node:path";
 import { startLocalStack } from "../scripts/local-stack";
 import { root } from "../scripts/project-env.mjs";
 import { sandboxBench, type SandboxBenchResult } from "./sandbox-node";
-import { CPU_SCRIPT, DB_SCRIPT, fiftyKilobyteScript, SPIN_SCRIPT, TRIVIAL_SCRIPT } from "./scripts";
+import { CPU_SCRIPT, DB_SCRIPT, fiftyKilobyteScript, fiftyKilobyteTypeScript, SPIN_SCRIPT, TRIVIAL_SCRIPT } from "./scripts";
 
 const quick = process.argv.includes("--quick");
 /** `npm run bench -- --events`: only the events scenario, printed, nothing written (for working on events). */
 const eventsOnly = process.argv.includes("--events");
+/** `npm run bench -- --saving`: only scenario 12 (saving 50 KB JavaScript vs TypeScript), printed, nothing written. */
+const savingOnly = process.argv.includes("--saving");
 const N = quick ? 20 : 400;
 const CONCURRENCY = quick ? 2 : 4;
 let ADMIN = "";
@@ -129,6 +131,66 @@ function scenario(id: string, title: string, rows: Scenario["rows"], notes: stri
   console.log(`[${id}] ${title}\n    ${line}${notes.length ? `\n    ${notes.join("\n    ")}` : ""}`);
 }
 
+/** Stats of `n` sequential calls of `request`, each timed from send to full body. */
+async function sequential(n: number, request: (i: number) => Promise<Response>): Promise<Stats> {
+  const times: number[] = [];
+  let errors = 0;
+  const started = performance.now();
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    const res = await request(i);
+    await res.arrayBuffer();
+    if (res.status !== 200) errors++;
+    times.push(performance.now() - t);
+  }
+  const elapsed = performance.now() - started;
+  times.sort((x, y) => x - y);
+  return { n, errors, p50: round(quantile(times, 0.5)), p95: round(quantile(times, 0.95)), p99: round(quantile(times, 0.99)), mean: round(times.reduce((x, y) => x + y, 0) / n), rps: round((n / elapsed) * 1000, 1) };
+}
+
+/** In-isolate timings from /bench/diagnose, as Stats (1 ms clock locally); `min` as well: the least disturbed by other load. */
+async function inIsolate(query: string): Promise<Stats & { min?: number }> {
+  const body = (await (await fetch(`${base}/bench/diagnose?${query}`)).json()) as { n?: number; totalMs: number; times: number[]; error?: string };
+  if (!body.times) return { n: 0, errors: 1, p50: NaN, p95: NaN, p99: NaN, mean: NaN, rps: NaN };
+  const sorted = body.times.sort((x, y) => x - y);
+  return { n: sorted.length, errors: 0, p50: round(quantile(sorted, 0.5)), p95: round(quantile(sorted, 0.95)), p99: round(quantile(sorted, 0.99)), mean: round(body.totalMs / sorted.length), rps: NaN, min: sorted[0] };
+}
+
+/**
+ * Issue 15's speed goal: saving a 50 KB TypeScript script ≤ 50 ms in workerd, stripping and
+ * validation included. Side by side with the same-sized JavaScript: in the isolate (the
+ * check alone), POST /api/scripts/validate, and PUT (a new version each time, D1 included).
+ */
+async function savingScenario(key: string) {
+  const n = quick ? 10 : 100;
+  const sources = { javascript: fiftyKilobyteScript(), typescript: fiftyKilobyteTypeScript() };
+  const ids: Record<string, string> = {};
+  for (const language of ["javascript", "typescript"] as const) {
+    ids[language] = (await api("/api/scripts", { name: `save-${language}`, type: "manual", language, source: sources[language] }, key)).id;
+    await inIsolate(`language=${language}&n=3`); // warm
+  }
+  const headers = { authorization: `Bearer ${key}`, "content-type": "application/json" };
+  const validate = (language: "javascript" | "typescript") => () =>
+    fetch(`${base}/api/scripts/validate`, { method: "POST", headers, body: JSON.stringify({ source: sources[language], language }) });
+  // Each save changes the last line, so each makes a new version.
+  const save = (language: "javascript" | "typescript") => (i: number) =>
+    fetch(`${base}/api/scripts/${ids[language]}`, { method: "PUT", headers, body: JSON.stringify({ source: `${sources[language]}// save ${i}\n` }) });
+  const rows = [
+    { name: "in the isolate: strip 50 KB TypeScript", stats: await inIsolate(`language=typescript&step=strip&n=${n}`) },
+    { name: "in the isolate: check 50 KB JavaScript", stats: await inIsolate(`language=javascript&n=${n}`) },
+    { name: "in the isolate: strip + check 50 KB TypeScript", stats: await inIsolate(`language=typescript&n=${n}`) },
+    { name: "POST /api/scripts/validate, 50 KB JavaScript", stats: await sequential(n, validate("javascript")) },
+    { name: "POST /api/scripts/validate, 50 KB TypeScript", stats: await sequential(n, validate("typescript")) },
+    { name: "PUT (save, new version), 50 KB JavaScript", stats: await sequential(n, save("javascript")) },
+    { name: "PUT (save, new version), 50 KB TypeScript", stats: await sequential(n, save("typescript")) },
+  ];
+  const [strip, checkJs, checkTs, , , saveJs, saveTs] = rows.map((r) => r.stats as Stats & { min?: number });
+  scenario("12", "saving a 50 KB script: JavaScript vs TypeScript (one at a time)", rows, [
+    `in the isolate, fastest of ${n}: strip ${strip!.min} ms, check JavaScript ${checkJs!.min} ms, strip + check TypeScript ${checkTs!.min} ms`,
+    `TypeScript adds ${round(saveTs!.p50 - saveJs!.p50)} ms at p50 to a save; a 50 KB TypeScript save takes ${saveTs!.p50} ms at p50 through wrangler dev (goal ≤ 50 ms in workerd, stripping and validation included)`,
+  ]);
+}
+
 /**
  * Issue 13's memory scenario: `count` tenants, one trivial http script each, in this one
  * workerd process (the Worker and every tenant cell share one isolate locally, so one pool).
@@ -184,6 +246,7 @@ async function manyTenants(count: number) {
 
 async function main() {
   if (eventsOnly) return eventsMain();
+  if (savingOnly) return savingMain();
   const node = await sandboxBench(quick);
   console.log("[sandbox/node]", JSON.stringify(node));
 
@@ -280,6 +343,8 @@ async function main() {
 
     await manyTenants(quick ? 12 : 60);
 
+    await savingScenario(a);
+
     const workerdSandbox = {
       warmTrivial: await sandboxLoop("warm", "trivial"),
       coldTrivial: await sandboxLoop("cold", "trivial"),
@@ -293,6 +358,19 @@ async function main() {
   if (failed.length > 0) {
     console.error(`errors in: ${failed.map((r) => r.name).join(", ")}`);
     process.exitCode = 1;
+  }
+}
+
+async function savingMain() {
+  const stack = await startLocalStack({ config: join(root, "bench", "wrangler.toml"), stateDir: join(root, "bench", ".state") });
+  base = stack.base;
+  ADMIN = stack.adminToken;
+  try {
+    await load("/bench/floor", { n: 20, concurrency: 1 });
+    scenario("floor", "for scale: a bare route, one at a time", [{ name: "bare Hono route", stats: await load("/bench/floor", { n: 50, concurrency: 1 }) }]);
+    await savingScenario(await tenant(`bench-saving-${Date.now().toString(36)}`));
+  } finally {
+    stack.stop();
   }
 }
 

@@ -17,6 +17,7 @@
  * newlines, so line and column numbers in errors match the source.
  */
 import { parse, tokenizer, type Node } from "acorn";
+import { type Language, stripTypes } from "./typescript";
 
 export interface Diagnostic {
   /** 1-based. */
@@ -61,11 +62,20 @@ export const SOURCE_PREFIX = `export default async function ${MODULE_FUNCTION}()
 const BODY_END = "\n;";
 
 /**
- * Checks a script and builds its factory. Pure (no QuickJS): the engine's own parse of the
+ * Checks a script and builds its factory (TypeScript is stripped first). Pure (no QuickJS): the engine's own parse of the
  * factory happens when an instance loads it (instance.ts) or in checker.ts, which report what only QuickJS
  * refuses with the same diagnostics.
  */
-export function compileScript(source: string): CompileResult {
+export function compileScript(source: string, language: Language = "javascript"): CompileResult {
+  if (language === "javascript") return compileJavaScript(source);
+  // TypeScript: its types become spaces (typescript.ts), so every position stays the author's.
+  const stripped = stripTypes(source);
+  if (!stripped.ok) return stripped;
+  const compiled = compileJavaScript(stripped.code);
+  return compiled.ok ? { ok: true, script: { ...compiled.script, sourceBytes: new TextEncoder().encode(source).byteLength } } : compiled;
+}
+
+function compileJavaScript(source: string): CompileResult {
   let program: Node & { body: Node[] };
   try {
     program = parse(source, { ecmaVersion: "latest", sourceType: "module", locations: true }) as never;

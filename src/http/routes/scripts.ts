@@ -1,7 +1,7 @@
 import { invalidateTenant } from "../../services/invalidate";
 import { Hono } from "hono";
 import { z } from "zod";
-import { createScriptBody, SCRIPT_STATUSES, statusBody, updateScriptBody } from "../../domain/scripts";
+import { createScriptBody, SCRIPT_STATUSES, statusBody, updateScriptBody, validateBody } from "../../domain/scripts";
 import { SCRIPT_TYPES } from "../../domain/triggers";
 import { diffVersions } from "../../services/diff";
 import { diagnose } from "../../services/source-check";
@@ -50,11 +50,11 @@ function withEtag(loaded: LoadedScript) {
 
 const versionNumber = z.coerce.number({ error: "must be a version number" }).int().min(1).max(1_000_000_000);
 
-/** `POST /api/scripts/validate` `{source}` → `{ok, diagnostics}`; refused like a save only when too large. */
+/** `POST /api/scripts/validate` `{source, language?}` → `{ok, diagnostics}`; refused like a save only when too large. */
 scriptRoutes.post("/validate", read, async (c) => {
-  const { source } = await readJson(c, z.strictObject({ source: z.string() }));
+  const { source, language } = await readJson(c, validateBody);
   checkSourceSize(c.var.tenant, source);
-  const diagnostics = await diagnose(source);
+  const diagnostics = await diagnose(source, language ?? "javascript");
   return c.json({ ok: diagnostics.length === 0, diagnostics });
 });
 
