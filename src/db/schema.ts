@@ -10,6 +10,7 @@ import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "driz
 import type { LimitOverrides, ScriptLimits } from "../domain/limits";
 import type { Scope } from "../domain/scopes";
 import { LANGUAGES, SCRIPT_STATUSES } from "../domain/scripts";
+import { PLACEMENTS } from "../domain/placement";
 import { SCRIPT_TYPES, type Trigger } from "../domain/triggers";
 
 export const tenants = sqliteTable("tenants", {
@@ -82,6 +83,8 @@ export const scriptVersions = sqliteTable(
     source: text("source").notNull(),
     /** Versions written before languages existed are JavaScript. */
     language: text("language", { enum: LANGUAGES }).notNull().default("javascript"),
+    /** Where the version runs (API.md §14); versions written before placement existed run in the cell, new scripts default to auto. */
+    placement: text("placement", { enum: PLACEMENTS }).notNull().default("cell"),
     trigger: text("trigger", { mode: "json" }).$type<Trigger>().notNull(),
     limits: text("limits", { mode: "json" }).$type<ScriptLimits>().notNull(),
     sha256: text("sha256").notNull(),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { placementSchema } from "./placement";
 import type { Language } from "../sandbox/typescript";
 import { scriptLimits } from "./limits";
 import { SCRIPT_TYPES } from "./triggers";
@@ -28,6 +29,7 @@ export const createScriptBody = z.strictObject({
   type: z.enum(SCRIPT_TYPES),
   source,
   language: language.optional(),
+  placement: placementSchema.optional(),
   description: description.optional(),
   trigger: z.unknown().optional(),
   limits: scriptLimits.optional(),
@@ -38,6 +40,7 @@ export const createScriptBody = z.strictObject({
 export const updateScriptBody = z.strictObject({
   source: source.optional(),
   language: language.optional(),
+  placement: placementSchema.optional(),
   name: scriptName.optional(),
   description: description.optional(),
   trigger: z.unknown().optional(),

@@ -6,6 +6,7 @@
  */
 import type { Admitted } from "../executor/executor";
 import type { EdgeLease, LeaseAnswer, LeaseRequest, LeaseUse } from "../tenant/edge-leases";
+import { QUEUE_WAIT_MS } from "../tenant/quota-ledger";
 
 /** A lease this close to expiring is not started on (an execution admitted on it may outlive it; its slot is held until it ends anyway). */
 const EXPIRY_MARGIN_MS = 100;
@@ -28,22 +29,34 @@ export class EdgeAllowance {
   private ended: LeaseUse[] = [];
   private asking: Promise<LeaseAnswer> | null = null;
   private lastUsed = 0;
+  /** Requests of this isolate waiting in `admit`: how many slots the next lease asks for. */
+  private waiting = 0;
 
   constructor(
     private readonly ask: (want: LeaseRequest) => Promise<LeaseAnswer>,
     private readonly clock: () => number = Date.now,
   ) {}
 
-  /** Admits one execution on the current lease, leasing again when it is spent; or the cell's refusal. */
+  /**
+   * Admits one execution on the current lease, leasing again when it is spent; or the cell's
+   * refusal. Like a cell admission, it waits at most QUEUE_WAIT_MS for a slot.
+   */
   async admit(limits: { concurrency: number }): Promise<Admitted> {
-    for (let tries = 0; tries < 3; tries++) {
-      const held = this.usable();
-      if (held) return this.take(held);
-      const answer = await this.lease(limits);
-      if ("refused" in answer) return { admitted: false, ...answer.refused };
+    const deadline = this.clock() + QUEUE_WAIT_MS;
+    this.waiting += 1;
+    try {
+      for (;;) {
+        const held = this.usable();
+        if (held) return this.take(held);
+        const waitMs = deadline - this.clock();
+        const answer = await this.lease(limits, Math.max(0, waitMs));
+        if ("refused" in answer) return { admitted: false, ...answer.refused };
+        // A lease granted meanwhile may have gone to other requests of this isolate: look again while time is left.
+        if (waitMs <= 0 && !this.usable()) return { admitted: false, reason: "concurrency", retryAfterSeconds: 1 };
+      }
+    } finally {
+      this.waiting -= 1;
     }
-    // Leases granted meanwhile went to other requests of this isolate: the tenant is busy here.
-    return { admitted: false, reason: "concurrency", retryAfterSeconds: 1 };
   }
 
   /** One outbound request from the current lease; false when the lease has none left. */
@@ -92,25 +105,24 @@ export class EdgeAllowance {
     };
   }
 
-  /** Asks the cell for a lease sized on recent use; concurrent callers share the one request. */
-  private async lease(limits: { concurrency: number }): Promise<LeaseAnswer> {
-    if (!this.asking) {
-      const running = (this.current?.running ?? 0) + this.retiring.reduce((n, h) => n + h.running, 0);
-      const want: LeaseRequest = {
-        executions: Math.min(MAX_ASK, Math.max(MIN_ASK, this.lastUsed * 2)),
-        slots: Math.min(limits.concurrency, running + 1),
-        outbound: 10,
-      };
-      this.lastUsed = 0;
-      this.asking = this.ask(want).finally(() => (this.asking = null));
-      const answer = await this.asking;
-      if ("lease" in answer) {
-        this.retireCurrent();
-        this.current = { lease: answer.lease, executions: 0, outbound: 0, running: 0 };
-      }
-      return answer;
+  /** Asks the cell for a lease sized on recent use and on the requests waiting; concurrent callers share the one request. */
+  private async lease(limits: { concurrency: number }, waitMs: number): Promise<LeaseAnswer> {
+    if (this.asking) return this.asking;
+    const want: LeaseRequest = {
+      executions: Math.min(MAX_ASK, Math.max(MIN_ASK, this.lastUsed * 2)),
+      // Slots for the requests waiting now; the current lease's running executions keep theirs.
+      slots: Math.min(limits.concurrency, Math.max(1, this.waiting)),
+      outbound: 10,
+      waitMs,
+    };
+    this.lastUsed = 0;
+    this.asking = this.ask(want).finally(() => (this.asking = null));
+    const answer = await this.asking;
+    if ("lease" in answer) {
+      this.retireCurrent();
+      this.current = { lease: answer.lease, executions: 0, outbound: 0, running: 0 };
     }
-    return this.asking;
+    return answer;
   }
 
   private retireCurrent() {

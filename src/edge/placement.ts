@@ -25,5 +25,5 @@ export async function placeRequest(edge: EdgeTenant, env: { EDGE_CPU_MS?: string
 
 /** A version's placement (versions saved before placement existed run in the cell). */
 export function placementOf(runnable: RunnableScript): Placement {
-  return (runnable.version as { placement?: Placement }).placement ?? "cell";
+  return runnable.version.placement;
 }

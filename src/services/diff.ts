@@ -18,6 +18,7 @@ export function diffVersions(from: ScriptVersionRow, to: ScriptVersionRow) {
     unified: formatPatch(patch),
     hunks: patch.hunks.map(({ oldStart, oldLines, newStart, newLines, lines }) => ({ oldStart, oldLines, newStart, newLines, lines })),
     languageChanged: from.language !== to.language,
+    placementChanged: from.placement !== to.placement,
     triggerChanged: !jsonEqual(from.trigger, to.trigger),
     limitsChanged: !jsonEqual(from.limits, to.limits),
   };

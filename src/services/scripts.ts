@@ -8,6 +8,7 @@ import type { createScriptBody, ScriptStatus, updateScriptBody } from "../domain
 import type { Language } from "../sandbox/typescript";
 import { routeKey, TRIGGER_SCHEMAS, type HttpTrigger, type ScriptType, type Trigger } from "../domain/triggers";
 import { ApiError, validate } from "../domain/errors";
+import { DEFAULT_PLACEMENT, type Placement } from "../domain/placement";
 import { scriptAt, scriptsAtLatest } from "../db/queries";
 import { sha256Hex } from "../lib/crypto";
 import { isId, newId } from "../lib/ids";
@@ -21,6 +22,7 @@ import { checkSource } from "./source-check";
 export interface Snapshot {
   source: string;
   language: Language;
+  placement: Placement;
   trigger: Trigger;
   limits: ScriptLimits;
 }
@@ -41,6 +43,7 @@ export function scriptJson({ script, version }: LoadedScript) {
     version: script.version,
     source: version.source,
     language: version.language,
+    placement: version.placement,
     trigger: version.trigger,
     limits: version.limits,
     sha256: version.sha256,
@@ -161,6 +164,7 @@ export async function createScript(db: Db, principal: Principal, tenant: TenantR
   const snapshot: Snapshot = {
     source: body.source,
     language: body.language ?? "javascript",
+    placement: body.placement ?? DEFAULT_PLACEMENT,
     trigger: parseTrigger(body.type, body.trigger),
     limits: body.limits ?? {},
   };
@@ -268,12 +272,14 @@ export function updateScript(
     const next: Snapshot = {
       source: body.source ?? current.version.source,
       language: body.language ?? current.version.language,
+      placement: body.placement ?? current.version.placement,
       trigger: body.trigger !== undefined ? parseTrigger(current.script.type, body.trigger) : current.version.trigger,
       limits: body.limits ?? current.version.limits,
     };
     const versioned =
       next.source !== current.version.source ||
       next.language !== current.version.language ||
+      next.placement !== current.version.placement ||
       !jsonEqual(next.trigger, current.version.trigger) ||
       !jsonEqual(next.limits, current.version.limits);
     const names = { name: body.name ?? current.script.name, description: body.description ?? current.script.description };
@@ -296,7 +302,7 @@ export async function restoreVersion(
     checkIfMatch(ifMatch, current.script);
     refuseArchived(current.script);
     const names = { name: current.script.name, description: current.script.description };
-    const next: Snapshot = { source: old.source, language: old.language, trigger: old.trigger, limits: old.limits };
+    const next: Snapshot = { source: old.source, language: old.language, placement: old.placement, trigger: old.trigger, limits: old.limits };
     return save(db, principal, tenant, current, { names, next, message: `Restored from version ${n}`, action: "script.restore" });
   });
 }
@@ -432,6 +438,7 @@ export function versionJson(row: ScriptVersionRow) {
     message: row.message,
     source: row.source,
     language: row.language,
+    placement: row.placement,
     trigger: row.trigger,
     limits: row.limits,
     sha256: row.sha256,

@@ -16,7 +16,7 @@
  */
 import type { Limits } from "../domain/limits";
 import { newId } from "../lib/ids";
-import type { QuotaLedger } from "./quota-ledger";
+import { QUEUE_WAIT_MS, type QuotaLedger } from "./quota-ledger";
 
 /** How long a lease lives; an isolate settles it earlier when it has nothing more to run. */
 export const EDGE_LEASE_MS = 2_000;
@@ -28,6 +28,8 @@ export interface LeaseRequest {
   executions: number;
   slots: number;
   outbound: number;
+  /** How long the asking request may still wait for a free slot (as a cell admission waits). */
+  waitMs?: number;
 }
 
 export interface EdgeLease {
@@ -69,9 +71,10 @@ export class EdgeLeases {
     private readonly timer: Timer = realTimer,
   ) {}
 
-  /** Lends what the ledger allows now of what is asked (at least one execution and one slot), or refuses. */
-  grant(limits: Limits, want: LeaseRequest): LeaseAnswer {
-    const lent = this.ledger.lend(limits, { executions: clamp(want.executions, 1, MAX_LEASE_EXECUTIONS), slots: clamp(want.slots, 1, limits.concurrency) });
+  /** Lends what the ledger allows of what is asked (at least one execution and one slot), waiting for a slot as admission does, or refuses. */
+  async grant(limits: Limits, want: LeaseRequest): Promise<LeaseAnswer> {
+    const ask = { executions: clamp(want.executions, 1, MAX_LEASE_EXECUTIONS), slots: clamp(want.slots, 1, limits.concurrency) };
+    const lent = await this.ledger.lendWaiting(limits, ask, clamp(want.waitMs ?? 0, 0, QUEUE_WAIT_MS));
     if ("admitted" in lent) return { refused: { reason: lent.reason === "rate" ? "rate" : "concurrency", retryAfterSeconds: lent.retryAfterSeconds } };
     const outboundLeft = Math.max(0, limits.outboundRequestsPerMinute - this.ledger.outbound.count());
     const outbound = Math.min(clamp(want.outbound, 0, MAX_LEASE_OUTBOUND), outboundLeft);

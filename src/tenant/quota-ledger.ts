@@ -171,6 +171,21 @@ export class QuotaLedger {
     return { executions, slots };
   }
 
+  /**
+   * `lend`, but waiting (at most `waitMs`, and no longer than admission would) for a slot
+   * when none is free, so an edge request waits and is refused exactly as a cell one.
+   */
+  async lendWaiting(limits: AdmissionLimits, want: { executions: number; slots: number }, waitMs: number): Promise<ReturnType<QuotaLedger["lend"]>> {
+    const deadline = Date.now() + Math.min(waitMs, this.waitMs);
+    for (;;) {
+      const lent = this.lend(limits, want);
+      if (!("admitted" in lent) || lent.reason !== "concurrency") return lent;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0 || this.waiters.length >= limits.concurrency * QUEUE_PER_SLOT) return lent;
+      await this.waitForRelease(remaining);
+    }
+  }
+
   /** Ends an edge lease: its slots free again, the executions it did not use given back. */
   giveBackLent(lent: { slots: number; unusedExecutions: number }) {
     this.running = Math.max(0, this.running - lent.slots);

@@ -9,21 +9,21 @@ import type { EdgeRecord } from "../../src/tenant/records";
 const limits = (overrides: Partial<Limits> = {}): Limits => ({ ...DEFAULT_LIMITS, ...overrides });
 
 describe("edge leases in the cell (API.md §14)", () => {
-  it("lends what the ledger allows: executions counted at once, slots held until settled", () => {
+  it("lends what the ledger allows: executions counted at once, slots held until settled", async () => {
     const ledger = new QuotaLedger();
     const leases = new EdgeLeases(ledger);
-    const answer = leases.grant(limits({ concurrency: 3, executionsPerMinute: 10 }), { executions: 50, slots: 5, outbound: 0 });
+    const answer = await leases.grant(limits({ concurrency: 3, executionsPerMinute: 10 }), { executions: 50, slots: 5, outbound: 0 });
     expect(answer).toMatchObject({ lease: { executions: 10, slots: 3 } });
     expect(ledger.runningCount).toBe(3);
     expect(ledger.executions.count()).toBe(10);
     // Nothing is left for anyone: the cell's own admission and another lease are refused.
-    expect(leases.grant(limits({ concurrency: 3, executionsPerMinute: 10 }), { executions: 1, slots: 1, outbound: 0 })).toMatchObject({ refused: { reason: "rate" } });
+    expect(await leases.grant(limits({ concurrency: 3, executionsPerMinute: 10 }), { executions: 1, slots: 1, outbound: 0 })).toMatchObject({ refused: { reason: "rate" } });
   });
 
-  it("gives back the slots and the unused executions when a lease is settled, once", () => {
+  it("gives back the slots and the unused executions when a lease is settled, once", async () => {
     const ledger = new QuotaLedger();
     const leases = new EdgeLeases(ledger);
-    const answer = leases.grant(limits(), { executions: 20, slots: 2, outbound: 5 }) as Extract<LeaseAnswer, { lease: unknown }>;
+    const answer = (await leases.grant(limits(), { executions: 20, slots: 2, outbound: 5 })) as Extract<LeaseAnswer, { lease: unknown }>;
     leases.settle({ id: answer.lease.id, executions: 4, outbound: 1 });
     leases.settle({ id: answer.lease.id, executions: 0, outbound: 0 });
     expect(ledger.runningCount).toBe(0);
@@ -31,26 +31,39 @@ describe("edge leases in the cell (API.md §14)", () => {
     expect(ledger.outbound.count()).toBe(1);
   });
 
-  it("refuses a lease when every slot is taken, the way admission would", () => {
+  it("refuses a lease when every slot is taken, the way admission would", async () => {
     const ledger = new QuotaLedger();
     const leases = new EdgeLeases(ledger);
-    leases.grant(limits({ concurrency: 1 }), { executions: 1, slots: 1, outbound: 0 });
-    expect(leases.grant(limits({ concurrency: 1 }), { executions: 1, slots: 1, outbound: 0 })).toEqual({ refused: { reason: "concurrency", retryAfterSeconds: 1 } });
+    await leases.grant(limits({ concurrency: 1 }), { executions: 1, slots: 1, outbound: 0 });
+    expect(await leases.grant(limits({ concurrency: 1 }), { executions: 1, slots: 1, outbound: 0 })).toEqual({ refused: { reason: "concurrency", retryAfterSeconds: 1 } });
   });
 
-  it("lets a lease expire when its isolate never settles it", () => {
+  it("lets a lease expire when its isolate never settles it", async () => {
     const ledger = new QuotaLedger();
     const due: Array<{ fn: () => void; ms: number }> = [];
     const leases = new EdgeLeases(ledger, Date.now, (fn, ms) => {
       due.push({ fn, ms });
       return () => undefined;
     });
-    leases.grant(limits(), { executions: 1, slots: 2, outbound: 0 });
+    await leases.grant(limits(), { executions: 1, slots: 2, outbound: 0 });
     expect(leases.lentSlots).toBe(2);
     expect(due[0]!.ms).toBeGreaterThan(EDGE_LEASE_MS);
     due[0]!.fn();
     expect(leases.lentSlots).toBe(0);
     expect(ledger.runningCount).toBe(0);
+  });
+  it("waits for a slot as admission does: a lease asked while every slot is lent is granted when one is settled", async () => {
+    const ledger = new QuotaLedger();
+    const leases = new EdgeLeases(ledger);
+    const first = (await leases.grant(limits({ concurrency: 1 }), { executions: 1, slots: 1, outbound: 0 })) as Extract<LeaseAnswer, { lease: unknown }>;
+    let granted: LeaseAnswer | null = null;
+    const waiting = leases.grant(limits({ concurrency: 1 }), { executions: 1, slots: 1, outbound: 0, waitMs: 60_000 }).then((answer) => (granted = answer));
+    await Promise.resolve();
+    expect(granted).toBeNull();
+    leases.settle({ id: first.lease.id, executions: 1, outbound: 0 });
+    await waiting;
+    expect(granted).toMatchObject({ lease: { slots: 1 } });
+    expect(ledger.runningCount).toBe(1);
   });
 });
 

@@ -1,6 +1,7 @@
 import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
 import { SCOPES, type Scope } from "../../src/domain/scopes";
+import { eventually } from "./wait";
 
 export const ADMIN = env.ADMIN_TOKEN;
 
@@ -87,4 +88,17 @@ export async function auditCount(slug: string) {
     .bind(slug)
     .first<{ n: number }>();
   return row!.n;
+}
+
+/** How long an edge execution may take to reach the tenant's history (API.md §14: within seconds). */
+export const RECORD_HAND_OFF_MS = 5_000;
+
+/** The tenant's executions once at least `count` are recorded: edge records reach the cell after their responses. */
+export async function recordedExecutions(token: string, count: number, query = ""): Promise<any[]> {
+  return eventually(async () => ((await call(`/api/executions${query}`, { token })).json.items ?? []) as any[], (items) => items.length >= count, RECORD_HAND_OFF_MS);
+}
+
+/** One execution, once it is recorded. */
+export async function recordedExecution(token: string, id: string): Promise<any> {
+  return (await eventually(() => call(`/api/executions/${id}`, { token }), (res) => res.status === 200, RECORD_HAND_OFF_MS)).json;
 }

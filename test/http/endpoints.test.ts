@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, createScript, expectError, tenantWithKey } from "../helpers/api";
+import { call, createScript, expectError, recordedExecutions, tenantWithKey } from "../helpers/api";
 import { hit } from "../helpers/endpoint";
 
 async function endpoint(source: string, trigger: Record<string, unknown> = { path: "/it" }, limits?: Record<string, number>) {
@@ -35,7 +35,7 @@ describe("tenant endpoints: ANY /t/:tenant/* (API.md §7)", () => {
     expect(bad.status).toBe(400);
     expect(bad.json.error.code).toBe("invalid_request");
     // Only the text request ran.
-    expect((await call("/api/executions", { token: key })).json.items).toHaveLength(1);
+    expect(await recordedExecutions(key, 1)).toHaveLength(1);
   });
 
   it("maps {status, headers, body}, drops hop-by-hop headers, and sends strings as text", async () => {
@@ -100,7 +100,7 @@ describe("tenant endpoints: ANY /t/:tenant/* (API.md §7)", () => {
     );
     const res = await hit(slug, "/it");
     expect(res.text).toBe("ok");
-    const [execution] = (await call("/api/executions", { token: key })).json.items;
+    const [execution] = await recordedExecutions(key, 1);
     expect(res.headers.get("x-iota-execution-id")).toBe(execution.id);
     expect(res.headers.get("server-timing")).toMatch(/^placement;desc="(edge|cell)", sandbox;dur=\d+(\.\d+)?, db;dur=7$/);
   });
@@ -153,7 +153,7 @@ describe("tenant endpoints: ANY /t/:tenant/* (API.md §7)", () => {
     const { slug, key } = await endpoint("export default (e) => e.headers.authorization;");
     const res = await hit(slug, "/it", { headers: { authorization: "Bearer live-secret" } });
     expect(res.json).toBe("Bearer live-secret");
-    const [execution] = (await call("/api/executions", { token: key })).json.items;
+    const [execution] = await recordedExecutions(key, 1);
     expect(execution.input.headers.authorization).toBe("[redacted]");
     expect(JSON.stringify(execution.input)).not.toContain("live-secret");
   });

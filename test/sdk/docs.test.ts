@@ -5,7 +5,7 @@ import { loadQuickJSWasm } from "../../src/lib/quickjs-wasm";
 import { compileScript } from "../../src/sandbox/compile";
 import { Sandbox } from "../../src/sandbox/sandbox";
 import { jsBlocks, tsBlocks } from "../docs-examples";
-import { call, createScript, tenantWithKey } from "../helpers/api";
+import { call, createScript, recordedExecution, recordedExecutions, tenantWithKey } from "../helpers/api";
 import { hit } from "../helpers/endpoint";
 
 // docs/sdk.md's examples, run as a new user would run them. Outbound requests go to the
@@ -52,7 +52,7 @@ describe("docs/sdk.md examples run", () => {
     expect(quote.json).toEqual({ items: 1, total: 10, currency: "EUR" });
     const failed = await hit(slug, "/quote", { method: "POST", json: { items: [] } });
     expect(failed.status).toBe(500);
-    const record = (await call(`/api/executions/${failed.json.error.details.executionId}`, { token: key })).json;
+    const record = await recordedExecution(key, failed.json.error.details.executionId);
     // The position the page quotes.
     expect(record.error).toMatchObject({ name: "RangeError", stack: expect.stringContaining("script.js:12:72") });
     expect(sdkDoc).toContain("`script.js:12:72`");
@@ -68,7 +68,7 @@ describe("docs/sdk.md examples run", () => {
     expect(first.headers.get("x-visits")).toBe("1");
     const second = await hit(slug, "/tour/ada", { method: "POST", json: {} });
     expect(second.json.visits).toBe(2);
-    const [execution] = (await call("/api/executions?limit=1", { token: key })).json.items;
+    const [execution] = await recordedExecutions(key, 2, "?limit=2");
     expect(execution).toMatchObject({ trigger: "http", status: "completed", sdkCalls: 5 });
     expect(execution.logs[0].message).toBe(`tour for ada in ${slug}`);
   });
