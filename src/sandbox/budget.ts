@@ -76,6 +76,11 @@ export class ExecutionBudget {
     return this.cpuMeasured() ? elapsed : Math.max(elapsed, this.estimatedCpuMs());
   }
 
+  /** Milliseconds on the clock since the execution began (the guest's `performance.now()`). */
+  elapsedMs(): number {
+    return this.clock() - this.startedAt;
+  }
+
   /** Milliseconds left before the wall deadline. */
   remainingMs(): number {
     return Math.max(0, this.limits.timeoutMs - this.wallMs());
