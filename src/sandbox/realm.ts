@@ -299,6 +299,10 @@ export class Realm {
   private fulfilled(running: Running, value: QuickJSHandle): Pick<RunOutcome, "status" | "resultJson" | "error"> {
     const { limits, budget } = running.request;
     if (budget.exhausted) return this.exhausted(running);
+    // The memory limit refused an allocation: even if the script carried on, QuickJS may have
+    // dropped work on the way (a promise reaction it could not queue), so the result cannot
+    // be trusted. As in Workers, running out of memory ends the execution.
+    if (this.growthRefused()) return outOfMemory(this);
     const length = this.context.getProp(value, "length").consume((h) => this.context.getNumber(h));
     // Characters are at most 3 UTF-8 bytes each; count exactly only when it could matter.
     if (length > limits.outputBytes) return outputTooLarge(limits.outputBytes);
@@ -315,10 +319,7 @@ export class Realm {
       if (budget.exhausted) return this.exhausted(running);
       // Out of memory even for the error object, QuickJS throws null: a null thrown after the
       // engine refused to grow is taken for that.
-      if (this.context.sameValue(thrown, this.context.null) && this.growthRefused()) {
-        this.reusable = false;
-        return { status: "failed", resultJson: undefined, error: sandboxError("OutOfMemoryError", "the script ran out of memory") };
-      }
+      if (this.context.sameValue(thrown, this.context.null) && this.growthRefused()) return outOfMemory(this);
       const error = this.describe(budget, thrown);
       if (budget.exhausted) return this.exhausted(running);
       const limitError = engineLimitError(error);
@@ -648,6 +649,11 @@ function appendLog(running: Running, entry: LogEntry) {
   }
   running.logBytes += size;
   running.logs.push(entry);
+}
+
+function outOfMemory(realm: Realm): Pick<RunOutcome, "status" | "resultJson" | "error"> {
+  realm.reusable = false;
+  return { status: "failed", resultJson: undefined, error: sandboxError("OutOfMemoryError", "the script ran out of memory") };
 }
 
 function outputTooLarge(outputBytes: number): Pick<RunOutcome, "status" | "resultJson" | "error"> {

@@ -63,7 +63,7 @@ interface RequestPlan {
   url: string;
   method: string;
   headers: Headers;
-  body: string | Uint8Array | null;
+  body: string | Uint8Array<ArrayBuffer> | null;
   timeoutMs: number;
   /** Answer with bytes (fetch) instead of text (iota.http). */
   binary: ByteChannel | null;
@@ -106,11 +106,11 @@ export function planRequest(args: unknown[], methodOverride: string | null, cont
     }
   }
 
-  let body: string | Uint8Array | null = null;
+  let body: string | Uint8Array<ArrayBuffer> | null = null;
   if (binary && isPlainObject(transport) && transport.body !== undefined && transport.body !== null) {
     if (method === "GET" || method === "HEAD") throw invalid(`a ${method} request cannot have a body`);
     const id = isPlainObject(transport.body) ? transport.body.$b : undefined;
-    body = bytes!.take(id);
+    body = bytes!.take(id) as Uint8Array<ArrayBuffer>;
   } else if (options.body !== undefined && options.body !== null) {
     if (method === "GET" || method === "HEAD") throw invalid(`a ${method} request cannot have a body`);
     if (typeof options.body === "string") body = options.body;

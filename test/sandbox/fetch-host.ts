@@ -1,6 +1,13 @@
 import type { HostApi } from "../../src/sandbox/host";
 import { type OutboundContext, planRequest, send } from "../../src/sdk/http-client";
 
+/** A Headers object as a plain record (forEach: iteration is not typed in every tsconfig here). */
+function record(headers: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  headers.forEach((value, name) => (out[name] = value));
+  return out;
+}
+
 /** What a fake server sees of one request. */
 export interface SeenRequest {
   url: string;
@@ -18,7 +25,7 @@ export function fetchHost(serve: (request: Request) => Response | Promise<Respon
   const network: typeof fetch = async (input, init) => {
     const request = new Request(input as string, init);
     const body = new Uint8Array(await request.arrayBuffer());
-    seen.push({ url: request.url, method: request.method, headers: Object.fromEntries(request.headers), body });
+    seen.push({ url: request.url, method: request.method, headers: record(request.headers), body });
     if (request.signal.aborted) throw request.signal.reason;
     return serve(new Request(request.url, { method: request.method, headers: request.headers, body: body.byteLength > 0 ? body : null }));
   };
@@ -37,7 +44,7 @@ export function testInternet(request: Request): Response | Promise<Response> {
   switch (url.hostname) {
     case "echo.test":
       return request.arrayBuffer().then((body) =>
-        Response.json({ method: request.method, url: request.url, headers: Object.fromEntries(request.headers), bodyBytes: [...new Uint8Array(body)] }),
+        Response.json({ method: request.method, url: request.url, headers: record(request.headers), bodyBytes: [...new Uint8Array(body)] }),
       );
     case "bytes.test":
       return new Response(new Uint8Array([0, 1, 2, 253, 254, 255]), { headers: { "content-type": "application/octet-stream" } });
@@ -52,7 +59,11 @@ export function testInternet(request: Request): Response | Promise<Response> {
     case "big.test":
       return new Response(new Uint8Array(2 * 1024 * 1024));
     case "form.test":
-      return request.formData().then((form) => Response.json([...form].map(([name, value]) => [name, typeof value === "string" ? value : `file:${value.name}:${value.type}:${value.size}`])));
+      return request.formData().then((form) => {
+        const entries: [string, string][] = [];
+        form.forEach((value, name) => entries.push([name, typeof value === "string" ? value : `file:${(value as File).name}:${value.type}:${value.size}`]));
+        return Response.json(entries);
+      });
     case "fails.test":
       throw new TypeError("connection refused");
     case "slow.test":

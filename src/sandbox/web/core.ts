@@ -110,8 +110,16 @@ function now() {
   return ms;
 }
 const errorLog = base.logger("error");
-/** Reports an error nothing can catch any more (a timer's, a listener's) in the execution's logs. */
+/** QuickJS's own limits (out of memory, stack overflow): they end the execution, never only a log line. */
+function isLimitError(error) {
+  return error === null || (error instanceof InternalError && (error.message === "out of memory" || error.message === "stack overflow"));
+}
+/**
+ * Reports an error nothing can catch any more (a timer's, a listener's) in the execution's
+ * logs; an engine limit error is thrown on instead, so the execution ends as it would have.
+ */
 function report(where, error) {
+  if (isLimitError(error)) throw error;
   errorLog("Uncaught error in " + where + ": " + base.formatValue(error));
 }
 /** Throws a TypeError unless at least needed arguments were passed (WebIDL). */

@@ -71,13 +71,17 @@ const MAX_URL_CHARS = ${MAX_URL_CHARS};
 const HREF = 0, ORIGIN = 1, PROTOCOL = 2, USERNAME = 3, PASSWORD = 4, HOST = 5, HOSTNAME = 6, PORT = 7, PATHNAME = 8, SEARCH = 9, HASH = 10;
 const toUSV = (value) => String(value).toWellFormed();
 
+/** A URL argument as a USVString, or null when it is longer than any URL accepted (checked before copying it). */
+function urlText(value) {
+  const text = String(value);
+  return text.length > MAX_URL_CHARS ? null : text.toWellFormed();
+}
 function parse(input, base) {
-  const text = toUSV(input);
-  if (text.length > MAX_URL_CHARS) return null;
+  const text = urlText(input);
+  if (text === null) return null;
   if (base === undefined) return sync("url.parse", [text]);
-  const baseText = toUSV(base);
-  if (baseText.length > MAX_URL_CHARS) return null;
-  return sync("url.parse", [text, baseText]);
+  const baseText = urlText(base);
+  return baseText === null ? null : sync("url.parse", [text, baseText]);
 }
 function invalid(input) {
   const text = String(input);
