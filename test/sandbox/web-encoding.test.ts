@@ -60,6 +60,23 @@ describe("TextEncoder and TextDecoder (host-backed)", () => {
   });
 });
 
+describe("large text crosses exactly (plain strings, not JSON, for well-formed text without NUL)", () => {
+  const sandbox = newSandbox();
+
+  it("round-trips 200 000 characters of ASCII, of multi-byte text, with lone surrogates, and with NUL", async () => {
+    const result = await evaluate(
+      sandbox,
+      `const roundTrip = (text) => new TextDecoder().decode(new TextEncoder().encode(text));
+      const ascii = "abc".repeat(70000), multi = "é€😀".repeat(50000), lone = "a\uD800".repeat(100000), nul = "a\0".repeat(100000);
+      const bytes = new TextEncoder().encode(multi);
+      return [roundTrip(ascii) === ascii, roundTrip(multi) === multi, roundTrip(lone) === "a\uFFFD".repeat(100000), roundTrip(nul) === nul,
+        bytes.length, atob(btoa("\xff\x00".repeat(100000))) === "\xff\x00".repeat(100000), (await new Response(multi).text()) === multi];`,
+      { limits: { outputBytes: 2 * 1024 * 1024 } },
+    );
+    expect(result).toEqual([true, true, true, true, 50000 * (2 + 3 + 4), true, true]);
+  });
+});
+
 describe("atob and btoa (host-backed)", () => {
   const sandbox = newSandbox();
 

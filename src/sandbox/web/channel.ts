@@ -134,6 +134,14 @@ export class ExecutionChannel {
   }
 }
 
+/**
+ * A text result a synchronous host-backed function answers as is (not as JSON): large text
+ * (decoded bodies, base64) crosses much faster that way (realm.ts, hostSync).
+ */
+export class RawText {
+  constructor(readonly text: string) {}
+}
+
 /** What a host-backed function may use: the execution's channel, and its budget for long native work. */
 export interface WebContext {
   channel: ExecutionChannel;

@@ -7,7 +7,7 @@
  * exactly the guest's string (TextEncoder turns a lone surrogate into U+FFFD, as the
  * standard says, on the host).
  */
-import { bytesRef, type SyncWebFunction, stringArg, takeBytesArg, webRangeError, webTypeError } from "./channel";
+import { bytesRef, RawText, type SyncWebFunction, stringArg, takeBytesArg, webRangeError, webTypeError } from "./channel";
 
 /** What a streaming decoder kept on the host counts toward the execution's held bytes (ICU converters are not small). */
 const DECODER_BYTES = 4096;
@@ -26,16 +26,21 @@ function isDecoder(value: unknown): value is TextDecoder {
   return value instanceof TextDecoder;
 }
 
+/** The last argument: the text (the guest passes it as a plain string or inside the JSON). */
+function textArg(args: unknown[]): string {
+  return stringArg(args, args.length - 1, "the text");
+}
+
 export const ENCODING_SYNC: Record<string, SyncWebFunction> = {
   "text.encode": (args, context) => {
-    const text = stringArg(args, 0, "the text");
+    const text = textArg(args);
     context.charge(text.length * NS_PER_UNIT);
     return bytesRef(context, new TextEncoder().encode(text));
   },
-  /** `encodeInto`: as many whole characters as fit in `capacity` bytes. */
+  /** `[capacity, text]` → as many whole characters as fit in `capacity` bytes. */
   "text.encodeInto": (args, context) => {
-    const text = stringArg(args, 0, "the text");
-    const capacity = args[1];
+    const text = textArg(args);
+    const capacity = args[0];
     if (typeof capacity !== "number" || !(capacity >= 0)) throw webTypeError("the capacity must be a number");
     context.charge(text.length * NS_PER_UNIT);
     const target = new Uint8Array(Math.min(capacity, text.length * 3));
@@ -44,39 +49,40 @@ export const ENCODING_SYNC: Record<string, SyncWebFunction> = {
   },
   /** The canonical name of an encoding label (RangeError for one the host does not support). */
   "text.encoding": (args) => decoders(stringArg(args, 0, "the label"), false, false).encoding,
-  /** `[label, fatal, ignoreBOM, bytes, streamId?, stream?]` → `{text, stream}`; a streaming decoder stays on the host. */
+  /** `[label, fatal, ignoreBOM]` → the id of a decoder kept on the host for streaming. */
+  "text.decoder": (args, context) => {
+    const [label, fatal, ignoreBOM] = args;
+    if (typeof label !== "string") throw webTypeError("the label must be a string");
+    return context.channel.keep(decoders(label, fatal === true, ignoreBOM === true), DECODER_BYTES);
+  },
+  /** `[label, fatal, ignoreBOM, bytes, decoderId, stream]` → the text (decoderId 0: a one-off decoder). */
   "text.decode": (args, context) => {
-    const [label, fatal, ignoreBOM, bytesArg, streamId, stream] = args;
+    const [label, fatal, ignoreBOM, bytesArg, decoderId, stream] = args;
     if (typeof label !== "string") throw webTypeError("the label must be a string");
     const bytes = takeBytesArg(context, bytesArg, "the input");
     context.charge(bytes.byteLength * NS_PER_UNIT);
-    const decoder = typeof streamId === "number" && streamId > 0
-      ? context.channel.object(streamId, isDecoder, "decoder")
-      : decoders(label, fatal === true, ignoreBOM === true);
-    let text: string;
+    const decoder = typeof decoderId === "number" && decoderId > 0 ? context.channel.object(decoderId, isDecoder, "decoder") : decoders(label, fatal === true, ignoreBOM === true);
     try {
-      text = decoder.decode(bytes, { stream: stream === true });
+      return new RawText(decoder.decode(bytes, { stream: stream === true }));
     } catch (error) {
       throw error instanceof TypeError ? webTypeError(`the input is not valid ${decoder.encoding}`) : error;
     }
-    const keep = stream === true ? (typeof streamId === "number" && streamId > 0 ? streamId : context.channel.keep(decoder, DECODER_BYTES)) : 0;
-    return { text, stream: keep };
   },
   atob: (args, context) => {
-    const data = stringArg(args, 0, "the data");
+    const data = textArg(args);
     context.charge(data.length * NS_PER_UNIT);
-    return atob(data);
+    return new RawText(atob(data));
   },
   btoa: (args, context) => {
-    const data = stringArg(args, 0, "the data");
+    const data = textArg(args);
     context.charge(data.length * NS_PER_UNIT);
-    return btoa(data);
+    return new RawText(btoa(data));
   },
 };
 
 export const ENCODING_SOURCE = String.raw`(function (internals) {
 "use strict";
-const { sync, put, take, viewOf, needArguments } = internals;
+const { sync, syncText, put, take, viewOf, needArguments } = internals;
 const EMPTY = new ArrayBuffer(0);
 
 class TextEncoder {
@@ -84,12 +90,12 @@ class TextEncoder {
   encode(input) {
     const text = input === undefined ? "" : String(input);
     if (text.length === 0) return new Uint8Array(0);
-    return new Uint8Array(take(sync("text.encode", [text])));
+    return new Uint8Array(take(syncText("text.encode", [], text)));
   }
   encodeInto(source, destination) {
     needArguments(arguments.length, 2, "TextEncoder.encodeInto");
     if (internals.typedArrayKind(destination) !== "Uint8Array") throw new TypeError("TextEncoder.encodeInto: the destination must be a Uint8Array");
-    const result = sync("text.encodeInto", [String(source), destination.length]);
+    const result = syncText("text.encodeInto", [destination.length], String(source));
     destination.set(new Uint8Array(take(result.bytes)));
     return { read: result.read, written: result.written };
   }
@@ -99,6 +105,7 @@ class TextDecoder {
   #encoding;
   #fatal;
   #ignoreBOM;
+  /** A decoder kept on the host once this one streams (it holds the bytes of a cut character). */
   #stream = 0;
   constructor(label, options) {
     this.#encoding = sync("text.encoding", [label === undefined ? "utf-8" : String(label)]);
@@ -116,28 +123,27 @@ class TextDecoder {
     if (input === undefined || input === null) bytes = EMPTY;
     else if (viewOf(input) === null) throw new TypeError("TextDecoder.decode: the input must be an ArrayBuffer or an ArrayBuffer view");
     else bytes = input;
-    if (!stream && this.#stream === 0 && viewOf(bytes).length === 0) return "";
-    const result = sync("text.decode", [this.#encoding, this.#fatal, this.#ignoreBOM, put(bytes), this.#stream, stream]);
-    this.#stream = result.stream;
-    return result.text;
+    if (stream && this.#stream === 0) this.#stream = sync("text.decoder", [this.#encoding, this.#fatal, this.#ignoreBOM]);
+    if (this.#stream === 0 && viewOf(bytes).length === 0) return "";
+    return sync("text.decode", [this.#encoding, this.#fatal, this.#ignoreBOM, put(bytes), this.#stream, stream]);
   }
 }
 
 function atob(data) {
   needArguments(arguments.length, 1, "atob");
-  return sync("atob", [String(data)]);
+  return syncText("atob", [], String(data));
 }
 function btoa(data) {
   needArguments(arguments.length, 1, "btoa");
-  return sync("btoa", [String(data)]);
+  return syncText("btoa", [], String(data));
 }
 
 /** For other groups: UTF-8 bytes of a string, and a string of UTF-8 bytes (BOM stripped, errors replaced). */
 function utf8Encode(text) {
-  return text.length === 0 ? new ArrayBuffer(0) : take(sync("text.encode", [text]));
+  return text.length === 0 ? new ArrayBuffer(0) : take(syncText("text.encode", [], text));
 }
 function utf8Decode(buffer) {
-  return viewOf(buffer).length === 0 ? "" : sync("text.decode", ["utf-8", false, false, put(buffer), 0, false]).text;
+  return viewOf(buffer).length === 0 ? "" : sync("text.decode", ["utf-8", false, false, put(buffer), 0, false]);
 }
 return { TextEncoder, TextDecoder, atob, btoa, utf8: { encode: utf8Encode, decode: utf8Decode } };
 })`;
