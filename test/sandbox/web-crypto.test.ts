@@ -169,6 +169,17 @@ describe("crypto.subtle: known-answer vectors (host-backed WebCrypto)", () => {
     ]);
   });
 
+  it("timingSafeEqual compares buffers of the same length, as in Workers", async () => {
+    const result = await evaluate(
+      sandbox,
+      `const a = new Uint8Array([1, 2, 3]);
+      let mismatch;
+      try { crypto.subtle.timingSafeEqual(a, new Uint8Array(2)); } catch (e) { mismatch = e.name; }
+      return [crypto.subtle.timingSafeEqual(a, new Uint8Array([1, 2, 3])), crypto.subtle.timingSafeEqual(a.buffer, new Uint8Array([1, 2, 4])), mismatch];`,
+    );
+    expect(result).toEqual([true, false, "TypeError"]);
+  });
+
   it("refuses bad input with the standard errors", async () => {
     expect(await thrown(sandbox, `await crypto.subtle.digest("SHA-999", new Uint8Array(1));`)).toEqual(["NotSupportedError", expect.any(String)]);
     expect((await thrown(sandbox, `await crypto.subtle.digest("SHA-256", "text");`))[0]).toBe("TypeError");

@@ -17,6 +17,7 @@ import {
   bytesRef,
   domError,
   type SyncWebFunction,
+  takeBytesArg,
   type WebContext,
   webTypeError,
 } from "./channel";
@@ -99,6 +100,16 @@ export const CRYPTO_SYNC: Record<string, SyncWebFunction> = {
     return bytesRef(context, crypto.getRandomValues(new Uint8Array(length)));
   },
   "crypto.uuid": () => crypto.randomUUID(),
+  /** Workers' `crypto.subtle.timingSafeEqual`: every byte is compared, whatever differs first. */
+  "crypto.timingSafeEqual": (args, context) => {
+    const a = takeBytesArg(context, args[0], "the first buffer");
+    const b = takeBytesArg(context, args[1], "the second buffer");
+    if (a.byteLength !== b.byteLength) throw webTypeError("timingSafeEqual: the buffers must have the same byte length");
+    context.charge(a.byteLength * NS_PER_BYTE);
+    let difference = 0;
+    for (let i = 0; i < a.byteLength; i++) difference |= a[i]! ^ b[i]!;
+    return difference === 0;
+  },
 };
 
 export const CRYPTO_ASYNC: Record<string, AsyncWebFunction> = {
@@ -205,6 +216,15 @@ for (const [name, needed] of [["digest", 2], ["importKey", 5], ["exportKey", 2],
   ["encrypt", 3], ["decrypt", 3], ["deriveBits", 2], ["deriveKey", 5], ["wrapKey", 4], ["unwrapKey", 7]]) {
   Object.defineProperty(SubtleCrypto.prototype, name, { value: operation(name, needed), writable: true, enumerable: true, configurable: true });
 }
+Object.defineProperty(SubtleCrypto.prototype, "timingSafeEqual", {
+  value: function timingSafeEqual(a, b) {
+    needArguments(arguments.length, 2, "SubtleCrypto.timingSafeEqual");
+    return sync("crypto.timingSafeEqual", [put(a, "the first buffer"), put(b, "the second buffer")]);
+  },
+  writable: true,
+  enumerable: true,
+  configurable: true,
+});
 Object.defineProperty(SubtleCrypto.prototype, Symbol.toStringTag, { value: "SubtleCrypto", configurable: true });
 
 const subtle = new SubtleCrypto(token);
