@@ -345,7 +345,7 @@ declare function clearTimeout(id?: number): void;
 declare function clearInterval(id?: number): void;
 declare function queueMicrotask(callback: () => void): void;
 declare const performance: {
-  /** Milliseconds since this execution began (the host's clock). */
+  /** Milliseconds since this execution began, at millisecond resolution. */
   now(): number;
   readonly timeOrigin: number;
   toJSON(): { timeOrigin: number };

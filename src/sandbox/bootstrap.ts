@@ -31,16 +31,17 @@
 /** What the bootstrap returns, as handles the host calls. */
 export interface GuestApi {
   /**
-   * `run(factory, eventJson, ctxJson, seed, bodyBytes)` → a promise of the result as JSON
-   * text ("" for undefined); `seed` is four unsigned 32-bit integers, comma-separated, from a
-   * CSPRNG; `bodyBytes` caps the bodies a script builds (Request/Response).
+   * `run(factory, eventJson, ctxJson, seed, bodyBytes, epochStart)` → a promise of the result
+   * as JSON text ("" for undefined); `seed` is four unsigned 32-bit integers, comma-separated,
+   * from a CSPRNG; `bodyBytes` caps the bodies a script builds (Request/Response);
+   * `epochStart` (epoch ms) is when the execution began, the origin of the guest's clock.
    */
   run: unknown;
   /** `describe(thrown)` → JSON text `{name, message, stack}` of any thrown value. */
   describe: unknown;
   /** `nextTimer()` → when the earliest pending timer is due (ms since the execution began), or -1. */
   nextTimer: unknown;
-  /** `fireTimer(now)` → runs the earliest timer if it is due at `now`. */
+  /** `fireTimer(now)` → runs the earliest timer if it is due at `now` (ms since the execution began). */
   fireTimer: unknown;
 }
 
@@ -269,7 +270,8 @@ defineProperty(globalThis, "console", { value: console, writable: false, enumera
 // Kept small: an idle realm pays for what is here. The internals groups get are built by the
 // "core" group (web/core.ts) from what coreBase hands it.
 const runResets = [];
-let bodyBytesLimit = 1048576, timers = null;
+let bodyBytesLimit = 1048576, timers = null, epochStart = 0;
+const DateNow = Date.now;
 const groups = { __proto__: null }, loadingGroups = { __proto__: null };
 /** Freezes what a group made: everything reachable that is not frozen yet (the realm's intrinsics already are). */
 const hardenNew = (root) => {
@@ -295,6 +297,8 @@ const coreBase = () => ({
   onRun: (reset) => { runResets.push(reset); },
   setTimers: (api) => { if (timers === null) timers = api; },
   bodyBytes: () => bodyBytesLimit,
+  // Date.now() is the host's clock without a crossing (a host call in a loop would delay the interrupt).
+  now: () => DateNow() - epochStart,
   require: requireGroup,
   loaded: (name) => groups[name],
 });
@@ -398,10 +402,11 @@ while (queue.length > 0) {
 }
 
 // ---- per execution ----
-function run(factory, eventJson, ctxJson, seed, bodyBytes) {
+function run(factory, eventJson, ctxJson, seed, bodyBytes, startedAt) {
   logging = true;
   reseed(seed);
   bodyBytesLimit = NumberFn(bodyBytes);
+  epochStart = NumberFn(startedAt);
   for (let i = 0; i < runResets.length; i++) runResets[i]();
   return (async function () {
     try {

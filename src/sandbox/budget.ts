@@ -23,6 +23,8 @@ export class ExecutionBudget {
   readonly startedAt: number;
   /** Epoch ms by which the execution must end (`ctx.deadline`). */
   readonly deadline: number;
+  /** Epoch ms when the execution began: the origin of the guest's clock (`performance.now()`, timers). */
+  readonly epochStart: number;
   private clockCpuMs = 0;
   private segmentStart: number | null = null;
   private ticks = 0;
@@ -39,6 +41,7 @@ export class ExecutionBudget {
   ) {
     this.startedAt = clock();
     this.deadline = epochNow + limits.timeoutMs;
+    this.epochStart = epochNow;
   }
 
   /** Marks the start of synchronous work inside the interpreter. */
@@ -74,11 +77,6 @@ export class ExecutionBudget {
   wallMs(): number {
     const elapsed = this.clock() - this.startedAt;
     return this.cpuMeasured() ? elapsed : Math.max(elapsed, this.estimatedCpuMs());
-  }
-
-  /** Milliseconds on the clock since the execution began (the guest's `performance.now()`). */
-  elapsedMs(): number {
-    return this.clock() - this.startedAt;
   }
 
   /** Milliseconds left before the wall deadline. */

@@ -168,7 +168,6 @@ export class Realm {
           put: realm.newFunction("put", (buffer) => ref.instance?.hostPut(buffer!)),
           take: realm.newFunction("take", (id) => ref.instance?.hostTake(id!)),
           load: realm.newFunction("load", (name) => ref.instance?.hostLoad(name!)),
-          now: realm.newFunction("now", () => ref.instance?.hostNow()),
         };
         for (const [name, fn] of Object.entries(hostFunctions)) fn.consume((handle) => realm.setProp(host, name, handle));
         realm.newString(JSON.stringify(sdkNames)).consume((names) => realm.setProp(host, "names", names));
@@ -241,7 +240,7 @@ export class Realm {
     const { budget } = running.request;
     const { context, runtime } = this;
     const bodyBytes = String(running.request.limits.outputBytes);
-    const args = [running.request.eventJson, running.request.ctxJson, randomSeed(), bodyBytes].map((text) => context.newString(text));
+    const args = [running.request.eventJson, running.request.ctxJson, randomSeed(), bodyBytes, String(budget.epochStart)].map((text) => context.newString(text));
     const called = this.inInterpreter(budget, () => context.callFunction(this.guestRun, context.undefined, this.factory, ...args));
     for (const arg of args) arg.dispose();
     if (called.error) return this.failure(running, called.error);
@@ -263,7 +262,8 @@ export class Realm {
         const due = this.inInterpreter(budget, () => context.callFunction(this.guestNextTimer, context.undefined));
         if (due.error) return this.failure(running, due.error);
         const dueMs = due.value.consume((h) => context.getNumber(h));
-        const now = budget.elapsedMs();
+        // The guest's clock (timers, performance.now): Date.now() since the execution began.
+        const now = Date.now() - budget.epochStart;
         if (dueMs >= 0 && dueMs <= now) {
           const fired = this.inInterpreter(budget, () => context.newNumber(now).consume((at) => context.callFunction(this.guestFireTimer, context.undefined, at)));
           if (fired.error) return this.failure(running, fired.error);
@@ -622,13 +622,6 @@ export class Realm {
     const source = Object.hasOwn(WEB_SOURCES, name) ? WEB_SOURCES[name] : undefined;
     if (source === undefined) return undefined;
     return this.context.evalCode(source, `iota-web-${name}.js`);
-  }
-
-  /** Milliseconds since the execution began: `performance.now()` and the timers' clock. */
-  private hostNow(): QuickJSHandle | undefined {
-    const running = this.current;
-    if (!running) return undefined;
-    return this.context.newNumber(running.request.budget.elapsedMs());
   }
 
   /**

@@ -8,14 +8,14 @@
  * - `sdkCall(name, args)`: an SDK call answering its raw `{ok}`/`{error}` reply (fetch).
  * - `put(bufferSource)` → `{$b: id}`: bytes copied out to the host; `take({$b})` → a new
  *   ArrayBuffer of bytes the host answered with.
- * - `now()`: milliseconds since the execution began, on the host's clock.
+ * - `now()`: milliseconds since the execution began (Date.now(), the host's clock, with no crossing).
  * - errors the host answered with become the guest's own (`webError`): DOMException,
  *   TypeError/RangeError/SyntaxError, or iota's classes.
  */
 export const CORE_SOURCE = String.raw`(function (base) {
 "use strict";
 const host = base.host;
-const hostSync = host.sync, hostCompute = host.compute, hostCall = host.call, hostPut = host.put, hostTake = host.take, hostNow = host.now;
+const hostSync = host.sync, hostCompute = host.compute, hostCall = host.call, hostPut = host.put, hostTake = host.take;
 const maxHeldBytes = host.maxHeldBytes;
 const { parse: JSONparse, stringify: JSONstringify } = base.json;
 const apply = Reflect.apply, hasOwn = Object.hasOwn, getDescriptor = Object.getOwnPropertyDescriptor;
@@ -116,11 +116,6 @@ function take(ref) {
   if (buffer === undefined) throw new TypeError("those bytes are not available");
   return buffer;
 }
-function now() {
-  const ms = hostNow();
-  if (typeof ms !== "number") throw outsideRun();
-  return ms;
-}
 const errorLog = base.logger("error");
 /** QuickJS's own limits (out of memory, stack overflow): they end the execution, never only a log line. */
 function isLimitError(error) {
@@ -139,7 +134,9 @@ function needArguments(count, needed, what) {
   if (count < needed) throw new TypeError(what + ": " + needed + " argument" + (needed === 1 ? "" : "s") + " required, but only " + count + " present");
 }
 return {
-  sync, syncText, compute, sdkCall, put, take, viewOf, copyOf, isArrayBuffer, typedArrayKind, now, report, webError, needArguments,
+  sync, syncText, compute, sdkCall, put, take, viewOf, copyOf, isArrayBuffer, typedArrayKind, report, webError, needArguments,
+  /** Milliseconds since the execution began (Date.now(): no crossing). */
+  now: base.now,
   charge: base.charge,
   hostError: base.hostError,
   onRun: base.onRun,

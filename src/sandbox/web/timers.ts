@@ -2,7 +2,8 @@
  * Timers, `queueMicrotask` and `performance` (group `timers`), realm-side: the queue of
  * pending timers lives in the guest; the host only asks when the earliest is due
  * (`nextTimer`) and tells the guest to fire it (`fireTimer`) from realm.ts's drive loop, on
- * the host's clock (`internals.now()`, milliseconds since the execution began).
+ * the guest's clock (`internals.now()`: Date.now() since the execution began, which the host
+ * reads too).
  *
  * As in browsers (HTML "timer initialization steps"): delays are WebIDL `long`s clamped to
  * ≥ 0, and a timer scheduled from a timer nested more than 5 deep waits at least 4 ms, so
