@@ -585,7 +585,7 @@ export class Realm {
     if (!running) return undefined;
     const { context } = this;
     try {
-      // The bootstrap passes only ArrayBuffers it checked, never larger than the cap.
+      // The core group (web/core.ts) passes only ArrayBuffers it checked, never larger than the cap.
       const view = context.getArrayBuffer(bufferHandle);
       const copy = view.value.slice();
       view.dispose();
