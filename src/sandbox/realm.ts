@@ -14,7 +14,7 @@ import {
 } from "quickjs-emscripten-core";
 import { BOOTSTRAP_SOURCE } from "./bootstrap";
 import { compactSource } from "./source";
-import { newGuestString } from "./strings";
+import { guestUtf8, newGuestString } from "./strings";
 import { ExecutionBudget } from "./budget";
 import { type CompiledScript, type Diagnostic, mapStack, SCRIPT_FILE, SOURCE_PREFIX } from "./compile";
 import { type ExecutionError, sandboxError } from "./errors";
@@ -28,6 +28,7 @@ import {
   MAX_PENDING_OPERATIONS,
   MAX_WEB_ARGUMENT_CHARS,
   type ErrorRecord,
+  PlainText,
   RawText,
   type WebContext,
 } from "./web/channel";
@@ -523,11 +524,12 @@ export class Realm {
     return newGuestString(context, reply);
   }
 
-  /** A plain string argument, within the same size cap as JSON arguments. */
-  private plainText(textHandle: QuickJSHandle): string {
-    const length = this.context.getProp(textHandle, "length").consume((h) => this.context.getNumber(h));
+  /** A plain string argument, within the same size cap as JSON arguments; its UTF-8 bytes read as QuickJS has them. */
+  private plainText(textHandle: QuickJSHandle): PlainText {
+    const { context } = this;
+    const length = context.getProp(textHandle, "length").consume((h) => context.getNumber(h));
     if (length > MAX_WEB_ARGUMENT_CHARS) throw new RangeError(`text larger than ${MAX_WEB_ARGUMENT_CHARS} characters for a host-backed operation`);
-    return this.context.getString(textHandle);
+    return new PlainText(guestUtf8(context, textHandle), () => context.getString(textHandle));
   }
 
   /** An asynchronous host-backed computation: like an SDK call, but not counted as one (API.md §9). */

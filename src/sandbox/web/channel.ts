@@ -142,6 +142,32 @@ export class RawText {
   constructor(readonly text: string) {}
 }
 
+/**
+ * A text argument the guest passed as a plain string: its UTF-8 bytes can be had without
+ * making a host string first (TextEncoder of a large string). `text` decodes them once.
+ */
+export class PlainText {
+  private decoded: string | undefined;
+  constructor(
+    private readonly bytes: Uint8Array | null,
+    private readonly read: () => string,
+  ) {}
+
+  get text(): string {
+    this.decoded ??= this.bytes === null ? this.read() : new TextDecoder().decode(this.bytes);
+    return this.decoded;
+  }
+
+  /** The text as UTF-8. */
+  utf8(): Uint8Array {
+    return this.bytes ?? new TextEncoder().encode(this.text);
+  }
+
+  get length(): number {
+    return this.bytes === null ? this.text.length : this.bytes.byteLength;
+  }
+}
+
 /** What a host-backed function may use: the execution's channel, and its budget for long native work. */
 export interface WebContext {
   channel: ExecutionChannel;
@@ -168,6 +194,7 @@ export function bytesRef(context: WebContext, bytes: Uint8Array | ArrayBuffer): 
 
 export function stringArg(args: unknown[], index: number, what: string): string {
   const value = args[index];
+  if (value instanceof PlainText) return value.text;
   if (typeof value !== "string") throw webTypeError(`${what} must be a string`);
   return value;
 }

@@ -7,7 +7,7 @@
  * exactly the guest's string (TextEncoder turns a lone surrogate into U+FFFD, as the
  * standard says, on the host).
  */
-import { bytesRef, RawText, type SyncWebFunction, stringArg, takeBytesArg, webRangeError, webTypeError } from "./channel";
+import { bytesRef, PlainText, RawText, type SyncWebFunction, stringArg, takeBytesArg, webRangeError, webTypeError } from "./channel";
 
 /** What a streaming decoder kept on the host counts toward the execution's held bytes (ICU converters are not small). */
 const DECODER_BYTES = 4096;
@@ -33,6 +33,12 @@ function textArg(args: unknown[]): string {
 
 export const ENCODING_SYNC: Record<string, SyncWebFunction> = {
   "text.encode": (args, context) => {
+    const last = args[args.length - 1];
+    // A plain string arrives as QuickJS's UTF-8 already: no decoding and encoding again.
+    if (last instanceof PlainText) {
+      context.charge(last.length * NS_PER_UNIT);
+      return bytesRef(context, last.utf8());
+    }
     const text = textArg(args);
     context.charge(text.length * NS_PER_UNIT);
     return bytesRef(context, new TextEncoder().encode(text));
