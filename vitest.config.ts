@@ -53,7 +53,8 @@ export default defineConfig({
           environment: "node",
           include: ["test/ui/**/*.test.ts"],
           globalSetup: ["./test/ui/global-setup.ts"],
-          testTimeout: 60_000,
+          // Tests wait for states, not time; these bounds only end a hang (test/ui/browser.ts WAIT_MS).
+          testTimeout: 180_000,
           hookTimeout: 120_000,
         },
       },

@@ -200,7 +200,7 @@ declare namespace Iota {
     /**
      * Publishes an event, sent only if this execution completes. Types match
      * `^[a-z0-9_-]+(\.[a-z0-9_-]+)*$`. Chains of script-published events are limited
-     * (`eventDepth`, QuotaExceededError past it).
+     * (`eventDepth`, QuotaExceededError past it), and so is the payload: 100 KB as JSON.
      * @example await iota.events.publish("order.created", { orderId: order.id }, { idempotencyKey: order.id });
      */
     publish(type: string, payload?: Json, options?: { idempotencyKey?: string }): Promise<{ eventId: string }>;

@@ -1,6 +1,8 @@
 import type { Context } from "hono";
 import type { z } from "zod";
-import { ApiError, type FieldProblem } from "./errors";
+import { ApiError, validate } from "../domain/errors";
+
+export { validate, zodProblems } from "../domain/errors";
 
 /** Request bodies are JSON of at most 1 MiB (API.md §3). */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -23,20 +25,6 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
     value = parseJson(text);
   }
   return validate(schema, value);
-}
-
-export function validate<S extends z.ZodType>(schema: S, value: unknown, pathPrefix = ""): z.output<S> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  throw ApiError.invalid("request validation failed", zodProblems(result.error, pathPrefix));
-}
-
-/** zod issues as `[{path, message}]` with dotted paths (`trigger.path`, `items.2.name`). */
-export function zodProblems(error: z.ZodError, pathPrefix = ""): FieldProblem[] {
-  return error.issues.map((issue) => {
-    const path = [pathPrefix, ...issue.path.map(String)].filter((p) => p !== "").join(".");
-    return { path, message: issue.message };
-  });
 }
 
 export function isJsonContentType(header: string | undefined): boolean {

@@ -1,63 +1,9 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { ApiError, errorBody, type ErrorCode } from "../domain/errors";
 
-/** The error codes of API.md §3 and the HTTP status each one answers with. */
-export const ERROR_STATUS = {
-  invalid_request: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  conflict: 409,
-  version_mismatch: 412,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  quota_exceeded: 429,
-  script_error: 500,
-  script_timeout: 504,
-  internal: 500,
-} as const satisfies Record<string, ContentfulStatusCode>;
-
-export type ErrorCode = keyof typeof ERROR_STATUS;
-
-export interface FieldProblem {
-  path: string;
-  message: string;
-}
-
-/** The one error type: anything that answers with the §3 envelope throws this. */
-export class ApiError extends Error {
-  override readonly name = "ApiError";
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly details?: unknown,
-    readonly headers?: Record<string, string>,
-  ) {
-    super(message);
-  }
-
-  get status(): ContentfulStatusCode {
-    return ERROR_STATUS[this.code];
-  }
-
-  static invalid(message: string, details?: FieldProblem[] | unknown) {
-    return new ApiError("invalid_request", message, details);
-  }
-  static notFound(what: string) {
-    return new ApiError("not_found", `${what} not found`);
-  }
-  static conflict(message: string, details?: unknown) {
-    return new ApiError("conflict", message, details);
-  }
-  static forbidden(message: string) {
-    return new ApiError("forbidden", message);
-  }
-}
-
-export function errorBody(code: ErrorCode, message: string, details?: unknown) {
-  return { error: details === undefined ? { code, message } : { code, message, details } };
-}
+/** The §3 error type lives in domain/errors.ts, below the services that raise it. */
+export { ApiError, errorBody, ERROR_STATUS, type ErrorCode, type FieldProblem } from "../domain/errors";
 
 export function errorResponse(c: Context, error: ApiError) {
   return c.json(errorBody(error.code, error.message, error.details), error.status, error.headers);

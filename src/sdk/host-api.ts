@@ -5,12 +5,16 @@
  */
 import type { Limits } from "../domain/limits";
 import { EVENT_TYPE } from "../domain/triggers";
+import { MAX_EVENT_PAYLOAD_BYTES, payloadBytes } from "../events/messages";
 import { newId } from "../lib/ids";
 import type { JsonValue } from "../lib/json";
 import type { HostApi } from "../sandbox/host";
-import { SECRET_NAME } from "../services/secrets";
+import { MIN_SECRET_LENGTH, SECRET_NAME } from "../services/secrets";
 import type { MinuteWindow } from "../tenant/quota-ledger";
 import type { Collections } from "./collections";
+
+/** The `iota.db` operations, local (the cell's SQLite) or remote (one cell call each, from the edge). */
+export type CollectionsPort = { [K in "query" | "get" | "insert" | "update" | "delete" | "count"]: (args: unknown[]) => ReturnType<Collections[K]> | Promise<ReturnType<Collections[K]>> };
 import { invalid, isPlainObject, quota, stringArg } from "./errors";
 import { MAX_SUBREQUESTS_PER_EXECUTION, planRequest, send } from "./http-client";
 
@@ -25,10 +29,10 @@ export interface ExecutionScope {
 }
 
 export interface HostServices {
-  collections: Collections;
+  collections: CollectionsPort;
   secret: (name: string) => Promise<string | null>;
-  /** The tenant's outbound requests over the last minute. */
-  outbound: MinuteWindow;
+  /** The tenant's outbound requests over the last minute (a MinuteWindow in the cell; a lease's allowance at the edge). */
+  outbound: Pick<MinuteWindow, "count" | "add">;
   fetch: typeof fetch;
 }
 
@@ -102,6 +106,7 @@ export function executionHost(scope: ExecutionScope, services: HostServices): Ex
         const depth = scope.eventDepth === null ? 0 : scope.eventDepth + 1;
         if (depth > scope.limits.eventDepth) throw quota(`events published by scripts may chain at most ${scope.limits.eventDepth} deep`);
         if (outbox.length >= MAX_PUBLISHED_PER_EXECUTION) throw quota(`at most ${MAX_PUBLISHED_PER_EXECUTION} events per execution`);
+        if (payloadBytes(payload) > MAX_EVENT_PAYLOAD_BYTES) throw quota(`an event's payload may take at most ${MAX_EVENT_PAYLOAD_BYTES} bytes as JSON`);
         const event: PublishedEvent = { id: newId("evt"), type, payload, depth, ...(key === undefined ? {} : { idempotencyKey: key }) };
         outbox.push(event);
         return { eventId: event.id };
@@ -116,13 +121,36 @@ function rejectOptions(options: unknown, names: string[], fn: string) {
   for (const name of names) if (name in options) throw invalid(`${fn} does not take ${name}`);
 }
 
-/** Replaces every secret value read during an execution by a marker (values under 4 characters are left). */
+/** How many times over a secret is looked for JSON-escaped (a string in a JSON string in …). */
+const MAX_JSON_ESCAPES = 4;
+
+/**
+ * Replaces every secret value read during an execution by `[secret]`: as it is, JSON-escaped
+ * up to MAX_JSON_ESCAPES times (`JSON.stringify(JSON.stringify(s))` and the like, logged or
+ * returned) and percent-encoded (in a logged URL or form body). Values shorter than
+ * MIN_SECRET_LENGTH are left: redacting them would blank unrelated text. Longer forms go
+ * first, so one form never breaks another's match.
+ */
 export function redactSecrets(text: string, secretValues: Set<string>): string {
-  let out = text;
+  const forms = new Set<string>();
   for (const value of secretValues) {
-    if (value.length < 4) continue;
-    // Also as it appears inside JSON text, escaped.
-    for (const form of new Set([value, JSON.stringify(value).slice(1, -1)])) out = out.split(form).join("[secret]");
+    if ([...value].length < MIN_SECRET_LENGTH) continue;
+    for (const form of secretForms(value)) forms.add(form);
   }
+  let out = text;
+  for (const form of [...forms].sort((a, b) => b.length - a.length)) out = out.split(form).join("[secret]");
   return out;
+}
+
+/** The spellings of a secret a script produces without trying to hide it. */
+export function secretForms(value: string): string[] {
+  const forms = [value];
+  let escaped = value;
+  for (let depth = 1; depth <= MAX_JSON_ESCAPES; depth++) forms.push((escaped = JSON.stringify(escaped).slice(1, -1)));
+  try {
+    forms.push(encodeURIComponent(value), new URLSearchParams([["", value]]).toString().slice(1));
+  } catch {
+    // A lone surrogate has no percent-encoding.
+  }
+  return [...new Set(forms)];
 }

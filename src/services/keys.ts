@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Db } from "../db/client";
 import { apiKeys, tenants, type ApiKeyRow, type TenantRow } from "../db/schema";
 import { SCOPES } from "../domain/scopes";
-import { ApiError } from "../http/errors";
+import { ApiError } from "../domain/errors";
 import { base64url, secretsEqual, sha256Hex } from "../lib/crypto";
 import { newId } from "../lib/ids";
 import { actorName, type Principal } from "./actor";

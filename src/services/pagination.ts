@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ApiError } from "../http/errors";
+import { ApiError } from "../domain/errors";
 import { base64url } from "../lib/crypto";
 
 export interface Page<T> {

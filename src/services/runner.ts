@@ -1,8 +1,10 @@
-import type { DeliveryMessage, EventMessage, QueueMessage, RunMessage } from "../events/messages";
+import type { QueueMessage } from "../events/messages";
 import type { JsonValue } from "../lib/json";
 import type { InvalidateScope } from "../tenant/catalogue";
 import type { DeadLetterFilter } from "../tenant/event-store";
-import type { DeadLetter, ExecutionRecord } from "../tenant/records";
+import type { DeadLetter, EdgeRecord, ExecutionRecord } from "../tenant/records";
+import type { LeaseAnswer, LeaseRequest, LeaseUse } from "../tenant/edge-leases";
+import type { PublishedEvent } from "../sdk/host-api";
 import type { HttpInvocation, HttpReply } from "../tenant/http-mapping";
 import type { EventView, ManualRun, QueueVerdict, TenantRunner, Usage } from "../tenant/runner";
 import type { ExecutionFilter } from "../tenant/store";
@@ -20,14 +22,12 @@ export function runnerFor(env: Env, tenantId: string) {
   return {
     invokeHttp: ((invocation: HttpInvocation): Promise<HttpReply> => stub.invokeHttp(tenantId, invocation)) satisfies RunnerMethod<"invokeHttp">,
     runManual: ((run: ManualRun) => stub.runManual(tenantId, run)) satisfies RunnerMethod<"runManual">,
-    runQueued: ((message: RunMessage, attempt: number): Promise<QueueVerdict> => stub.runQueued(tenantId, message, attempt)) satisfies RunnerMethod<"runQueued">,
     listExecutions: ((filter: ExecutionFilter): Promise<ExecutionRecord[]> => stub.listExecutions(tenantId, filter)) satisfies RunnerMethod<"listExecutions">,
     getExecution: ((id: string) => stub.getExecution(tenantId, id)) satisfies RunnerMethod<"getExecution">,
     usage: ((): Promise<Usage> => stub.usage(tenantId)) satisfies RunnerMethod<"usage">,
     invalidate: ((scope: InvalidateScope) => stub.invalidate(tenantId, scope)) satisfies RunnerMethod<"invalidate">,
     acceptEvent: ((input: { type: string; payload: JsonValue; idempotencyKey?: string }) => stub.acceptEvent(tenantId, input)) satisfies RunnerMethod<"acceptEvent">,
-    fanOut: ((message: EventMessage): Promise<QueueVerdict> => stub.fanOut(tenantId, message)) satisfies RunnerMethod<"fanOut">,
-    deliver: ((message: DeliveryMessage, attempt: number): Promise<QueueVerdict> => stub.deliver(tenantId, message, attempt)) satisfies RunnerMethod<"deliver">,
+    receive: ((items: Array<{ body: QueueMessage; attempts: number }>): Promise<QueueVerdict[]> => stub.receive(tenantId, items)) satisfies RunnerMethod<"receive">,
     deadLettered: ((message: QueueMessage, attempts: number) => stub.deadLettered(tenantId, message, attempts)) satisfies RunnerMethod<"deadLettered">,
     rejectMessage: ((body: JsonValue, reason: string) => stub.rejectMessage(tenantId, body, reason)) satisfies RunnerMethod<"rejectMessage">,
     getEvent: ((id: string): Promise<EventView | null> => stub.getEvent(tenantId, id)) satisfies RunnerMethod<"getEvent">,
@@ -36,5 +36,9 @@ export function runnerFor(env: Env, tenantId: string) {
     replayDeadLetter: ((id: string): Promise<DeadLetter | null> => stub.replayDeadLetter(tenantId, id)) satisfies RunnerMethod<"replayDeadLetter">,
     replayDeadLetters: ((selection: { ids?: string[]; scriptId?: string; since?: number }) => stub.replayDeadLetters(tenantId, selection)) satisfies RunnerMethod<"replayDeadLetters">,
     deleteDeadLetter: ((id: string) => stub.deleteDeadLetter(tenantId, id)) satisfies RunnerMethod<"deleteDeadLetter">,
+    edgeLease: ((want: LeaseRequest): Promise<LeaseAnswer> => stub.edgeLease(tenantId, want)) satisfies RunnerMethod<"edgeLease">,
+    edgeReport: ((report: { records: EdgeRecord[]; settled: LeaseUse[] }): Promise<void> => stub.edgeReport(tenantId, report)) satisfies RunnerMethod<"edgeReport">,
+    edgePublish: ((events: PublishedEvent[], source: string): Promise<void> => stub.edgePublish(tenantId, events, source)) satisfies RunnerMethod<"edgePublish">,
+    edgeDb: ((op: Parameters<TenantRunner["edgeDb"]>[1], args: unknown[], dbBytes: number): Promise<unknown> => stub.edgeDb(tenantId, op, args, dbBytes)) satisfies RunnerMethod<"edgeDb">,
   };
 }

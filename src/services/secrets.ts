@@ -8,16 +8,24 @@ import { and, asc, eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../db/client";
 import { secrets, type TenantRow } from "../db/schema";
-import { ApiError } from "../http/errors";
+import { ApiError } from "../domain/errors";
 import { fromBase64, toBase64 } from "../lib/crypto";
 import { actorName, type Principal } from "./actor";
 import { auditInsert } from "./audit";
 
 export const SECRET_NAME = /^[A-Z][A-Z0-9_]{0,63}$/;
 export const MAX_SECRET_BYTES = 64 * 1024;
+/**
+ * The shortest secret value, in characters: execution records are redacted of values this
+ * long or longer (a shorter one would blank unrelated text, and could not be told apart).
+ */
+export const MIN_SECRET_LENGTH = 8;
 
 export const putSecretBody = z.strictObject({
-  value: z.string().refine((v) => new TextEncoder().encode(v).byteLength <= MAX_SECRET_BYTES, `must be at most ${MAX_SECRET_BYTES} bytes`),
+  value: z
+    .string()
+    .refine((v) => [...v].length >= MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters (shorter values cannot be redacted from execution records)`)
+    .refine((v) => new TextEncoder().encode(v).byteLength <= MAX_SECRET_BYTES, `must be at most ${MAX_SECRET_BYTES} bytes`),
 });
 
 const encoder = new TextEncoder();

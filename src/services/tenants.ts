@@ -3,7 +3,7 @@ import { z } from "zod";
 import { type Db, uniqueViolation } from "../db/client";
 import { tenants, type TenantRow } from "../db/schema";
 import { mergeOverrides, tenantLimits, tenantLimitsPatch } from "../domain/limits";
-import { ApiError } from "../http/errors";
+import { ApiError } from "../domain/errors";
 import { newId } from "../lib/ids";
 import { actorName, type Principal } from "./actor";
 import { auditInsert } from "./audit";

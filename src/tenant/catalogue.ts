@@ -6,7 +6,8 @@
  */
 import { and, eq } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { scripts, scriptVersions, tenants, type ScriptRow, type ScriptVersionRow, type TenantRow } from "../db/schema";
+import { scriptAt, scriptsAtLatest } from "../db/queries";
+import { scripts, tenants, type ScriptRow, type ScriptVersionRow, type TenantRow } from "../db/schema";
 import type { EventTrigger, HttpTrigger, ScheduledTrigger, Trigger } from "../domain/triggers";
 import { compileScript, type CompileResult } from "../sandbox/compile";
 import { type Route, RouteTable } from "./routes";
@@ -102,12 +103,9 @@ export class Catalogue {
     ));
   }
 
-  private activeTriggers(type: "http" | "event" | "scheduled"): Promise<Array<{ id: string; trigger: Trigger }>> {
-    return this.db
-      .select({ id: scripts.id, trigger: scriptVersions.trigger })
-      .from(scripts)
-      .innerJoin(scriptVersions, and(eq(scriptVersions.scriptId, scripts.id), eq(scriptVersions.version, scripts.version)))
-      .where(and(eq(scripts.tenantId, this.tenantId), eq(scripts.type, type), eq(scripts.status, "active")));
+  private async activeTriggers(type: "http" | "event" | "scheduled"): Promise<Array<{ id: string; trigger: Trigger }>> {
+    const rows = await scriptsAtLatest(this.db, and(eq(scripts.tenantId, this.tenantId), eq(scripts.type, type), eq(scripts.status, "active")));
+    return rows.map((row) => ({ id: row.script.id, trigger: row.version.trigger }));
   }
 
   invalidate(scope: InvalidateScope) {
@@ -121,18 +119,14 @@ export class Catalogue {
   }
 
   private async load(id: string, version?: number): Promise<RunnableScript | null> {
-    const found = await this.db
-      .select({ script: scripts, version: scriptVersions })
-      .from(scripts)
-      .innerJoin(scriptVersions, eq(scriptVersions.scriptId, scripts.id))
-      .where(and(eq(scripts.id, id), eq(scripts.tenantId, this.tenantId), eq(scriptVersions.version, version ?? scripts.version)))
-      .get();
+    const found = await scriptAt(this.db, this.tenantId, id, version);
     if (!found) return null;
     return {
       script: found.script,
       version: found.version,
       key: `${found.script.id}:${found.version.version}:${found.version.sha256}`,
-      compiled: compileScript(found.version.source),
+      // TypeScript is stripped here, once per version: the version keeps what the author wrote.
+      compiled: compileScript(found.version.source, found.version.language),
     };
   }
 

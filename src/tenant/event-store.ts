@@ -3,8 +3,11 @@
  * claims, in the TenantRunner's SQLite storage (API.md §10, §11). Synchronous, on the
  * Durable Object's thread.
  */
+import type { DeliveryStatus } from "../events/attempt-policy";
 import type { JsonValue } from "../lib/json";
 import type { DeadLetter } from "./records";
+
+export type { DeliveryStatus };
 
 export const EVENTS_MIGRATION = [
   `CREATE TABLE events (
@@ -49,7 +52,23 @@ export const EVENTS_MIGRATION = [
   "CREATE TABLE schedule_claims (script_id TEXT NOT NULL, minute INTEGER NOT NULL, PRIMARY KEY (script_id, minute))",
 ];
 
-export type DeliveryStatus = "pending" | "running" | "retrying" | "completed" | "dead_lettered";
+/**
+ * The cell owns each delivery's attempts and when the next one is due (`next_attempt_at`,
+ * set while pending or retrying), and records when an event was fanned out (NULL: not yet,
+ * the alarm's sweep will). Appended as its own migration (see store.ts).
+ */
+export const DELIVERY_STATE_MIGRATION = [
+  "ALTER TABLE deliveries ADD COLUMN next_attempt_at INTEGER",
+  "UPDATE deliveries SET next_attempt_at = updated_at WHERE status IN ('pending', 'retrying', 'running')",
+  "CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status IN ('pending', 'retrying')",
+  "ALTER TABLE events ADD COLUMN fanned_out_at INTEGER",
+  // Older versions fanned out through the queue, which may have lost the message: an event of
+  // the last hour without deliveries is fanned out again (idempotent); older ones are left.
+  `UPDATE events SET fanned_out_at = published_at
+     WHERE published_at < (CAST(strftime('%s', 'now') AS INTEGER) - 3600) * 1000
+        OR EXISTS (SELECT 1 FROM deliveries WHERE deliveries.event_id = events.id)`,
+  "CREATE INDEX events_unfanned ON events (published_at) WHERE fanned_out_at IS NULL",
+];
 
 export interface StoredEvent {
   id: string;
@@ -68,6 +87,8 @@ export interface Delivery {
   executionId: string | null;
   lastError: { name: string; message: string } | null;
   firstFailedAt: number | null;
+  /** When the next attempt is due (pending, retrying); null otherwise. */
+  nextAttemptAt: number | null;
 }
 
 export interface DeadLetterFilter {
@@ -85,6 +106,7 @@ export class EventStore {
 
   // ---- events ----
 
+  /** Records an event, not yet fanned out; false when it was already there. */
   insertEvent(event: StoredEvent): boolean {
     return (
       this.sql.exec(
@@ -101,8 +123,24 @@ export class EventStore {
 
   getEvent(id: string): StoredEvent | null {
     const row = this.sql.exec<Row>("SELECT * FROM events WHERE id = ?", id).toArray()[0];
-    if (!row) return null;
-    return { id: row.id as string, type: row.type as string, payload: JSON.parse(row.payload as string), publishedAt: row.published_at as number, source: row.source as string, depth: row.depth as number };
+    return row ? toEvent(row) : null;
+  }
+
+  /** Events recorded but not fanned out yet, oldest first (all of `ids` when given). */
+  unfannedEvents(limit: number, ids?: readonly string[]): StoredEvent[] {
+    const rows =
+      ids === undefined
+        ? this.sql.exec<Row>("SELECT * FROM events WHERE fanned_out_at IS NULL ORDER BY published_at LIMIT ?", limit).toArray()
+        : ids.flatMap((id) => this.sql.exec<Row>("SELECT * FROM events WHERE id = ? AND fanned_out_at IS NULL", id).toArray());
+    return rows.map(toEvent);
+  }
+
+  markFannedOut(id: string, now: number) {
+    this.sql.exec("UPDATE events SET fanned_out_at = ? WHERE id = ?", now, id);
+  }
+
+  hasUnfannedEvents(): boolean {
+    return this.sql.exec("SELECT 1 FROM events WHERE fanned_out_at IS NULL LIMIT 1").toArray().length > 0;
   }
 
   /** The event an unexpired idempotency key points at, or null. */
@@ -117,9 +155,74 @@ export class EventStore {
 
   // ---- deliveries ----
 
-  /** Creates the delivery unless it exists; true when it was created. */
+  /** Creates the delivery, its first attempt due now, unless it exists; true when it was created. */
   insertDelivery(eventId: string, scriptId: string, now: number): boolean {
-    return this.sql.exec("INSERT OR IGNORE INTO deliveries (event_id, script_id, status, updated_at) VALUES (?, ?, 'pending', ?)", eventId, scriptId, now).rowsWritten > 0;
+    return (
+      this.sql.exec("INSERT OR IGNORE INTO deliveries (event_id, script_id, status, updated_at, next_attempt_at) VALUES (?, ?, 'pending', ?, ?)", eventId, scriptId, now, now)
+        .rowsWritten > 0
+    );
+  }
+
+  /**
+   * Claims attempt `attempt` (running) if it is the next one of a pending or retrying
+   * delivery; false when another claim got there first.
+   */
+  claimAttempt(eventId: string, scriptId: string, attempt: number, now: number): boolean {
+    return (
+      this.sql.exec(
+        `UPDATE deliveries SET status = 'running', attempts = ?, next_attempt_at = NULL, updated_at = ?
+         WHERE event_id = ? AND script_id = ? AND status IN ('pending', 'retrying') AND attempts = ?`,
+        attempt,
+        now,
+        eventId,
+        scriptId,
+        attempt - 1,
+      ).rowsWritten > 0
+    );
+  }
+
+  completeDelivery(eventId: string, scriptId: string, executionId: string, now: number) {
+    this.sql.exec("UPDATE deliveries SET status = 'completed', execution_id = ?, next_attempt_at = NULL, updated_at = ? WHERE event_id = ? AND script_id = ?", executionId, now, eventId, scriptId);
+  }
+
+  /** The attempt failed: the next one is due at `at`. */
+  scheduleRetry(eventId: string, scriptId: string, change: { at: number; error: { name: string; message: string }; executionId: string | null }, now: number) {
+    this.sql.exec(
+      `UPDATE deliveries SET status = 'retrying', next_attempt_at = ?, last_error = ?, execution_id = coalesce(?, execution_id),
+         first_failed_at = coalesce(first_failed_at, ?), updated_at = ?
+       WHERE event_id = ? AND script_id = ?`,
+      change.at,
+      JSON.stringify(change.error),
+      change.executionId,
+      now,
+      now,
+      eventId,
+      scriptId,
+    );
+  }
+
+  /** Pending or retrying deliveries whose next attempt was due at or before `dueBy`, most overdue first. */
+  overdueDeliveries(dueBy: number, limit: number): Delivery[] {
+    return this.sql
+      .exec<Row>("SELECT * FROM deliveries WHERE status IN ('pending', 'retrying') AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?", dueBy, limit)
+      .toArray()
+      .map(toDelivery);
+  }
+
+  /** The earliest next attempt of a pending or retrying delivery, or null. */
+  earliestNextAttempt(): number | null {
+    const row = this.sql.exec<{ at: number | null }>("SELECT min(next_attempt_at) AS at FROM deliveries WHERE status IN ('pending', 'retrying')").one();
+    return row.at ?? null;
+  }
+
+  /** A message for the next attempt was sent (again) now: look again only if it is not taken up. */
+  markResent(eventId: string, scriptId: string, now: number) {
+    this.sql.exec("UPDATE deliveries SET next_attempt_at = ? WHERE event_id = ? AND script_id = ?", now, eventId, scriptId);
+  }
+
+  /** Deliveries left running: at start-up, by a previous life of the runner. */
+  runningDeliveries(): Delivery[] {
+    return this.sql.exec<Row>("SELECT * FROM deliveries WHERE status = 'running'").toArray().map(toDelivery);
   }
 
   getDelivery(eventId: string, scriptId: string): Delivery | null {
@@ -131,32 +234,30 @@ export class EventStore {
     return this.sql.exec<Row>("SELECT * FROM deliveries WHERE event_id = ? ORDER BY script_id", eventId).toArray().map(toDelivery);
   }
 
-  updateDelivery(eventId: string, scriptId: string, change: { status: DeliveryStatus; attempts?: number; executionId?: string | null; lastError?: { name: string; message: string } | null }, now: number) {
-    const failed = change.lastError ? now : null;
+  /** The delivery is over without success: its dead letter is recorded beside it. */
+  markDeadLettered(eventId: string, scriptId: string, change: { attempts: number; error: { name: string; message: string } }, now: number) {
     this.sql.exec(
-      `UPDATE deliveries SET status = ?, attempts = coalesce(?, attempts), execution_id = coalesce(?, execution_id),
-         last_error = CASE WHEN ? IS NULL THEN last_error ELSE ? END, first_failed_at = coalesce(first_failed_at, ?), updated_at = ?
+      `UPDATE deliveries SET status = 'dead_lettered', attempts = ?, next_attempt_at = NULL, last_error = ?,
+         first_failed_at = coalesce(first_failed_at, ?), updated_at = ?
        WHERE event_id = ? AND script_id = ?`,
-      change.status,
-      change.attempts ?? null,
-      change.executionId ?? null,
-      change.lastError ? 1 : null,
-      change.lastError ? JSON.stringify(change.lastError) : null,
-      failed,
+      change.attempts,
+      JSON.stringify(change.error),
+      now,
       now,
       eventId,
       scriptId,
     );
   }
 
-  /** A replay starts the delivery over: a fresh retry budget and no past failure. */
+  /** A replay starts the delivery over: a fresh retry budget, no past failure, its first attempt due now. */
   resetDelivery(eventId: string, scriptId: string, now: number) {
-    this.sql.exec("UPDATE deliveries SET status = 'pending', attempts = 0, first_failed_at = NULL, updated_at = ? WHERE event_id = ? AND script_id = ?", now, eventId, scriptId);
-  }
-
-  /** Deliveries a previous life of the runner left running: they will be delivered again. */
-  releaseOrphanedDeliveries(now: number) {
-    this.sql.exec("UPDATE deliveries SET status = 'retrying', updated_at = ? WHERE status = 'running'", now);
+    this.sql.exec(
+      "UPDATE deliveries SET status = 'pending', attempts = 0, first_failed_at = NULL, next_attempt_at = ?, updated_at = ? WHERE event_id = ? AND script_id = ?",
+      now,
+      now,
+      eventId,
+      scriptId,
+    );
   }
 
   // ---- dead letters ----
@@ -205,8 +306,9 @@ export class EventStore {
     this.sql.exec("UPDATE dead_letters SET replay_count = replay_count + 1, replayed_at = ?, replay_execution_id = NULL WHERE id = ?", now, id);
   }
 
-  setReplayExecution(id: string, executionId: string) {
-    this.sql.exec("UPDATE dead_letters SET replay_execution_id = ? WHERE id = ?", executionId, id);
+  /** An execution of a replayed delivery: recorded on its dead letter. */
+  setReplayExecution(eventId: string, scriptId: string, executionId: string) {
+    this.sql.exec("UPDATE dead_letters SET replay_execution_id = ? WHERE event_id = ? AND script_id = ? AND replay_count > 0", executionId, eventId, scriptId);
   }
 
   deleteDeadLetter(id: string): boolean {
@@ -238,6 +340,10 @@ export class EventStore {
   }
 }
 
+function toEvent(row: Row): StoredEvent {
+  return { id: row.id as string, type: row.type as string, payload: JSON.parse(row.payload as string), publishedAt: row.published_at as number, source: row.source as string, depth: row.depth as number };
+}
+
 function toDelivery(row: Row): Delivery {
   return {
     eventId: row.event_id as string,
@@ -247,6 +353,7 @@ function toDelivery(row: Row): Delivery {
     executionId: (row.execution_id as string | null) ?? null,
     lastError: row.last_error ? JSON.parse(row.last_error as string) : null,
     firstFailedAt: (row.first_failed_at as number | null) ?? null,
+    nextAttemptAt: (row.next_attempt_at as number | null) ?? null,
   };
 }
 

@@ -13,6 +13,10 @@ export interface HttpInvocation {
   headers: Array<[string, string]>;
   /** The body as text (already capped at 1 MiB by the Worker); null when there is none. */
   body: string | null;
+  /** The URL as received. */
+  url?: string;
+  /** `/t/<slug>`, or "" on the tenant's own host (`ctx.basePath`, API.md §13). */
+  basePath?: string;
 }
 
 export interface HttpEvent {
@@ -29,6 +33,31 @@ export interface HttpReply {
   status: number;
   headers: Array<[string, string]>;
   body: string | null;
+}
+
+/**
+ * The RFC 3986 normal form of a URL path (§6.2.2.1–2): escapes of unreserved characters
+ * (`%61` → `a`, `%2D` → `-`) are decoded, every other escape is kept with upper-case hex.
+ * Equivalent spellings of a path thus become one, as Cloudflare's URL normalisation (on by
+ * default for incoming URLs) does before a deployed Worker sees the request.
+ */
+export function normalizePath(pathname: string): string {
+  return pathname.replace(/%([0-9A-Fa-f]{2})/g, (escape, hex: string) => {
+    const char = String.fromCharCode(parseInt(hex, 16));
+    return /^[A-Za-z0-9\-._~]$/.test(char) ? char : escape.toUpperCase();
+  });
+}
+
+/**
+ * `/t/<slug>/<rest>` → the tenant slug and the script's path (`/<rest>`, `/` when empty),
+ * both cut from one normalised path, so they can never disagree about where the slug ends.
+ * Null when the path is not under `/t/`. The slug is not checked here (an invalid one is an
+ * unknown tenant).
+ */
+export function splitTenantPath(pathname: string): { slug: string; path: string } | null {
+  const match = /^\/t\/([^/]*)(\/.*)?$/.exec(normalizePath(pathname));
+  if (!match) return null;
+  return { slug: match[1]!, path: match[2] ?? "/" };
 }
 
 /** `query` maps names to strings, or arrays of strings for repeated keys. */
@@ -88,13 +117,23 @@ const HOP_BY_HOP = new Set([
   "content-length",
 ]);
 
+/**
+ * Statuses whose responses have no body (Fetch's "null body status"; 101 and 103 are
+ * outside what a script may answer): a script's body for them is dropped.
+ */
+export function isNullBodyStatus(status: number): boolean {
+  return status === 101 || status === 103 || status === 204 || status === 205 || status === 304;
+}
+
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 /**
  * The response for a script's return value: with `body` or `status` it is
  * `{status = 200, headers, body}` (an object body as JSON, a string as text); `undefined`
- * is a 204; any other value is JSON. A malformed response is an error (answered 500).
+ * is a 204; any other value is JSON. A status without a body (204, 205, 304) drops the
+ * script's body. A malformed response (a status outside 200–599, a bad header) is an error,
+ * answered 500 `script_error`.
  */
 export function buildReply(value: unknown): { reply: HttpReply } | { error: string } {
   if (value === undefined) return { reply: { status: 204, headers: [], body: null } };
@@ -119,7 +158,7 @@ export function buildReply(value: unknown): { reply: HttpReply } | { error: stri
     }
   }
   const body = value.body;
-  if (status === 204 || status === 304 || body === undefined || body === null) return { reply: { status, headers, body: null } };
+  if (isNullBodyStatus(status) || body === undefined || body === null) return { reply: { status, headers, body: null } };
   if (typeof body === "string") return { reply: { status, headers: withDefaultType(headers, "text/plain; charset=utf-8"), body } };
   return { reply: json(status, headers, body) };
 }
@@ -134,6 +173,56 @@ function json(status: number, headers: Array<[string, string]>, body: unknown): 
 
 function withDefaultType(headers: Array<[string, string]>, type: string): Array<[string, string]> {
   return headers.some(([name]) => name === "content-type") ? headers : [...headers, ["content-type", type]];
+}
+
+/** Response headers only the platform sets: a script's values for them are dropped. */
+const PLATFORM_HEADERS = new Set(["x-iota-execution-id"]);
+/** `Server-Timing` metrics only the platform reports (`placement` is API.md §14's). */
+const PLATFORM_TIMINGS = new Set(["sandbox", "placement"]);
+
+/**
+ * A script response with the platform's headers on it: `x-iota-execution-id` is the
+ * platform's alone (a script's is dropped), and `server-timing` starts with the platform's
+ * `sandbox;dur=<ms>`, followed by the script's own metrics except any that reuse a platform
+ * metric name. Pure: header names in `reply` are lower case, as buildReply makes them.
+ */
+export function withPlatformHeaders(reply: HttpReply, platform: { executionId: string; sandboxMs: number; placement?: "edge" | "cell" }): HttpReply {
+  const headers: Array<[string, string]> = [];
+  const timings = [`placement;desc="${platform.placement ?? "cell"}"`, `sandbox;dur=${platform.sandboxMs}`];
+  for (const [name, value] of reply.headers) {
+    const key = name.toLowerCase();
+    if (PLATFORM_HEADERS.has(key)) continue;
+    if (key === "server-timing") timings.push(...serverTimingMetrics(value).filter((metric) => !PLATFORM_TIMINGS.has(metricName(metric))));
+    else headers.push([name, value]);
+  }
+  return { ...reply, headers: [...headers, ["x-iota-execution-id", platform.executionId], ["server-timing", timings.join(", ")]] };
+}
+
+/** The metrics of one `Server-Timing` value: split at commas outside quoted strings, trimmed, empty ones left out. */
+export function serverTimingMetrics(value: string): string[] {
+  const metrics: string[] = [];
+  let current = "";
+  let quoted = false;
+  for (let i = 0; i < value.length; i++) {
+    const char = value[i]!;
+    if (quoted && char === "\\" && i + 1 < value.length) {
+      current += char + value[++i];
+      continue;
+    }
+    if (char === '"') quoted = !quoted;
+    if (char === "," && !quoted) {
+      metrics.push(current);
+      current = "";
+    } else {
+      current += char;
+    }
+  }
+  metrics.push(current);
+  return metrics.map((metric) => metric.trim()).filter((metric) => metric !== "");
+}
+
+function metricName(metric: string): string {
+  return metric.split(";")[0]!.trim().toLowerCase();
 }
 
 /** Request headers kept out of stored execution inputs (the script itself sees them). */

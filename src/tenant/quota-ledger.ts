@@ -9,12 +9,30 @@ export const QUEUE_WAIT_MS = 2_000;
 /** How many may wait at once, per allowed concurrent execution. */
 export const QUEUE_PER_SLOT = 4;
 
+/** Where a window's one-second buckets are kept, so they outlive the object holding them. */
+export interface BucketStore {
+  load(): Array<{ second: number; count: number }>;
+  /** The bucket in `slot` (second mod 60) now counts `count` for `second`. */
+  save(slot: number, second: number, count: number): void;
+}
+
 /** A count of events over the last 60 seconds, in one-second buckets. */
 export class MinuteWindow {
   private readonly counts = new Array<number>(60).fill(0);
   private readonly seconds = new Array<number>(60).fill(-1);
 
-  constructor(private readonly clock: () => number = Date.now) {}
+  /** With a store, the window starts from what it holds and writes each bucket through: a restart keeps the count. */
+  constructor(
+    private readonly clock: () => number = Date.now,
+    private readonly store?: BucketStore,
+  ) {
+    const now = this.second();
+    for (const { second, count } of store?.load() ?? []) {
+      if (second <= now - 60 || second > now) continue;
+      this.seconds[second % 60] = second;
+      this.counts[second % 60] = count;
+    }
+  }
 
   count(): number {
     const now = this.second();
@@ -31,6 +49,16 @@ export class MinuteWindow {
       this.counts[slot] = 0;
     }
     this.counts[slot]! += n;
+    this.store?.save(slot, now, this.counts[slot]!);
+  }
+
+  /** Takes back up to `n` events counted this second (an edge lease's unused executions). */
+  giveBack(n: number) {
+    const now = this.second();
+    const slot = now % 60;
+    if (this.seconds[slot] !== now || n <= 0) return;
+    this.counts[slot] = Math.max(0, this.counts[slot]! - n);
+    this.store?.save(slot, now, this.counts[slot]!);
   }
 
   /** Seconds until the window holds fewer than `limit` events again (at least 1). */
@@ -65,6 +93,8 @@ interface Waiter {
 
 export class QuotaLedger {
   private running = 0;
+  /** Sandbox memory reserved by admitted executions (see `admit`). */
+  private reservedBytes = 0;
   private readonly waiters: Waiter[] = [];
   readonly executions: MinuteWindow;
   readonly outbound: MinuteWindow;
@@ -72,28 +102,39 @@ export class QuotaLedger {
   constructor(
     clock: () => number = Date.now,
     private readonly waitMs = QUEUE_WAIT_MS,
+    stores?: { executions: BucketStore; outbound: BucketStore },
   ) {
-    this.executions = new MinuteWindow(clock);
-    this.outbound = new MinuteWindow(clock);
+    this.executions = new MinuteWindow(clock, stores?.executions);
+    this.outbound = new MinuteWindow(clock, stores?.outbound);
   }
 
   get runningCount() {
     return this.running;
   }
 
+  /** Admissions waiting for a slot (or for memory) right now. */
+  get waitingCount() {
+    return this.waiters.length;
+  }
+
   /**
    * Admits one execution or refuses it. `hasMemory` says whether the sandbox pool has room
-   * for it now. Waits at most `waitMs` for a slot (or for memory) to free up.
+   * for it now. With `memory`, admission also reserves that many bytes of the budget until
+   * release: executions admitted together but not yet in the pool cannot all count on the
+   * same room. Waits at most `waitMs` for a slot (or for memory) to free up.
    */
-  async admit(limits: AdmissionLimits, hasMemory: () => boolean): Promise<Admission> {
+  async admit(limits: AdmissionLimits, hasMemory: () => boolean, memory?: { bytes: number; budgetBytes: number }): Promise<Admission> {
     if (this.executions.count() >= limits.executionsPerMinute) {
       return { admitted: false, reason: "rate", retryAfterSeconds: this.executions.secondsUntilBelow(limits.executionsPerMinute) };
     }
     const deadline = Date.now() + this.waitMs;
     for (;;) {
       const free = this.running < limits.concurrency;
-      if (free && hasMemory()) {
+      const reserves = memory === undefined || this.reservedBytes + memory.bytes <= memory.budgetBytes;
+      if (free && reserves && hasMemory()) {
+        const bytes = memory?.bytes ?? 0;
         this.running += 1;
+        this.reservedBytes += bytes;
         this.executions.add();
         let released = false;
         return {
@@ -102,6 +143,7 @@ export class QuotaLedger {
             if (released) return;
             released = true;
             this.running -= 1;
+            this.reservedBytes -= bytes;
             this.waiters.shift()?.wake();
           },
         };
@@ -112,6 +154,28 @@ export class QuotaLedger {
       }
       await this.waitForRelease(remaining);
     }
+  }
+
+  /**
+   * Lends an edge isolate up to `want.slots` concurrency slots (held until `giveBackLent`)
+   * and up to `want.executions` executions (counted now), without waiting: an edge lease
+   * (API.md §14). Refused when no slot or no execution is left.
+   */
+  lend(limits: AdmissionLimits, want: { executions: number; slots: number }): { executions: number; slots: number } | Extract<Admission, { admitted: false }> {
+    const executions = Math.min(want.executions, limits.executionsPerMinute - this.executions.count());
+    if (executions <= 0) return { admitted: false, reason: "rate", retryAfterSeconds: this.executions.secondsUntilBelow(limits.executionsPerMinute) };
+    const slots = Math.min(want.slots, limits.concurrency - this.running);
+    if (slots <= 0) return { admitted: false, reason: "concurrency", retryAfterSeconds: 1 };
+    this.running += slots;
+    this.executions.add(executions);
+    return { executions, slots };
+  }
+
+  /** Ends an edge lease: its slots free again, the executions it did not use given back. */
+  giveBackLent(lent: { slots: number; unusedExecutions: number }) {
+    this.running = Math.max(0, this.running - lent.slots);
+    this.executions.giveBack(lent.unusedExecutions);
+    for (let i = 0; i < lent.slots; i++) this.waiters.shift()?.wake();
   }
 
   private waitForRelease(ms: number): Promise<void> {
@@ -183,4 +247,11 @@ export class CpuMeter {
     if (pause > 0) await wait(pause);
     return release;
   }
+}
+
+/** What a refusal says, by its reason (the 429's message, and a refused attempt's error). */
+export function quotaMessage(reason: "rate" | "concurrency" | "memory"): string {
+  if (reason === "rate") return "the tenant's executionsPerMinute quota is used up";
+  if (reason === "memory") return "the tenant's sandboxes are using all of their memory";
+  return "the tenant's concurrent executions are at their limit";
 }

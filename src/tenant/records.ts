@@ -7,13 +7,14 @@ import type { ExecutionError } from "../sandbox/errors";
 import type { LogEntry } from "../sandbox/host";
 
 export type ExecutionStatus = "pending" | "running" | "completed" | "failed" | "timeout" | "cancelled";
-export type Trigger = "http" | "event" | "scheduled" | "manual";
+/** What started an execution (a script's trigger *configuration* is domain/triggers.ts's `Trigger`). */
+export type TriggerKind = "http" | "event" | "scheduled" | "manual";
 
 export interface ExecutionRecord {
   id: string;
   scriptId: string;
   version: number;
-  trigger: Trigger;
+  trigger: TriggerKind;
   status: ExecutionStatus;
   attempt: number;
   input: JsonValue;
@@ -41,4 +42,27 @@ export interface DeadLetter {
   replayCount: number;
   replayedAt: string | null;
   replayExecutionId: string | null;
+}
+
+/**
+ * An execution that ran at the edge, as the Worker hands it to the tenant's cell after the
+ * response (edge/reporter.ts): the cell stores it as it stores its own.
+ */
+export interface EdgeRecord {
+  id: string;
+  scriptId: string;
+  version: number;
+  trigger: TriggerKind;
+  attempt: number;
+  input: unknown;
+  startedAt: number;
+  status: "completed" | "failed" | "timeout";
+  resultJson: string | undefined;
+  error: ExecutionError | null;
+  logs: LogEntry[];
+  finishedAt: number;
+  durationMs: number;
+  cpuMs: number;
+  memoryBytes: number;
+  sdkCalls: number;
 }

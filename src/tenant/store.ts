@@ -5,12 +5,13 @@
  *
  * The schema is migrated in code: `MIGRATIONS[i]` brings version i to i+1, once, in order.
  */
-import type { JsonValue } from "../lib/json";
 import type { ExecutionError } from "../sandbox/errors";
 import type { LogEntry } from "../sandbox/host";
 import { COLLECTIONS_MIGRATION } from "../sdk/collections";
-import { EVENTS_MIGRATION } from "./event-store";
-import type { ExecutionRecord, ExecutionStatus, Trigger } from "./records";
+import { DELIVERY_STATE_MIGRATION, EVENTS_MIGRATION } from "./event-store";
+import { OUTBOX_SEND_MIGRATION } from "./outbox";
+import { RATE_BUCKETS_MIGRATION } from "./rate-buckets";
+import type { EdgeRecord, ExecutionRecord, ExecutionStatus, TriggerKind } from "./records";
 
 const MIGRATIONS: string[][] = [
   [
@@ -39,10 +40,12 @@ const MIGRATIONS: string[][] = [
   ],
   COLLECTIONS_MIGRATION,
   [
-    // Events published by completed executions, until the queue has them (see runner.flushOutbox).
+    // Messages for the events queue, until the queue has them (see outbox.ts).
     "CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, message TEXT NOT NULL, created_at INTEGER NOT NULL)",
   ],
   EVENTS_MIGRATION,
+  // The cell owns delivery attempts, sends delayed and refused outbox rows, and keeps its rate windows.
+  [...DELIVERY_STATE_MIGRATION, ...OUTBOX_SEND_MIGRATION, ...RATE_BUCKETS_MIGRATION],
 ];
 
 /** Inputs and results longer than this are stored cut, with a marker (see `storedJson`). */
@@ -51,7 +54,7 @@ export const MAX_STORED_JSON_CHARS = 64 * 1024;
 export interface ExecutionFilter {
   scriptId?: string;
   status?: ExecutionStatus;
-  trigger?: Trigger;
+  trigger?: TriggerKind;
   /** Epoch ms: only executions started at or after. */
   since?: number;
   /** Only ids before this one (the cursor). */
@@ -101,7 +104,7 @@ export class TenantStore {
   }
 
   /** The `running` (or `pending`) row written before a script starts, so a crash leaves a trace. */
-  insertExecution(row: { id: string; scriptId: string; version: number; trigger: Trigger; status: "running" | "pending"; attempt: number; input: unknown; startedAt: number }) {
+  insertExecution(row: { id: string; scriptId: string; version: number; trigger: TriggerKind; status: "running" | "pending"; attempt: number; input: unknown; startedAt: number }) {
     this.sql.exec(
       "INSERT INTO executions (id, script_id, version, trigger, status, attempt, input, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
       row.id,
@@ -113,6 +116,13 @@ export class TenantStore {
       storedJson(row.input),
       row.startedAt,
     );
+  }
+
+  /** Stores an execution that ran elsewhere (at the edge), finished; one already stored is left as it is. */
+  insertFinished(record: EdgeRecord) {
+    if (this.sql.exec("SELECT 1 FROM executions WHERE id = ?", record.id).toArray().length > 0) return;
+    this.insertExecution({ ...record, status: "running" });
+    this.finishExecution(record.id, record);
   }
 
   /** Ends an execution that never ran (a queued run refused again and again). */
@@ -192,16 +202,14 @@ export class TenantStore {
     return this.sql.exec("UPDATE executions SET status = 'failed', error = ?, finished_at = ? WHERE status = 'running'", error, now).rowsWritten;
   }
 
-  addToOutbox(messages: string[], now: number) {
-    for (const message of messages) this.sql.exec("INSERT INTO outbox (message, created_at) VALUES (?, ?)", message, now);
+  /** Async runs still pending that were accepted before `cutoff`: their queue message may be lost. */
+  pendingRunsBefore(cutoff: number, limit: number): string[] {
+    return this.sql.exec<{ id: string }>("SELECT id FROM executions WHERE status = 'pending' AND started_at < ? ORDER BY id LIMIT ?", cutoff, limit).toArray().map((row) => row.id);
   }
 
-  outboxBatch(limit: number): Array<{ seq: number; message: string }> {
-    return this.sql.exec<{ seq: number; message: string }>("SELECT seq, message FROM outbox ORDER BY seq LIMIT ?", limit).toArray();
-  }
-
-  removeFromOutbox(seqs: number[]) {
-    for (const seq of seqs) this.sql.exec("DELETE FROM outbox WHERE seq = ?", seq);
+  /** When the oldest pending async run was accepted, or null. */
+  oldestPendingRun(): number | null {
+    return this.sql.exec<{ at: number | null }>("SELECT min(started_at) AS at FROM executions WHERE status = 'pending'").one().at ?? null;
   }
 
   hasExecutions(): boolean {
@@ -233,7 +241,7 @@ function toRecord(row: ExecutionRow): ExecutionRecord {
     id: row.id,
     scriptId: row.script_id,
     version: row.version,
-    trigger: row.trigger as Trigger,
+    trigger: row.trigger as TriggerKind,
     status: row.status as ExecutionStatus,
     attempt: row.attempt,
     input: row.input === null ? null : JSON.parse(row.input),

@@ -1,10 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { call, createScript, tenantWithKey } from "../helpers/api";
+import { holdQueue } from "../helpers/cell";
 import { eventually } from "../helpers/wait";
 
 // Through the real local queue: publish → fan-out → delivery → execution, and a failing
 // script → six attempts → dead letter → replay. Retries are immediate in tests
-// (RETRY_BASE_SECONDS=0), so the queue's own redelivery pace sets the time.
+// (RETRY_BASE_SECONDS=0): the cell sends each next attempt at once, and the queue's batch
+// timeout (1 s) sets the pace.
 describe("events end to end, through the local queue", () => {
   it("publish → every subscribed script runs once → GET /api/events/:id shows where it went", async () => {
     const { key } = await tenantWithKey();
@@ -28,7 +30,7 @@ describe("events end to end, through the local queue", () => {
   }, 30_000);
 
   it("a script that keeps failing is retried, then dead-lettered; a replay after the fix completes", async () => {
-    const { key } = await tenantWithKey();
+    const { slug, key } = await tenantWithKey();
     const script = await createScript(key, { name: "flaky", type: "event", trigger: { eventTypes: ["job.run"] }, source: "export default () => { throw new Error('always'); };" });
     const { eventId } = (await call("/api/events", { method: "POST", token: key, body: { type: "job.run", payload: { n: 1 } } })).json;
     const letters = await eventually(
@@ -52,11 +54,48 @@ describe("events end to end, through the local queue", () => {
     );
     const execution = (await call(`/api/executions/${replayed.replayExecutionId}`, { token: key })).json;
     expect(execution).toMatchObject({ status: "completed", attempt: 1, result: { fixed: true, attempt: 1 } });
-    // Replaying what has since completed runs nothing again.
+    // Replaying what has since completed sends (so runs) nothing again.
+    const sent = await holdQueue(slug);
     expect((await call("/api/dead-letters/replay", { method: "POST", token: key, body: { scriptId: script.id } })).json).toEqual({ replayed: 0 });
-    await new Promise((r) => setTimeout(r, 1500));
+    expect((await call(`/api/dead-letters/${letters[0].id}/replay`, { method: "POST", token: key })).json).toMatchObject({ replayCount: 1 });
+    expect(sent).toEqual([]);
     expect((await call(`/api/executions?scriptId=${script.id}`, { token: key })).json.items).toHaveLength(7);
   }, 60_000);
+
+  it("concurrent publishers with always-failing subscribers: each failing delivery runs attempts 1..6 exactly once, each succeeding one once", async () => {
+    const { key } = await tenantWithKey();
+    const succeed = await Promise.all(
+      ["ok-a", "ok-b"].map((name) => createScript(key, { name, type: "event", trigger: { eventTypes: ["payment.*"] }, source: "export default (e, ctx) => ctx.attempt;" })),
+    );
+    const fail = await Promise.all(
+      ["fail-a", "fail-b"].map((name) => createScript(key, { name, type: "event", trigger: { eventTypes: ["payment.charge"] }, source: "export default () => { throw new Error('card declined'); };" })),
+    );
+    // Three refunds then a charge, from concurrent publishers, and a second wave of charges.
+    const types = ["payment.refund", "payment.refund", "payment.refund", "payment.charge", "payment.charge", "payment.charge"];
+    const eventIds: string[] = await Promise.all(types.map(async (type, n) => (await call("/api/events", { method: "POST", token: key, body: { type, payload: { n } } })).json.eventId));
+    const finished = (d: { status: string }) => d.status === "completed" || d.status === "dead_lettered";
+    const events = await eventually(
+      () => Promise.all(eventIds.map(async (id) => (await call(`/api/events/${id}`, { token: key })).json)),
+      (all) => all.every((e) => e.deliveries.length === (e.type === "payment.charge" ? 4 : 2) && e.deliveries.every(finished)),
+      90_000,
+    );
+    const charges = events.filter((e) => e.type === "payment.charge").length;
+    for (const script of fail) {
+      const runs = (await call(`/api/executions?scriptId=${script.id}&limit=200`, { token: key })).json.items;
+      // Per event: exactly attempts 1, 2, 3, 4, 5, 6, each once.
+      const byEvent = new Map<string, number[]>();
+      for (const run of runs) byEvent.set(run.input.id, [...(byEvent.get(run.input.id) ?? []), run.attempt]);
+      expect(runs).toHaveLength(6 * charges);
+      for (const attempts of byEvent.values()) expect(attempts.sort()).toEqual([1, 2, 3, 4, 5, 6]);
+      const letters = (await call(`/api/dead-letters?scriptId=${script.id}`, { token: key })).json.items;
+      expect(letters).toHaveLength(charges);
+      for (const letter of letters) expect(letter).toMatchObject({ attempts: 6, error: { name: "Error", message: "card declined" } });
+    }
+    for (const script of succeed) {
+      const runs = (await call(`/api/executions?scriptId=${script.id}&limit=200`, { token: key })).json.items;
+      expect(runs.map((r: { status: string; attempt: number }) => `${r.status}:${r.attempt}`)).toEqual(eventIds.map(() => "completed:1"));
+    }
+  }, 120_000);
 
   it("a script's published events travel the same path, one level deeper", async () => {
     const { key } = await tenantWithKey();

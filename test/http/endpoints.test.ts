@@ -74,6 +74,37 @@ describe("tenant endpoints: ANY /t/:tenant/* (API.md §7)", () => {
     expect((await hit(invalid.slug, "/it")).json.error.code).toBe("script_error");
   });
 
+  it("drops the body of a 204, 205 or 304 and answers normally, with the execution id", async () => {
+    const { slug } = await endpoint("export default (e) => ({ status: Number(e.query.status), headers: { 'x-made': 'yes' }, body: 'not sent' });");
+    for (const status of [204, 205, 304]) {
+      const res = await hit(slug, `/it?status=${status}`);
+      expect({ status: res.status, text: res.text, made: res.headers.get("x-made") }).toEqual({ status, text: "", made: "yes" });
+      expect(res.headers.get("x-iota-execution-id")).toMatch(/^exe_/);
+    }
+  });
+
+  it("answers a status no response can have with 500 script_error naming it, with the execution id", async () => {
+    const { slug } = await endpoint("export default (e) => ({ status: Number(e.query.status), body: 'x' });");
+    for (const status of [100, 101, 199, 600, 1000]) {
+      const res = await hit(slug, `/it?status=${status}`);
+      const error = expectError(res, 500, "script_error");
+      expect(error.message).toContain(`invalid status ${status}`);
+      expect(error.details.executionId).toMatch(/^exe_/);
+      expect(res.headers.get("x-iota-execution-id")).toBe(error.details.executionId);
+    }
+  });
+
+  it("keeps the platform's x-iota-execution-id and server-timing over a script's", async () => {
+    const { slug, key } = await endpoint(
+      "export default () => ({ headers: { 'X-Iota-Execution-Id': 'exe_FORGED', 'Server-Timing': 'sandbox;dur=0, db;dur=7' }, body: 'ok' });",
+    );
+    const res = await hit(slug, "/it");
+    expect(res.text).toBe("ok");
+    const [execution] = (await call("/api/executions", { token: key })).json.items;
+    expect(res.headers.get("x-iota-execution-id")).toBe(execution.id);
+    expect(res.headers.get("server-timing")).toMatch(/^placement;desc="(edge|cell)", sandbox;dur=\d+(\.\d+)?, db;dur=7$/);
+  });
+
   it("answers 404 for an unknown tenant, an unknown path, and a method the route does not take", async () => {
     const { slug } = await endpoint(ECHO, { path: "/only-get", methods: ["GET"] });
     expect((await hit("no-such-tenant-x", "/only-get")).json.error.code).toBe("not_found");
@@ -82,6 +113,19 @@ describe("tenant endpoints: ANY /t/:tenant/* (API.md §7)", () => {
     expect(wrongMethod.status).toBe(404);
     expect(wrongMethod.json.error.message).toContain("GET");
     expect((await hit(slug, "/only-get", { method: "HEAD" })).status).toBe(200);
+  });
+
+  it("reads a percent-encoded slug as the slug: the path after it reaches its own route", async () => {
+    const { slug, key } = await endpoint("export default (e) => ({ route: 'root', path: e.path });", { path: "/" });
+    await createScript(key, { name: "hello", type: "http", trigger: { path: "/hello" }, source: "export default (e) => ({ route: 'hello', path: e.path });" });
+    const encoded = [...slug].map((c, i) => (i === 0 ? `%${c.charCodeAt(0).toString(16)}` : c)).join("");
+    expect((await hit(slug, "/hello")).json).toEqual({ route: "hello", path: "/hello" });
+    expect((await hit(encoded, "/hello")).json).toEqual({ route: "hello", path: "/hello" });
+    expect((await hit(encoded, "/")).json).toEqual({ route: "root", path: "/" });
+    expect((await hit(slug, "/h%65llo")).json).toEqual({ route: "hello", path: "/hello" });
+    // A slash or anything else escaped in the slug is not a slug: an unknown tenant.
+    expectError(await hit(`${slug}%2Fhello`, ""), 404, "not_found");
+    expectError(await hit(slug.toUpperCase(), "/hello"), 404, "not_found");
   });
 
   it("refuses a body over 1 MiB with 413", async () => {
@@ -121,4 +165,48 @@ describe("tenant endpoints: ANY /t/:tenant/* (API.md §7)", () => {
     expect((await hit(b.slug, "/same")).json).toBe("b");
     expectError(await call(`/api/executions`, { token: a.key, tenant: b.slug }), 403, "forbidden");
   });
+});
+
+describe("tenant hosts: <slug>.<TENANT_DOMAIN> (API.md §13)", () => {
+  it("serves the tenant's endpoints at the root of its host, with the same event", async () => {
+    const { slug } = await endpoint(ECHO, { path: "/orders/:id", methods: ["GET"] });
+    const onHost = await hit(slug, "/orders/7?x=1", { host: true });
+    const underT = await hit(slug, "/orders/7?x=1");
+    expect(onHost.status).toBe(200);
+    expect(onHost.json.event).toMatchObject({ path: "/orders/7", params: { id: "7" }, query: { x: "1" } });
+    expect(onHost.json.event.path).toBe(underT.json.event.path);
+  });
+
+  it("gives every path of a tenant host to the tenant: /api and /t there are the tenant's routes", async () => {
+    const { slug } = await endpoint("export default (e) => e.path;", { path: "/api/things", methods: ["GET"] });
+    const res = await hit(slug, "/api/things", { host: true });
+    expect(res.status).toBe(200);
+    expect(res.json).toBe("/api/things");
+    expectError(await hit(slug, "/t/other", { host: true }), 404, "not_found");
+  });
+
+  it("answers 404 for a host whose tenant does not exist", async () => {
+    expectError(await hit("no-such-tenant", "/x", { host: true }), 404, "not_found");
+  });
+});
+
+describe("tenantHostSlug", async () => {
+  const { tenantHostSlug } = await import("../../src/http/routes/endpoints");
+  const table: Array<[string, string | undefined, string | null]> = [
+    ["acme.localhost", "localhost", "acme"],
+    ["ACME.LocalHost", "localhost", "acme"],
+    ["acme.localhost.", "localhost", "acme"],
+    ["acme.scripts.example.com", "scripts.example.com", "acme"],
+    ["localhost", "localhost", null],
+    ["127.0.0.1", "localhost", null],
+    ["a.b.localhost", "localhost", null],
+    ["x.localhost", "localhost", null],
+    ["acme.localhost", "", null],
+    ["acme.localhost", undefined, null],
+    ["acme.evil-localhost", "localhost", null],
+    ["9acme.localhost", "localhost", null],
+  ];
+  for (const [host, domain, expected] of table) {
+    it(`${host} with TENANT_DOMAIN=${domain} → ${expected}`, () => expect(tenantHostSlug(host, domain)).toBe(expected));
+  }
 });

@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_LIMITS } from "../../src/domain/limits";
 import { call, createKey, createTenant, expectError, uniqueSlug } from "../helpers/api";
+import { eventually } from "../helpers/wait";
 
 describe("tenants (API.md §5)", () => {
   it("creates a tenant with complete limits, defaults filled in", async () => {
@@ -86,13 +87,9 @@ describe("keys (API.md §5)", () => {
     const tenant = await createTenant();
     const created = await createKey(tenant.slug, ["scripts:read"]);
     expect((await call("/api/scripts", { token: created.key })).status).toBe(200);
-    // The touch runs after the answer (waitUntil); give it a moment.
-    let lastUsedAt = null;
-    for (let i = 0; i < 50 && !lastUsedAt; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      lastUsedAt = (await call(`/api/tenants/${tenant.slug}/keys`)).json.items[0].lastUsedAt;
-    }
-    expect(lastUsedAt).not.toBeNull();
+    // The touch runs after the answer (waitUntil): wait until it shows.
+    const lastUsedAt = await eventually(async () => (await call(`/api/tenants/${tenant.slug}/keys`)).json.items[0].lastUsedAt, (at) => at !== null);
+    expect(lastUsedAt).toEqual(expect.any(String));
   });
 
   it("revokes with 204, keeps the key listed, and revoking again is still 204", async () => {

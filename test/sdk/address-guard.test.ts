@@ -15,6 +15,11 @@ describe("outbound address guard", () => {
     it(`allows ${url}`, () => expect(checkOutboundUrl(url).ok).toBe(true));
   }
 
+  it("names the IPv4 address it judged inside an IPv6 literal", () => {
+    expect(checkOutboundUrl("http://[64:ff9b::10.0.0.1]/")).toEqual({ ok: false, reason: expect.stringContaining("10.0.0.1") });
+    expect(checkOutboundUrl("http://[::7f00:1]/")).toEqual({ ok: false, reason: expect.stringContaining("IPv4-compatible") });
+  });
+
   it("applies a tenant's allow-list of hosts", () => {
     const list = ["api.example.com", "*.partner.io"];
     expect(checkOutboundUrl("https://api.example.com/x", list).ok).toBe(true);

@@ -4,7 +4,7 @@ import { tenantLimits } from "../../src/domain/limits";
 import { loadQuickJSWasm } from "../../src/lib/quickjs-wasm";
 import { compileScript } from "../../src/sandbox/compile";
 import { Sandbox } from "../../src/sandbox/sandbox";
-import { jsBlocks } from "../docs-examples";
+import { jsBlocks, tsBlocks } from "../docs-examples";
 import { call, createScript, tenantWithKey } from "../helpers/api";
 import { hit } from "../helpers/endpoint";
 
@@ -55,13 +55,28 @@ describe("docs/sdk.md examples run", () => {
     sandbox.dispose();
   });
 
+  it("the TypeScript example: saved as TypeScript, it quotes, and its error names the TypeScript line and column", async () => {
+    const [source] = tsBlocks(sdkDoc);
+    expect(tsBlocks(sdkDoc)).toHaveLength(1);
+    const { slug, key } = await tenantWithKey();
+    await createScript(key, { name: "quote", type: "http", language: "typescript", trigger: { path: "/quote", methods: ["POST"] }, source });
+    const quote = await hit(slug, "/quote", { method: "POST", json: { items: [{ sku: "a", price: 2.5, qty: 4 }] } });
+    expect(quote.json).toEqual({ items: 1, total: 10, currency: "EUR" });
+    const failed = await hit(slug, "/quote", { method: "POST", json: { items: [] } });
+    expect(failed.status).toBe(500);
+    const record = (await call(`/api/executions/${failed.json.error.details.executionId}`, { token: key })).json;
+    // The position the page quotes.
+    expect(record.error).toMatchObject({ name: "RangeError", stack: expect.stringContaining("script.js:12:72") });
+    expect(sdkDoc).toContain("`script.js:12:72`");
+  });
+
   it("the tour: every SDK member, through an HTTP endpoint, as the docs show", async () => {
     const { slug, key } = await tenantWithKey();
-    await call("/api/secrets/GREETING", { method: "PUT", token: key, body: { value: "welcome" } });
+    await call("/api/secrets/GREETING", { method: "PUT", token: key, body: { value: "welcome back" } });
     await createScript(key, { name: "tour", type: "http", trigger: { path: "/tour/:name", methods: ["POST"] }, source: examples[6] });
     const first = await hit(slug, "/tour/ada", { method: "POST", json: { note: "hi" } });
     expect(first.status).toBe(201);
-    expect(first.json).toEqual({ message: "welcome, ada", visits: 1, upstream: 502 });
+    expect(first.json).toEqual({ message: "welcome back, ada", visits: 1, upstream: 502 });
     expect(first.headers.get("x-visits")).toBe("1");
     const second = await hit(slug, "/tour/ada", { method: "POST", json: {} });
     expect(second.json.visits).toBe(2);

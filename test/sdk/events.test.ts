@@ -1,51 +1,54 @@
-import { runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { EventMessage } from "../../src/events/messages";
-import { tenantWithKey } from "../helpers/api";
+import { call, createScript, tenantWithKey } from "../helpers/api";
+import { holdQueue, inCell } from "../helpers/cell";
 import { resultOf, runScript } from "../helpers/scripts";
 
-/** Captures what the tenant's runner sends to the events queue from now on. */
-async function captureQueue(slug: string) {
-  const row = await env.DB.prepare("SELECT id FROM tenants WHERE slug = ?").bind(slug).first<{ id: string }>();
-  const stub = env.TENANT_RUNNER.get(env.TENANT_RUNNER.idFromName(row!.id));
-  const sent: EventMessage[] = [];
-  await runInDurableObject(stub, (runner) => {
-    const target = runner as unknown as { env: Env };
-    target.env = { ...target.env, EVENTS: { sendBatch: async (batch: Array<{ body: EventMessage }>) => void sent.push(...batch.map((m) => m.body)) } as unknown as Queue };
-  });
-  return sent;
+/** The events a tenant's cell has recorded. */
+async function recordedEvents(slug: string) {
+  return inCell(slug, (sql) => sql.exec<{ id: string; type: string; payload: string; source: string; depth: number }>("SELECT id, type, payload, source, depth FROM events").toArray());
 }
 
 describe("iota.events.publish (API.md §9, §10)", () => {
-  it("returns an event id and sends the event when the execution completes", async () => {
+  it("returns an event id and records the event, fanned out to its subscribers, when the execution completes", async () => {
     const { slug, key } = await tenantWithKey();
-    const sent = await captureQueue(slug);
+    const sent = await holdQueue(slug);
+    const subscriber = await createScript(key, { name: "on-order", type: "event", trigger: { eventTypes: ["order.*"] }, source: "export default () => 1;" });
     const execution = await runScript(key, `return await iota.events.publish("order.created", { id: 7 }, { idempotencyKey: "order-7" });`);
-    expect(execution.result).toEqual({ eventId: expect.stringMatching(/^evt_/) });
-    expect(sent).toEqual([
-      {
-        kind: "event",
-        tenant: slug,
-        type: "order.created",
-        payload: { id: 7 },
-        id: execution.result.eventId,
-        depth: 0,
-        idempotencyKey: "order-7",
-        publishedAt: expect.any(Number),
-        source: expect.stringContaining(execution.id),
-      },
-    ]);
+    const eventId = execution.result.eventId;
+    expect(eventId).toMatch(/^evt_/);
+    const event = (await call(`/api/events/${eventId}`, { token: key })).json;
+    expect(event).toMatchObject({ id: eventId, type: "order.created", payload: { id: 7 }, source: expect.stringContaining(execution.id), deliveries: [{ scriptId: subscriber.id, status: "pending", attempts: 0 }] });
+    expect(sent.map((m) => m.body)).toEqual([{ kind: "delivery", tenant: slug, eventId, scriptId: subscriber.id, attempt: 1 }]);
+    // The same idempotency key from another execution records nothing more.
+    await runScript(key, `return await iota.events.publish("order.created", { id: 8 }, { idempotencyKey: "order-7" });`);
+    expect((await recordedEvents(slug)).map((e) => e.id)).toEqual([eventId]);
   });
 
-  it("sends nothing when the execution fails or times out (outbox)", async () => {
+  it("records and sends nothing when the execution fails or times out (outbox)", async () => {
     const { slug, key } = await tenantWithKey();
-    const sent = await captureQueue(slug);
+    const sent = await holdQueue(slug);
+    await createScript(key, { name: "on-all", type: "event", trigger: { eventTypes: ["*"] }, source: "export default () => 1;" });
     const failed = await runScript(key, `await iota.events.publish("a.b", {}); throw new Error("after publishing");`);
     expect(failed.status).toBe("failed");
     const timedOut = await runScript(key, `await iota.events.publish("a.b", {}); for (;;) {}`, null, { limits: { timeoutMs: 100 } });
     expect(timedOut.status).toBe("timeout");
     expect(sent).toEqual([]);
+    expect(await recordedEvents(slug)).toEqual([]);
+  });
+
+  it("throws QuotaExceededError for a payload over 100 KB as JSON, and publishes one of exactly 100 KB", async () => {
+    const { slug, key } = await tenantWithKey();
+    // JSON text of {"s":"…"} is 8 bytes plus the string.
+    const result = await resultOf(
+      key,
+      `const names = [];
+       for (const size of [100 * 1024 - 8, 100 * 1024 - 7]) {
+         try { await iota.events.publish("big.one", { s: "x".repeat(size) }); names.push("published"); } catch (e) { names.push(e.name + ": " + e.message); }
+       }
+       return names;`,
+    );
+    expect(result).toEqual(["published", expect.stringMatching(/^QuotaExceededError: .*102400 bytes/)]);
+    expect(await recordedEvents(slug)).toHaveLength(1);
   });
 
   it("refuses bad types, options and too deep chains inside the script", async () => {

@@ -73,9 +73,9 @@ describe("iota.http (API.md §9)", () => {
 
   it("times out at timeoutMs, and never later than the execution's own deadline", async () => {
     const { key } = await tenantWithKey();
-    const started = Date.now();
+    // The upstream answers after 3 s, well inside the 10 s default and the 30 s deadline: a
+    // TimeoutError can only be timeoutMs's.
     expect((await resultOf(key, errorOf(`await iota.http.get("https://slow.test/?ms=3000", { timeoutMs: 100 })`)))[0]).toBe("TimeoutError");
-    expect(Date.now() - started).toBeLessThan(2_500);
     const bounded = await runScript(key, `await iota.http.get("https://slow.test/?ms=3000");`, null, { limits: { timeoutMs: 300 } });
     expect(bounded.status).toBe("failed");
     expect(bounded.error?.name).toBe("TimeoutError");

@@ -10,8 +10,8 @@ describe("secrets API (API.md §9)", () => {
   it("sets, lists by name only, replaces and deletes", async () => {
     const { key } = await tenantWithKey();
     expect((await put(key, "STRIPE_KEY", "sk_live_abc123")).status).toBe(204);
-    expect((await put(key, "API_TOKEN", "tok-1")).status).toBe(204);
-    expect((await put(key, "API_TOKEN", "tok-2")).status).toBe(204);
+    expect((await put(key, "API_TOKEN", "token-one")).status).toBe(204);
+    expect((await put(key, "API_TOKEN", "token-two")).status).toBe(204);
     const list = await call("/api/secrets", { token: key });
     expect(list.json).toEqual({ items: [{ name: "API_TOKEN", updatedAt: expect.any(String) }, { name: "STRIPE_KEY", updatedAt: expect.any(String) }] });
     expect(list.text).not.toContain("sk_live");
@@ -29,6 +29,16 @@ describe("secrets API (API.md §9)", () => {
     expectError(await put(key, "A", 42), 400, "invalid_request");
     expectError(await put(key, "A", "x".repeat(64 * 1024 + 1)), 400, "invalid_request");
     expect((await call("/api/secrets", { token: key })).json.items).toEqual([]);
+  });
+
+  it("refuses a value shorter than 8 characters (it could not be redacted), naming value", async () => {
+    const { key } = await tenantWithKey();
+    for (const value of ["", "abc", "abcd", "1234567", "😀😀😀😀"]) {
+      const error = expectError(await put(key, "SHORT", value), 400, "invalid_request");
+      expect(error.details).toEqual([{ path: "value", message: expect.stringContaining("at least 8 characters") }]);
+    }
+    expect((await call("/api/secrets", { token: key })).json.items).toEqual([]);
+    expect((await put(key, "SHORT", "12345678")).status).toBe(204);
   });
 
   it("stores only AES-GCM ciphertext, with a fresh IV per write", async () => {
@@ -80,6 +90,27 @@ describe("iota.secrets.get", () => {
     expect(execution.error?.message).toBe("failed with [secret]");
     const returned = await runScript(key, `return { key: await iota.secrets.get("API_KEY") };`);
     expect(returned.result).toEqual({ key: "[secret]" });
+  });
+
+  it("never records a secret's value JSON-encoded twice over or percent-encoded, in logs, errors or results", async () => {
+    const { key } = await tenantWithKey();
+    const secret = 'sk-"q\\uo/te"-Z9x7';
+    await put(key, "API_KEY", secret);
+    const execution = await runScript(
+      key,
+      `const s = await iota.secrets.get("API_KEY");
+       const twice = JSON.stringify(JSON.stringify(s));
+       console.log(twice);
+       iota.log.info({ twice });
+       console.log("https://api.test/?key=" + encodeURIComponent(s));
+       return { twice, thrice: JSON.stringify(twice) };`,
+    );
+    expect(execution.status).toBe("completed");
+    expect(JSON.stringify(execution)).not.toContain("Z9x7");
+    expect(execution.logs.map((l) => l.message)).toEqual(['"\\"[secret]\\""', '{"twice":"\\"\\\\\\"[secret]\\\\\\"\\""}', "https://api.test/?key=[secret]"]);
+    expect(execution.result).toEqual({ twice: '"\\"[secret]\\""', thrice: '"\\"\\\\\\"[secret]\\\\\\"\\""' });
+    const thrown = await runScript(key, `throw new Error("failed: " + JSON.stringify(JSON.stringify(await iota.secrets.get("API_KEY"))));`);
+    expect(JSON.stringify(thrown.error)).not.toContain("Z9x7");
   });
 
   it("refuses an invalid name inside the script", async () => {

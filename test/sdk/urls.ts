@@ -2,7 +2,6 @@
  * The address guard's table (API.md §9): URLs refused in every spelling, and URLs allowed.
  * Used by the guard's own tests and by the sandbox's hostile catalogue (fetch to each).
  */
-/** Every spelling here must be refused before any connection (API.md §9). */
 export const REFUSED = [
   // loopback, every spelling
   "http://127.0.0.1/",
@@ -25,6 +24,50 @@ export const REFUSED = [
   "http://[0:0:0:0:0:ffff:127.0.0.1]/",
   "http://[64:ff9b::127.0.0.1]/",
   "http://[2002:7f00:1::]/",
+  // IPv4-compatible (deprecated ::a.b.c.d): refused whatever it carries
+  "http://[::127.0.0.1]/",
+  "http://[::7f00:1]/",
+  "http://[0:0:0:0:0:0:127.0.0.1]/",
+  "http://[0000:0000:0000:0000:0000:0000:7f00:0001]/",
+  "http://[::127.1.2.3]/",
+  "http://[::10.0.0.1]/",
+  "http://[::169.254.169.254]/",
+  "http://[::8.8.8.8]/",
+  "http://[::0.0.0.2]/",
+  // IPv4-mapped and IPv4-translated, every spelling of the mapped part
+  "http://[::ffff:7f00:0001]/",
+  "http://[0:0:0:0:0:FFFF:7F00:1]/",
+  "http://[::ffff:0:127.0.0.1]/",
+  "http://[::ffff:0:a9fe:a9fe]/",
+  "http://[::ffff:10.1.2.3]/",
+  "http://[::ffff:172.16.0.1]/",
+  "http://[::ffff:100.64.0.1]/",
+  "http://[::ffff:0.0.0.0]/",
+  // NAT64: the well-known prefix judged by the IPv4 it carries; local-use NAT64 refused whole
+  "http://[64:ff9b::10.0.0.1]/",
+  "http://[64:ff9b::a9fe:a9fe]/",
+  "http://[64:ff9b::192.168.0.1]/",
+  "http://[64:ff9b::]/",
+  "http://[64:ff9b:1::8.8.8.8]/",
+  "http://[64:ff9b:1::7f00:1]/",
+  // 6to4: judged by the IPv4 in its second and third groups
+  "http://[2002:a00:1::1]/",
+  "http://[2002:c0a8:101::]/",
+  "http://[2002:a9fe:a9fe::1]/",
+  "http://[2002:7f00:1:ffff:ffff:ffff:ffff:ffff]/",
+  "http://[2002::]/",
+  // Teredo, refused whole (an obfuscated client address behind a relay)
+  "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/",
+  "http://[2001::80ff:fffe]/",
+  "http://[2001:0:a00:1::1]/",
+  // the rest of ::/8 and other space outside 2000::/3
+  "http://[::2]/",
+  "http://[::1:0:0:1]/",
+  "http://[::ffff:ffff:7f00:1]/",
+  "http://[100::1]/",
+  "http://[fec0::1]/",
+  "http://[4000::1]/",
+  "http://[e000::1]/",
   "http://localhost/",
   "http://LOCALHOST/",
   "http://localhost./",
@@ -96,4 +139,9 @@ export const ALLOWED = [
   "http://172.32.0.1/",
   "http://100.128.0.1/",
   "http://[::ffff:8.8.8.8]/",
+  "http://[::ffff:0:8.8.8.8]/",
+  "http://[64:ff9b::8.8.8.8]/",
+  "http://[2002:808:808::1]/",
+  "http://[2001:4860:4860::8888]/",
+  "http://[2a00:1450:4001:80b::200e]/",
 ];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildEvent, buildReply, parseQuery, redactEvent } from "../../src/tenant/http-mapping";
+import { buildEvent, buildReply, parseQuery, redactEvent, serverTimingMetrics, splitTenantPath, withPlatformHeaders } from "../../src/tenant/http-mapping";
 
 const invocation = (over: Partial<Parameters<typeof buildEvent>[0]> = {}) => ({
   method: "POST",
@@ -8,6 +8,33 @@ const invocation = (over: Partial<Parameters<typeof buildEvent>[0]> = {}) => ({
   headers: [] as Array<[string, string]>,
   body: null as string | null,
   ...over,
+});
+
+describe("tenant slug and script path from the URL path (decisions: tenant endpoints)", () => {
+  const table: Array<[string, ReturnType<typeof splitTenantPath>]> = [
+    ["/t/acme/hello", { slug: "acme", path: "/hello" }],
+    ["/t/acme", { slug: "acme", path: "/" }],
+    ["/t/acme/", { slug: "acme", path: "/" }],
+    ["/t/acme/a/b/", { slug: "acme", path: "/a/b/" }],
+    // Escapes of unreserved characters are the characters themselves (RFC 3986 §6.2.2.2),
+    // in the slug and in the path alike: the path is cut after the slug as decoded.
+    ["/t/%61cme/hello", { slug: "acme", path: "/hello" }],
+    ["/t/%61%63%6D%65/hello", { slug: "acme", path: "/hello" }],
+    ["/t/%72tb-x/x", { slug: "rtb-x", path: "/x" }],
+    ["/t/ac%6de/h%65llo", { slug: "acme", path: "/hello" }],
+    ["/t/acme%2D1/x", { slug: "acme-1", path: "/x" }],
+    // Escapes of anything else stay escapes (upper-case hex): they never split the path.
+    ["/t/acme%2Fevil/x", { slug: "acme%2Fevil", path: "/x" }],
+    ["/t/acme/a%2fb%20c", { slug: "acme", path: "/a%2Fb%20c" }],
+    ["/t/acme/%7e%5F", { slug: "acme", path: "/~_" }],
+    ["/t/%2e/x", { slug: ".", path: "/x" }],
+    ["/t/", { slug: "", path: "/" }],
+    ["/tenant/acme/x", null],
+    ["/x/t/acme", null],
+  ];
+  for (const [pathname, expected] of table) {
+    it(`${pathname} → ${JSON.stringify(expected)}`, () => expect(splitTenantPath(pathname)).toEqual(expected));
+  }
 });
 
 describe("request → event (API.md §7)", () => {
@@ -49,6 +76,11 @@ describe("return value → response (API.md §7)", () => {
       { status: 200, headers: [["content-type", "text/html"], ["set-cookie", "a=1"], ["set-cookie", "b=2"], ["x-n", "5"]], body: "x" },
     ],
     ["a 204 drops its body", { status: 204, body: "ignored" }, { status: 204, headers: [], body: null }],
+    ["a 205 drops its body", { status: 205, body: "ignored" }, { status: 205, headers: [], body: null }],
+    ["a 205 drops an object body, with no content type added", { status: 205, body: { a: 1 } }, { status: 205, headers: [], body: null }],
+    ["a 304 drops its body, keeping its headers", { status: 304, headers: { ETag: '"1"' }, body: "x" }, { status: 304, headers: [["etag", '"1"']], body: null }],
+    ["the lowest status", { status: 200, body: "" }, { status: 200, headers: [["content-type", "text/plain; charset=utf-8"]], body: "" }],
+    ["the highest status", { status: 599, body: "x" }, { status: 599, headers: [["content-type", "text/plain; charset=utf-8"]], body: "x" }],
   ];
   for (const [what, value, reply] of table) {
     it(what, () => expect(buildReply(value)).toEqual({ reply }));
@@ -56,6 +88,12 @@ describe("return value → response (API.md §7)", () => {
 
   const invalid: Array<[string, unknown]> = [
     ["a status out of range", { status: 99 }],
+    ["an informational status (100)", { status: 100, body: "x" }],
+    ["101 Switching Protocols", { status: 101 }],
+    ["199", { status: 199 }],
+    ["600", { status: 600, body: "x" }],
+    ["1000", { status: 1000 }],
+    ["a negative status", { status: -200 }],
     ["a fractional status", { status: 200.5, body: "" }],
     ["a string status", { status: "200" }],
     ["headers that are not an object", { body: "", headers: ["x"] }],
@@ -65,4 +103,27 @@ describe("return value → response (API.md §7)", () => {
   for (const [what, value] of invalid) {
     it(`refuses ${what}`, () => expect(buildReply(value)).toEqual({ error: expect.any(String) }));
   }
+});
+
+describe("the platform's response headers win over a script's (decisions: tenant endpoints)", () => {
+  const platform = { executionId: "exe_REAL", sandboxMs: 3 };
+  const reply = (headers: Array<[string, string]>) => ({ status: 200, headers, body: "x" });
+  const table: Array<[string, Array<[string, string]>, Array<[string, string]>]> = [
+    ["no script headers", [], [["x-iota-execution-id", "exe_REAL"], ["server-timing", "placement;desc=\"cell\", sandbox;dur=3"]]],
+    ["other headers stay, in order", [["content-type", "text/plain"], ["x-a", "1"]], [["content-type", "text/plain"], ["x-a", "1"], ["x-iota-execution-id", "exe_REAL"], ["server-timing", "placement;desc=\"cell\", sandbox;dur=3"]]],
+    ["a script's execution id is dropped", [["x-iota-execution-id", "exe_FAKE"]], [["x-iota-execution-id", "exe_REAL"], ["server-timing", "placement;desc=\"cell\", sandbox;dur=3"]]],
+    ["in any case", [["X-Iota-Execution-Id", "exe_FAKE"]], [["x-iota-execution-id", "exe_REAL"], ["server-timing", "placement;desc=\"cell\", sandbox;dur=3"]]],
+    ["a script's own metrics follow the platform's", [["server-timing", "db;dur=5, cache;desc=hit"]], [["x-iota-execution-id", "exe_REAL"], ["server-timing", "placement;desc=\"cell\", sandbox;dur=3, db;dur=5, cache;desc=hit"]]],
+    ["several server-timing headers join", [["server-timing", "a;dur=1"], ["server-timing", "b;dur=2"]], [["x-iota-execution-id", "exe_REAL"], ["server-timing", "placement;desc=\"cell\", sandbox;dur=3, a;dur=1, b;dur=2"]]],
+    ["a script's sandbox or placement metric is dropped", [["server-timing", "sandbox;dur=0, Placement;desc=edge, db;dur=1"]], [["x-iota-execution-id", "exe_REAL"], ["server-timing", "placement;desc=\"cell\", sandbox;dur=3, db;dur=1"]]],
+    ["a quoted comma stays inside its metric", [["server-timing", 'sandbox;desc="a, b", x;desc="c, \\"d\\""']], [["x-iota-execution-id", "exe_REAL"], ["server-timing", 'placement;desc="cell", sandbox;dur=3, x;desc="c, \\"d\\""']]],
+    ["empty metrics are left out", [["server-timing", " , ,"]], [["x-iota-execution-id", "exe_REAL"], ["server-timing", "placement;desc=\"cell\", sandbox;dur=3"]]],
+  ];
+  for (const [what, headers, expected] of table) {
+    it(what, () => expect(withPlatformHeaders(reply(headers), platform)).toEqual({ status: 200, headers: expected, body: "x" }));
+  }
+
+  it("splits Server-Timing at commas outside quoted strings", () => {
+    expect(serverTimingMetrics('a;dur=1,b;desc="x,y",  c ')).toEqual(["a;dur=1", 'b;desc="x,y"', "c"]);
+  });
 });

@@ -19,17 +19,47 @@ describe("MinuteWindow", () => {
   });
 });
 
+describe("MinuteWindow kept in a store", () => {
+  /** A store as the cell's SQLite keeps it: a row per second-of-the-minute. */
+  function memoryStore() {
+    const rows = new Map<number, { second: number; count: number }>();
+    return { load: () => [...rows.values()], save: (slot: number, second: number, count: number) => void rows.set(slot, { second, count }) };
+  }
+
+  it("a new window on the same store starts from the count the old one left, and still forgets after 60 s", () => {
+    let now = 1_000_000_000;
+    const store = memoryStore();
+    const first = new MinuteWindow(() => now, store);
+    first.add();
+    now += 15_000;
+    first.add(2);
+    const second = new MinuteWindow(() => now, store);
+    expect(second.count()).toBe(3);
+    expect(second.secondsUntilBelow(3)).toBe(45);
+    now += 45_000;
+    expect(new MinuteWindow(() => now, store).count()).toBe(2);
+    now += 15_000;
+    expect(new MinuteWindow(() => now, store).count()).toBe(0);
+  });
+});
+
 describe("QuotaLedger", () => {
   const limits = { concurrency: 2, executionsPerMinute: 100 };
 
   it("admits up to the concurrency, then makes the next wait for a release", async () => {
-    const ledger = new QuotaLedger(Date.now, 1_000);
+    // A wait far longer than any test: only the release can admit the third.
+    const ledger = new QuotaLedger(Date.now, 600_000);
     const a = await ledger.admit(limits, () => true);
     const b = await ledger.admit(limits, () => true);
     expect([a.admitted, b.admitted, ledger.runningCount]).toEqual([true, true, 2]);
-    const waiting = ledger.admit(limits, () => true);
-    setTimeout(() => a.admitted && a.release(), 20);
+    let settled = false;
+    const waiting = ledger.admit(limits, () => true).finally(() => (settled = true));
+    expect(ledger.waitingCount).toBe(1);
+    await Promise.resolve();
+    expect(settled).toBe(false);
+    if (a.admitted) a.release();
     expect((await waiting).admitted).toBe(true);
+    expect([ledger.runningCount, ledger.waitingCount]).toEqual([2, 0]);
   });
 
   it("refuses with Retry-After after the bounded wait", async () => {
@@ -50,6 +80,17 @@ describe("QuotaLedger", () => {
   it("refuses for memory when the pool has no room, even with free slots", async () => {
     const ledger = new QuotaLedger(Date.now, 30);
     expect(await ledger.admit(limits, () => false)).toEqual({ admitted: false, reason: "memory", retryAfterSeconds: 1 });
+  });
+
+  it("reserves sandbox memory on admission, so two admitted at once cannot count on the same room", async () => {
+    const ledger = new QuotaLedger(Date.now, 30);
+    const memory = { bytes: 60, budgetBytes: 100 };
+    const first = await ledger.admit(limits, () => true, memory);
+    expect(first.admitted).toBe(true);
+    // The pool still shows room (the first has not taken its sandbox yet): the reservation refuses.
+    expect(await ledger.admit(limits, () => true, memory)).toEqual({ admitted: false, reason: "memory", retryAfterSeconds: 1 });
+    if (first.admitted) first.release();
+    expect((await ledger.admit(limits, () => true, memory)).admitted).toBe(true);
   });
 
   it("releases once only", async () => {
@@ -83,7 +124,8 @@ describe("CpuMeter", () => {
 
 describe("CpuMeter turns", () => {
   it("lets a busy tenant's executions run one after another, each after a pause; an idle tenant never waits", async () => {
-    const meter = new CpuMeter();
+    // A clock that stands still: the meter's decay plays no part in the order of turns.
+    const meter = new CpuMeter(() => 0);
     const waits: number[] = [];
     const wait = async (ms: number) => void waits.push(ms);
     const idle = await meter.turn(wait);
@@ -99,9 +141,12 @@ describe("CpuMeter turns", () => {
       order.push("second");
       release();
     });
-    await new Promise((r) => setTimeout(r, 10));
+    const releaseFirst = await first;
+    // Everything already queued runs (one macrotask later); the second turn still waits,
+    // and would wait however long: only the first's release lets it go.
+    await new Promise((r) => setTimeout(r, 0));
     expect(order).toEqual(["first"]);
-    (await first)();
+    releaseFirst();
     await second;
     expect(order).toEqual(["first", "second"]);
     expect(waits).toEqual([120, 120]);

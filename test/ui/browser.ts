@@ -42,21 +42,64 @@ export async function signIn(page: Page, token: string, tenant?: string) {
   await page.click("button[type=submit]");
 }
 
-/** Replaces the text of the Monaco editor on the page, as a user pasting it would. */
+/**
+ * How long any one wait may take before the test fails. The tests wait for states (an
+ * element, a text, an attribute), never for time; this only bounds a wait for a state that
+ * never comes, generously, since a loaded machine can be many times slower than an idle one.
+ */
+export const WAIT_MS = 60_000;
+
+/**
+ * Replaces the text of the Monaco editor on the page, as a user pasting it would (one edit,
+ * so no empty text in between), and returns once the editor shows it. Typed text would get
+ * Monaco's auto-closed brackets and indents; pasted text stays exact.
+ *
+ * Monaco applies a paste after the key event (through the browser's EditContext), so on a
+ * slow machine the key press returns before the editor holds the text. A key that comes
+ * too early acts on the old text: a Ctrl+Space then left the suggestion list "Loading…"
+ * for good (seen with the browser's CPU throttled 6×), which is how the editing test timed
+ * out on a loaded machine.
+ */
 export async function typeInEditor(page: Page, text: string) {
+  await page.evaluate((t) => navigator.clipboard.writeText(t), text);
   await page.click("[data-testid=editor] .view-lines");
   await page.keyboard.press("Escape"); // an open suggestion list would take the keys
   await page.keyboard.press("Control+A");
-  await page.keyboard.press("Delete");
-  // Typed text gets Monaco's auto-closed brackets and indents; pasted text stays exact.
-  await page.evaluate((t) => navigator.clipboard.writeText(t), text);
   await page.keyboard.press("Control+V");
+  await page.waitForFunction((expected) => {
+    // Monaco renders spaces as no-break spaces, one element per line.
+    const shown = Array.from(document.querySelectorAll("[data-testid=editor] .view-line"), (line) => (line.textContent ?? "").replace(/\u00a0/g, " "));
+    return expected.split("\n").every((line) => line.trim() === "" || shown.includes(line));
+  }, text);
+}
+
+/**
+ * Waits until the editor's platform diagnostics are for its text as it is (the list is
+ * `aria-busy` from an edit until then) and one of them matches `expected`, or, for null,
+ * there are none.
+ */
+export async function waitForDiagnostics(page: Page, expected: RegExp | null) {
+  await page.waitForFunction(
+    ({ source, flags }) => {
+      const list = document.querySelector("ul.diagnostics");
+      if (!list || list.getAttribute("aria-busy") !== "false") return false;
+      const lines = Array.from(list.querySelectorAll("li"), (li) => li.textContent ?? "");
+      return source === null ? lines.length === 0 : lines.some((line) => new RegExp(source, flags).test(line));
+    },
+    { source: expected?.source ?? null, flags: expected?.flags ?? "" },
+  );
+}
+
+/** Makes the page's main thread `rate` times slower, as on a loaded machine (Chromium's DevTools throttling). */
+export async function throttleCpu(page: Page, rate: number) {
+  const session = await page.context().newCDPSession(page);
+  await session.send("Emulation.setCPUThrottlingRate", { rate });
 }
 
 /** A page whose clipboard the tests may use (for pasting into the editor). */
 export async function newPage(browser: Browser): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1300, height: 900 }, permissions: ["clipboard-read", "clipboard-write"] });
   const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
+  page.setDefaultTimeout(WAIT_MS);
   return page;
 }

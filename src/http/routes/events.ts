@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { EVENT_TYPE } from "../../domain/triggers";
+import { MAX_EVENT_PAYLOAD_BYTES, payloadBytes } from "../../events/messages";
 import { isId } from "../../lib/ids";
 import { decodeCursor, encodeCursor, limitParam } from "../../services/pagination";
 import { runnerFor } from "../../services/runner";
@@ -23,9 +24,16 @@ const publishBody = z.strictObject({
   idempotencyKey: z.string().min(1).max(200).optional(),
 });
 
-/** 202 `{eventId}`; the same idempotency key within 24 h answers the first id with `Idempotent-Replayed: true`. */
+/**
+ * 202 `{eventId}`; the same idempotency key within 24 h answers the first id with
+ * `Idempotent-Replayed: true`. A payload over 100 KB as JSON is a 413: the queue could not carry it.
+ */
 eventRoutes.post("/", tenantAccess("events:publish"), async (c) => {
   const body = await readJson(c, publishBody);
+  const bytes = payloadBytes(body.payload);
+  if (bytes > MAX_EVENT_PAYLOAD_BYTES) {
+    throw new ApiError("payload_too_large", `the payload is ${bytes} bytes as JSON; an event's payload may take at most ${MAX_EVENT_PAYLOAD_BYTES}`, [{ path: "payload", message: `at most ${MAX_EVENT_PAYLOAD_BYTES} bytes` }]);
+  }
   const tenant = c.var.tenant;
   const accepted = await runnerFor(c.env, tenant.id).acceptEvent({ type: body.type, payload: body.payload ?? null, idempotencyKey: body.idempotencyKey });
   return c.json({ eventId: accepted.eventId }, 202, accepted.replayed ? { "Idempotent-Replayed": "true" } : {});

@@ -1,0 +1,152 @@
+/**
+ * The executor: one execution of a tenant's script, from admission to the record, the same
+ * wherever it runs (in the tenant's cell today; in the Worker for scripts placed at the
+ * edge, API.md §14). What differs between placements is lent to it as ports: how admission
+ * is decided, where records go, the host services behind `iota.*`, and who is told when an
+ * execution ends (metrics). The executor itself decides nothing about storage or retries.
+ *
+ *   admit ─► record started ─► host API ─► sandbox (the isolate's pool) ─► redact ─► record finished
+ *     └─ refused: nothing recorded                                              └─ onFinished (metrics)
+ */
+import { effectiveLimits, type Limits, tenantLimits } from "../domain/limits";
+import type { TenantRow } from "../db/schema";
+import { newId } from "../lib/ids";
+import { sandboxError } from "../sandbox/errors";
+import type { LogEntry } from "../sandbox/host";
+import type { ExecutionResult, Sandbox } from "../sandbox/sandbox";
+import { executionHost, type HostServices, type PublishedEvent, redactSecrets } from "../sdk/host-api";
+import type { RunnableScript } from "../tenant/catalogue";
+import type { ExecutionRecord, TriggerKind } from "../tenant/records";
+
+/** Why admission refused an execution, and when to try again. */
+export interface Refusal {
+  refused: { reason: "rate" | "concurrency" | "memory"; retryAfterSeconds: number };
+}
+
+export type Admitted = { admitted: true; release: () => void } | ({ admitted: false } & Refusal["refused"]);
+
+/** One execution to run. */
+export interface ExecutionRequest {
+  runnable: RunnableScript;
+  trigger: TriggerKind;
+  /** What the script receives as its event. */
+  event: unknown;
+  /** What the record keeps as its input (the event with secrets and bodies as the trigger decides). */
+  recordedInput: unknown;
+  /** 1-based; events count their own. */
+  attempt?: number;
+  /** Runs an execution recorded earlier as pending (an async manual run). */
+  pendingId?: string;
+  /** Depth of the triggering event (events published by the script go one deeper). */
+  eventDepth?: number;
+  /**
+   * Called by the records port in the same transaction that records the end (an event
+   * delivery records its outcome there, so the two can never disagree).
+   */
+  recorded?: (end: { executionId: string; status: ExecutionOutcome["status"]; error: ExecutionOutcome["error"] }, now: number) => void;
+}
+
+/** How an execution ended, as recorded (secrets redacted). */
+export interface ExecutionOutcome {
+  status: "completed" | "failed" | "timeout";
+  resultJson: string | undefined;
+  error: { name: string; message: string; stack: string } | null;
+  logs: LogEntry[];
+  cpuMs: number;
+  memoryBytes: number;
+  sdkCalls: number;
+  finishedAt: number;
+  durationMs: number;
+  /** Events the script published; sent only when it completed. */
+  published: PublishedEvent[];
+}
+
+/** Where an execution's record lives (the cell's SQLite, or a batch on its way to it). */
+export interface ExecutionRecords {
+  started(row: { id: string; scriptId: string; version: number; trigger: TriggerKind; attempt: number; input: unknown; startedAt: number }, pending: boolean): void;
+  /** Records the end; answers the record as it is now. */
+  finished(id: string, request: ExecutionRequest, outcome: ExecutionOutcome): Promise<ExecutionRecord>;
+}
+
+/** What a placement lends the executor. */
+export interface ExecutorPorts {
+  sandbox: Sandbox;
+  /** The limits as this placement runs them (the edge caps cpuMs at its slice). */
+  limits?(limits: Limits): Limits;
+  admit(tenant: TenantRow, limits: Limits): Promise<Admitted>;
+  /** The host services behind `iota.*` for this tenant. */
+  services(tenant: TenantRow, limits: Limits): HostServices;
+  records: ExecutionRecords;
+  /** Waits for this tenant's turn on the thread; answers the function that ends it with the CPU it used. */
+  turn?(): Promise<(cpuMs: number) => void>;
+  /** Told of every execution that ran (metrics). */
+  onFinished?(record: ExecutionRecord, outcome: ExecutionOutcome): void;
+}
+
+/** A run as the caller needs it: the record, the result as the script produced it (not cut for storage), and the sandbox's time. */
+export type Run = { execution: ExecutionRecord; resultJson: string | undefined; sandboxMs: number };
+
+export class Executor {
+  constructor(private readonly ports: ExecutorPorts) {}
+
+  /** Admits, records `running`, runs in the sandbox, records the outcome. A refused execution records nothing. */
+  async execute(tenant: TenantRow, request: ExecutionRequest): Promise<Run | Refusal> {
+    const { runnable } = request;
+    const effective = effectiveLimits(tenantLimits(tenant.limits), runnable.version.limits);
+    const limits = this.ports.limits?.(effective) ?? effective;
+    const admission = await this.ports.admit(tenant, limits);
+    if (!admission.admitted) return { refused: { reason: admission.reason, retryAfterSeconds: admission.retryAfterSeconds } };
+    try {
+      return await this.run(tenant, limits, request);
+    } finally {
+      admission.release();
+    }
+  }
+
+  private async run(tenant: TenantRow, limits: Limits, request: ExecutionRequest): Promise<Run> {
+    const { runnable } = request;
+    const { script, version } = runnable;
+    const startedAt = Date.now();
+    const id = request.pendingId ?? newId("exe", startedAt);
+    const attempt = request.attempt ?? 1;
+    this.ports.records.started({ id, scriptId: script.id, version: version.version, trigger: request.trigger, attempt, input: request.recordedInput, startedAt }, request.pendingId !== undefined);
+
+    const host = executionHost({ limits, allowedHosts: tenant.allowedHosts ?? null, eventDepth: request.eventDepth ?? null }, this.ports.services(tenant, limits));
+    const ctx = { executionId: id, scriptId: script.id, version: version.version, tenant: tenant.slug, trigger: request.trigger, attempt };
+    const endTurn = this.ports.turn ? await this.ports.turn() : undefined;
+    let result: ExecutionResult | null = null;
+    try {
+      if (runnable.compiled.ok) {
+        result = await this.ports.sandbox.execute({ tenant: tenant.id, scriptKey: runnable.key, script: runnable.compiled.script, event: request.event, ctx, limits, host: host.api });
+      }
+    } finally {
+      endTurn?.(result?.cpuMs ?? 0);
+    }
+    const finishedAt = Date.now();
+    const outcome = recordedOutcome(result, host.secretValues, finishedAt, finishedAt - startedAt, host.outbox);
+    const execution = await this.ports.records.finished(id, request, outcome);
+    this.ports.onFinished?.(execution, outcome);
+    return { execution, resultJson: result?.resultJson, sandboxMs: result?.durationMs ?? 0 };
+  }
+}
+
+/** The sandbox's result as it is recorded: every secret the script read redacted from what it produced. */
+function recordedOutcome(result: ExecutionResult | null, secrets: Set<string>, finishedAt: number, durationMs: number, published: PublishedEvent[]): ExecutionOutcome {
+  if (!result) {
+    const error = sandboxError("CompileError", "the saved source does not compile");
+    return { status: "failed", resultJson: undefined, error, logs: [], cpuMs: 0, memoryBytes: 0, sdkCalls: 0, finishedAt, durationMs, published: [] };
+  }
+  const redact = (text: string) => redactSecrets(text, secrets);
+  return {
+    status: result.status,
+    resultJson: result.resultJson === undefined ? undefined : redact(result.resultJson),
+    error: result.error && { name: result.error.name, message: redact(result.error.message), stack: redact(result.error.stack) },
+    logs: result.logs.map((entry): LogEntry => ({ ...entry, message: redact(entry.message) })),
+    cpuMs: result.cpuMs,
+    memoryBytes: result.memoryBytes,
+    sdkCalls: result.sdkCalls,
+    finishedAt,
+    durationMs,
+    published: result.status === "completed" ? published : [],
+  };
+}

@@ -1,0 +1,148 @@
+/**
+ * The cell's alarm (API.md §10, §11): due schedules, the sweep of what a crash or a lost
+ * message left behind, the outbox, retention; and when the alarm fires next. One alarm
+ * serves all of them: it is armed for the earliest thing outstanding, whenever something is.
+ */
+import type { Executor } from "../executor/executor";
+import type { Catalogue } from "./catalogue";
+import type { Deliveries, TenantCell } from "./deliveries";
+import type { EventStore } from "./event-store";
+import type { Outbox } from "./outbox";
+import type { QueuedRuns } from "./queued-runs";
+import { dueAt, minuteOf, nextDueMinute } from "./schedules";
+import type { TenantStore } from "./store";
+
+/** Retention runs at most this often, deleting at most PURGE_BATCHES batches of PURGE_BATCH_SIZE rows a run. */
+const PURGE_INTERVAL_MS = 60 * 60 * 1000;
+const PURGE_BATCH_SIZE = 500;
+const PURGE_BATCHES = 10;
+/** An outbox that could not be sent is tried again by the alarm this soon, at the earliest. */
+const OUTBOX_RETRY_MS = 5_000;
+
+export interface MaintenanceParts {
+  store: TenantStore;
+  events: EventStore;
+  outbox: Outbox;
+  deliveries: Deliveries;
+  runs: QueuedRuns;
+  storage: Pick<DurableObjectStorage, "getAlarm" | "setAlarm">;
+  env: () => { RETENTION_DAYS?: string };
+  /** The tenant's catalogue, once the cell knows its tenant. */
+  catalogue: () => Catalogue | null;
+  /** The tenant as deliveries see it. */
+  tenantCell: (catalogue: Catalogue) => Promise<TenantCell>;
+  executor: () => Executor;
+}
+
+export class Maintenance {
+  /** The alarm as this cell last set or read it (saves a storage call per event); null: none known. */
+  private alarmAt: number | null = null;
+
+  constructor(private readonly cell: MaintenanceParts) {}
+
+  /** At start: what the alarm is, and armed if something is outstanding. */
+  async start() {
+    this.alarmAt = await this.cell.storage.getAlarm();
+    await this.scheduleAlarm();
+  }
+
+  /** The alarm: due schedules, the sweep, the outbox, retention; then the next alarm. */
+  async alarm() {
+    this.alarmAt = null;
+    const catalogue = this.cell.catalogue();
+    if (catalogue) {
+      await this.runSchedules(catalogue);
+      const tenant = await this.cell.tenantCell(catalogue);
+      await this.cell.deliveries.sweep(tenant);
+      await this.cell.runs.sweep(tenant.slug);
+    }
+    await this.cell.outbox.flush();
+    this.purgeRetention();
+    await this.scheduleAlarm();
+  }
+
+  /** After an execution: the first one of a fresh cell arms retention. */
+  async afterExecution() {
+    if (this.alarmAt === null) await this.scheduleAlarm();
+  }
+
+  /** Makes sure the alarm fires by `at`: one storage call only when no earlier alarm is known. */
+  async wakeBy(at: number) {
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
+    this.alarmAt = at;
+    await this.cell.storage.setAlarm(at);
+  }
+
+  /**
+   * Runs each scheduled script due in the minute the alarm was armed for, once: a claim row
+   * per script and minute makes a doubled alarm run nothing twice. A run still going skips
+   * the next unless `allowOverlap`. A minute whose alarm came too late is not back-filled.
+   */
+  private async runSchedules(catalogue: Catalogue) {
+    const { store, events } = this.cell;
+    const minute = Number(store.getMeta("schedule_minute") ?? "NaN");
+    if (!Number.isFinite(minute)) return;
+    const now = Date.now();
+    if (now < minute || now >= minute + 60_000) return;
+    const tenant = await catalogue.tenant();
+    if (!tenant) return;
+    const due = dueAt(await catalogue.schedules(), minute);
+    await Promise.allSettled(
+      due.map(async (schedule) => {
+        if (!schedule.allowOverlap && store.isRunning(schedule.scriptId)) return;
+        if (!events.claimMinute(schedule.scriptId, minute)) return;
+        const runnable = await catalogue.script(schedule.scriptId);
+        if (!runnable || runnable.script.status !== "active") return;
+        const event = { scheduledTime: new Date(minute).toISOString(), cron: schedule.cron };
+        await this.cell.executor().execute(tenant, { runnable, trigger: "scheduled", event, recordedInput: event });
+      }),
+    );
+  }
+
+  /** Deletes traffic past RETENTION_DAYS, a bounded number of small batches per run. */
+  private purgeRetention() {
+    const { store, events } = this.cell;
+    const now = Date.now();
+    const last = Number(store.getMeta("last_purge") ?? "0");
+    const backlog = store.getMeta("purge_backlog") === "1";
+    if (!backlog && now - last < PURGE_INTERVAL_MS) return;
+    const cutoff = now - (Number(this.cell.env().RETENTION_DAYS) || 30) * 86_400_000;
+    let full = true;
+    for (let batch = 0; batch < PURGE_BATCHES && full; batch++) {
+      const executions = store.purgeExecutionsBefore(cutoff, PURGE_BATCH_SIZE);
+      const traffic = events.purgeBefore(cutoff, PURGE_BATCH_SIZE, now);
+      full = executions === PURGE_BATCH_SIZE || traffic >= PURGE_BATCH_SIZE;
+    }
+    store.setMeta("last_purge", String(now));
+    // A full last batch means more is left: the next alarm comes soon and goes on.
+    store.setMeta("purge_backlog", full ? "1" : "0");
+  }
+
+  /**
+   * Arms the alarm for the earliest of: the next due schedule, the outbox, the sweep (events
+   * not fanned out, deliveries and runs whose message may be lost), retention. Whenever
+   * something is outstanding, an alarm is set.
+   */
+  async scheduleAlarm() {
+    const { store, outbox, deliveries, runs, storage } = this.cell;
+    const now = Date.now();
+    const schedules = (await this.cell.catalogue()?.schedules().catch(() => [])) ?? [];
+    const nextSchedule = nextDueMinute(schedules, now);
+    if (nextSchedule !== null) store.setMeta("schedule_minute", String(nextSchedule));
+    const unsent = outbox.nextSendAt();
+    const last = Number(store.getMeta("last_purge") ?? "0");
+    const backlog = store.getMeta("purge_backlog") === "1";
+    const purge = backlog ? now + 1_000 : store.hasExecutions() ? last + PURGE_INTERVAL_MS : null;
+    const candidates = [nextSchedule, unsent === null ? null : Math.max(unsent, now + OUTBOX_RETRY_MS), deliveries.nextSweepAt(), runs.nextSweepAt(), purge].filter((t): t is number => t !== null);
+    if (candidates.length === 0) return;
+    const next = Math.max(now, Math.min(...candidates));
+    const current = await storage.getAlarm();
+    // Keep an earlier alarm unless it is for a schedule minute that has passed unfired.
+    if (current === null || current > next || current < minuteOf(now)) {
+      await storage.setAlarm(next);
+      this.alarmAt = next;
+    } else {
+      this.alarmAt = current;
+    }
+  }
+}
