@@ -336,7 +336,7 @@ async function main() {
 
     const stats = await api("/bench/stats/bench-a").catch(() => null);
     scenario("10", "memory", [], [
-      `sandbox/node: QuickJS heap of an idle warm realm ${round(node.memory.idleHeapBytes / 1024)} KiB; a running trivial execution adds ${round(node.memory.runningExtraBytes / 1024)} KiB; an engine (shared by many realms) reserves ${round(node.memory.linearMemoryBytes / 1024 / 1024)} MiB of WebAssembly linear memory to start`,
+      `sandbox/node: QuickJS heap of an idle warm realm ${round(node.memory.idleHeapBytes / 1024)} KiB (web globals defined, their groups not loaded); ${round(node.memory.idleHeapWithWebBytes / 1024)} KiB once a script used Response, URL, crypto.subtle and a timer (those groups stay loaded in the realm); a running trivial execution adds ${round(node.memory.runningExtraBytes / 1024)} KiB; an engine (shared by many realms) reserves ${round(node.memory.linearMemoryBytes / 1024 / 1024)} MiB of WebAssembly linear memory to start`,
       stats ? `workerd pool: ${JSON.stringify(stats)}` : "workerd pool stats unavailable",
       `sandbox/node: the hostile catalogue's ${node.overshoot.cases} time-limited cases ended ${node.overshoot.p50Ms} ms past their deadline at p50, ${node.overshoot.worstMs} ms at worst ("${node.overshoot.worstCase}")`,
     ]);

@@ -15,6 +15,12 @@
  *
  * Everything crosses the sandbox boundary as JSON: arguments and results are copied, never
  * shared, and values JSON cannot hold (functions, undefined in arrays…) are dropped.
+ *
+ * Beside `iota` and `console`, scripts have the web platform's globals (API.md §13), declared
+ * at the end of this file: URL, URLSearchParams, TextEncoder, TextDecoder, atob, btoa,
+ * structuredClone, crypto (getRandomValues, randomUUID, subtle), fetch, Request, Response,
+ * Headers, FormData, Blob, File, AbortController, AbortSignal, timers, queueMicrotask,
+ * performance, Event, EventTarget, DOMException.
  */
 
 declare namespace Iota {
@@ -235,3 +241,369 @@ declare const console: {
   warn(...args: unknown[]): void;
   error(...args: unknown[]): void;
 };
+
+// ---------------------------------------------------------------------------------------
+// The web platform (API.md §13): the WinterTC minimum common API, minus what a sandbox
+// must not have. Host-backed where the host implements a standard (URL parsing, encodings,
+// WebCrypto, form parsing); see docs/decisions.md for what differs from Workers.
+// ---------------------------------------------------------------------------------------
+
+type BufferSource = ArrayBufferView | ArrayBuffer;
+type HeadersInit = [string, string][] | Record<string, string> | Headers;
+/** A body: text, bytes, a Blob, form data, URL parameters, or another body's `body`. */
+type BodyInit = string | BufferSource | Blob | FormData | URLSearchParams | ReadableStream;
+type FormDataEntryValue = File | string;
+
+/** An error of the web platform (`AbortError`, `TimeoutError`, `QuotaExceededError`, `DataCloneError`…). */
+declare class DOMException extends Error {
+  constructor(message?: string, name?: string);
+  readonly name: string;
+  readonly message: string;
+  /** The legacy code of the name (0 for names without one). */
+  readonly code: number;
+  static readonly INVALID_CHARACTER_ERR: 5;
+  static readonly NOT_SUPPORTED_ERR: 9;
+  static readonly INVALID_STATE_ERR: 11;
+  static readonly SYNTAX_ERR: 12;
+  static readonly NETWORK_ERR: 19;
+  static readonly ABORT_ERR: 20;
+  static readonly QUOTA_EXCEEDED_ERR: 22;
+  static readonly TIMEOUT_ERR: 23;
+  static readonly DATA_CLONE_ERR: 25;
+}
+
+interface EventInit {
+  bubbles?: boolean;
+  cancelable?: boolean;
+  composed?: boolean;
+}
+declare class Event {
+  constructor(type: string, init?: EventInit);
+  readonly type: string;
+  readonly target: EventTarget | null;
+  readonly currentTarget: EventTarget | null;
+  readonly eventPhase: number;
+  readonly bubbles: boolean;
+  readonly cancelable: boolean;
+  readonly composed: boolean;
+  readonly defaultPrevented: boolean;
+  readonly isTrusted: boolean;
+  readonly timeStamp: number;
+  composedPath(): EventTarget[];
+  preventDefault(): void;
+  stopPropagation(): void;
+  stopImmediatePropagation(): void;
+  static readonly NONE: 0;
+  static readonly CAPTURING_PHASE: 1;
+  static readonly AT_TARGET: 2;
+  static readonly BUBBLING_PHASE: 3;
+}
+type EventListener = (event: Event) => void;
+interface EventListenerObject {
+  handleEvent(event: Event): void;
+}
+interface AddEventListenerOptions {
+  capture?: boolean;
+  once?: boolean;
+  passive?: boolean;
+  /** The listener is removed when this signal aborts. */
+  signal?: AbortSignal;
+}
+/** Listeners run in order; one that throws is reported in the logs and the others still run. */
+declare class EventTarget {
+  addEventListener(type: string, listener: EventListener | EventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+  removeEventListener(type: string, listener: EventListener | EventListenerObject | null, options?: boolean | { capture?: boolean }): void;
+  dispatchEvent(event: Event): boolean;
+}
+
+declare class AbortSignal extends EventTarget {
+  private constructor();
+  readonly aborted: boolean;
+  readonly reason: any;
+  onabort: ((this: AbortSignal, event: Event) => any) | null;
+  throwIfAborted(): void;
+  static abort(reason?: any): AbortSignal;
+  /** Aborts with a `TimeoutError` DOMException after `milliseconds` (a timer of this execution). */
+  static timeout(milliseconds: number): AbortSignal;
+  /** Aborts when the first of `signals` does, with its reason. */
+  static any(signals: Iterable<AbortSignal>): AbortSignal;
+}
+declare class AbortController {
+  readonly signal: AbortSignal;
+  abort(reason?: any): void;
+}
+
+/**
+ * Timers fire inside the execution; those still pending when the handler settles are
+ * dropped. At most 1000 pending (iota's QuotaExceededError past it). A delay is clamped to
+ * at least 0, and to 4 ms for timers nested more than 5 deep, as in browsers. Awaiting a
+ * timer due after the deadline ends the execution as `timeout`.
+ */
+declare function setTimeout<A extends unknown[]>(callback: (...args: A) => void, delay?: number, ...args: A): number;
+declare function setInterval<A extends unknown[]>(callback: (...args: A) => void, delay?: number, ...args: A): number;
+declare function clearTimeout(id?: number): void;
+declare function clearInterval(id?: number): void;
+declare function queueMicrotask(callback: () => void): void;
+declare const performance: {
+  /** Milliseconds since this execution began, at millisecond resolution. */
+  now(): number;
+  readonly timeOrigin: number;
+  toJSON(): { timeOrigin: number };
+};
+
+/** WHATWG URL, parsed by the host (IDNA, IPv6, percent-encoding). Invalid input throws a TypeError. */
+declare class URL {
+  constructor(url: string | URL, base?: string | URL);
+  static canParse(url: string | URL, base?: string | URL): boolean;
+  static parse(url: string | URL, base?: string | URL): URL | null;
+  href: string;
+  readonly origin: string;
+  protocol: string;
+  username: string;
+  password: string;
+  host: string;
+  hostname: string;
+  port: string;
+  pathname: string;
+  search: string;
+  readonly searchParams: URLSearchParams;
+  hash: string;
+  toString(): string;
+  toJSON(): string;
+}
+declare class URLSearchParams {
+  constructor(init?: string | Record<string, string> | Iterable<[string, string]> | string[][] | URLSearchParams);
+  readonly size: number;
+  append(name: string, value: string): void;
+  delete(name: string, value?: string): void;
+  get(name: string): string | null;
+  getAll(name: string): string[];
+  has(name: string, value?: string): boolean;
+  set(name: string, value: string): void;
+  sort(): void;
+  forEach(callback: (value: string, key: string, parent: URLSearchParams) => void, thisArg?: unknown): void;
+  entries(): IterableIterator<[string, string]>;
+  keys(): IterableIterator<string>;
+  values(): IterableIterator<string>;
+  [Symbol.iterator](): IterableIterator<[string, string]>;
+  /** application/x-www-form-urlencoded. */
+  toString(): string;
+}
+
+declare class TextEncoder {
+  readonly encoding: "utf-8";
+  encode(input?: string): Uint8Array;
+  encodeInto(source: string, destination: Uint8Array): { read: number; written: number };
+}
+declare class TextDecoder {
+  constructor(label?: string, options?: { fatal?: boolean; ignoreBOM?: boolean });
+  readonly encoding: string;
+  readonly fatal: boolean;
+  readonly ignoreBOM: boolean;
+  decode(input?: BufferSource, options?: { stream?: boolean }): string;
+}
+/** Base64 to a binary string; an InvalidCharacterError DOMException for what is not base64. */
+declare function atob(data: string): string;
+/** A binary string (characters up to U+00FF) to base64. */
+declare function btoa(data: string): string;
+/** Deep copy of data (Map, Set, Date, RegExp, typed arrays, errors, Blobs…); functions throw a DataCloneError. */
+declare function structuredClone<T>(value: T, options?: { transfer?: ArrayBuffer[] }): T;
+
+type KeyUsage = "encrypt" | "decrypt" | "sign" | "verify" | "deriveKey" | "deriveBits" | "wrapKey" | "unwrapKey";
+type HashAlgorithm = "SHA-1" | "SHA-256" | "SHA-384" | "SHA-512";
+/** An algorithm by name, or its parameters (`{ name: "HMAC", hash: "SHA-256" }`, `{ name: "AES-GCM", iv }`…). */
+type AlgorithmIdentifier =
+  | string
+  | { name: "HMAC"; hash?: HashAlgorithm | { name: HashAlgorithm }; length?: number }
+  | { name: "ECDSA"; hash?: HashAlgorithm | { name: HashAlgorithm }; namedCurve?: "P-256" | "P-384" | "P-521" }
+  | { name: "AES-GCM"; iv?: BufferSource; additionalData?: BufferSource; tagLength?: number; length?: number }
+  | { name: "PBKDF2"; salt: BufferSource; iterations: number; hash: HashAlgorithm | { name: HashAlgorithm } }
+  | { name: "HKDF"; salt: BufferSource; info: BufferSource; hash: HashAlgorithm | { name: HashAlgorithm } }
+  | { name: string; [parameter: string]: unknown };
+interface JsonWebKey {
+  kty?: string;
+  use?: string;
+  key_ops?: string[];
+  alg?: string;
+  ext?: boolean;
+  crv?: string;
+  x?: string;
+  y?: string;
+  d?: string;
+  n?: string;
+  e?: string;
+  k?: string;
+  [member: string]: unknown;
+}
+/** A key held by the host for this execution only; `crypto.subtle` names it, never hands it out. */
+declare class CryptoKey {
+  private constructor();
+  readonly type: "secret" | "public" | "private";
+  readonly extractable: boolean;
+  readonly algorithm: { name: string; [parameter: string]: unknown };
+  readonly usages: KeyUsage[];
+}
+interface CryptoKeyPair {
+  publicKey: CryptoKey;
+  privateKey: CryptoKey;
+}
+/**
+ * The host's WebCrypto: digest (SHA-1/256/384/512), HMAC, ECDSA, Ed25519, AES-GCM, PBKDF2,
+ * HKDF… Generating RSA keys is refused (import them). Not SDK calls.
+ * @example const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
+ */
+interface SubtleCrypto {
+  digest(algorithm: AlgorithmIdentifier, data: BufferSource): Promise<ArrayBuffer>;
+  importKey(format: "jwk", keyData: JsonWebKey, algorithm: AlgorithmIdentifier, extractable: boolean, keyUsages: KeyUsage[]): Promise<CryptoKey>;
+  importKey(format: "raw" | "spki" | "pkcs8", keyData: BufferSource, algorithm: AlgorithmIdentifier, extractable: boolean, keyUsages: KeyUsage[]): Promise<CryptoKey>;
+  exportKey(format: "jwk", key: CryptoKey): Promise<JsonWebKey>;
+  exportKey(format: "raw" | "spki" | "pkcs8", key: CryptoKey): Promise<ArrayBuffer>;
+  generateKey(algorithm: AlgorithmIdentifier, extractable: boolean, keyUsages: KeyUsage[]): Promise<CryptoKey | CryptoKeyPair>;
+  sign(algorithm: AlgorithmIdentifier, key: CryptoKey, data: BufferSource): Promise<ArrayBuffer>;
+  verify(algorithm: AlgorithmIdentifier, key: CryptoKey, signature: BufferSource, data: BufferSource): Promise<boolean>;
+  encrypt(algorithm: AlgorithmIdentifier, key: CryptoKey, data: BufferSource): Promise<ArrayBuffer>;
+  decrypt(algorithm: AlgorithmIdentifier, key: CryptoKey, data: BufferSource): Promise<ArrayBuffer>;
+  deriveBits(algorithm: AlgorithmIdentifier, baseKey: CryptoKey, length?: number | null): Promise<ArrayBuffer>;
+  deriveKey(algorithm: AlgorithmIdentifier, baseKey: CryptoKey, derivedKeyType: AlgorithmIdentifier, extractable: boolean, keyUsages: KeyUsage[]): Promise<CryptoKey>;
+  wrapKey(format: "raw" | "spki" | "pkcs8" | "jwk", key: CryptoKey, wrappingKey: CryptoKey, wrapAlgorithm: AlgorithmIdentifier): Promise<ArrayBuffer>;
+  unwrapKey(
+    format: "raw" | "spki" | "pkcs8" | "jwk",
+    wrappedKey: BufferSource,
+    unwrappingKey: CryptoKey,
+    unwrapAlgorithm: AlgorithmIdentifier,
+    unwrappedKeyAlgorithm: AlgorithmIdentifier,
+    extractable: boolean,
+    keyUsages: KeyUsage[],
+  ): Promise<CryptoKey>;
+  /** As in Workers: compares two buffers of the same length in constant time (a TypeError for different lengths). */
+  timingSafeEqual(a: BufferSource, b: BufferSource): boolean;
+}
+declare const crypto: {
+  readonly subtle: SubtleCrypto;
+  /** Fills an integer typed array with random values; over 65 536 bytes throws the QuotaExceededError DOMException. */
+  getRandomValues<T extends Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array | Int32Array | Uint32Array>(array: T): T;
+  randomUUID(): `${string}-${string}-${string}-${string}-${string}`;
+};
+
+declare class Headers {
+  constructor(init?: HeadersInit);
+  append(name: string, value: string): void;
+  delete(name: string): void;
+  /** Values of a name, combined with ", "; null when absent. */
+  get(name: string): string | null;
+  /** Every Set-Cookie value on its own. */
+  getSetCookie(): string[];
+  has(name: string): boolean;
+  set(name: string, value: string): void;
+  forEach(callback: (value: string, name: string, parent: Headers) => void, thisArg?: unknown): void;
+  entries(): IterableIterator<[string, string]>;
+  keys(): IterableIterator<string>;
+  values(): IterableIterator<string>;
+  [Symbol.iterator](): IterableIterator<[string, string]>;
+}
+
+/**
+ * A body's `body`: a minimal stream over the whole body (one chunk, then done), enough for
+ * `new Response(res.body, res)` and reader loops. There is no ReadableStream constructor.
+ */
+interface ReadableStream extends AsyncIterable<Uint8Array> {
+  readonly locked: boolean;
+  getReader(): ReadableStreamDefaultReader;
+  cancel(reason?: unknown): Promise<void>;
+  values(): AsyncIterableIterator<Uint8Array>;
+}
+interface ReadableStreamDefaultReader {
+  read(): Promise<{ done: false; value: Uint8Array } | { done: true; value: undefined }>;
+  releaseLock(): void;
+  cancel(reason?: unknown): Promise<void>;
+  readonly closed: Promise<void>;
+}
+/** Readable once. */
+interface Body {
+  readonly body: ReadableStream | null;
+  readonly bodyUsed: boolean;
+  arrayBuffer(): Promise<ArrayBuffer>;
+  bytes(): Promise<Uint8Array>;
+  blob(): Promise<Blob>;
+  /** multipart/form-data or application/x-www-form-urlencoded, parsed by the host. */
+  formData(): Promise<FormData>;
+  json<T = any>(): Promise<T>;
+  text(): Promise<string>;
+}
+interface RequestInit {
+  method?: string;
+  headers?: HeadersInit;
+  /** At most the script's `outputBytes` (RangeError past it). */
+  body?: BodyInit | null;
+  signal?: AbortSignal | null;
+  redirect?: "follow" | "manual" | "error";
+}
+interface Request extends Body {}
+declare class Request {
+  constructor(input: string | URL | Request, init?: RequestInit);
+  readonly method: string;
+  /** Absolute: a relative URL throws a TypeError. */
+  readonly url: string;
+  readonly headers: Headers;
+  readonly signal: AbortSignal;
+  readonly redirect: "follow" | "manual" | "error";
+  clone(): Request;
+}
+interface ResponseInit {
+  status?: number;
+  statusText?: string;
+  headers?: HeadersInit;
+}
+interface Response extends Body {}
+declare class Response {
+  /** A body of at most the script's `outputBytes` (RangeError past it). */
+  constructor(body?: BodyInit | null, init?: ResponseInit);
+  static json(data: unknown, init?: ResponseInit): Response;
+  static redirect(url: string | URL, status?: 301 | 302 | 303 | 307 | 308): Response;
+  static error(): Response;
+  readonly status: number;
+  readonly ok: boolean;
+  readonly statusText: string;
+  readonly headers: Headers;
+  readonly type: "default" | "basic" | "error";
+  readonly url: string;
+  readonly redirected: boolean;
+  clone(): Response;
+}
+/**
+ * `iota.http` underneath: http(s) to public hosts only (iota.NetworkPolicyError otherwise),
+ * redirects re-checked, response body at most 1 MiB, counted as an SDK call and an outbound
+ * request. A network failure throws a TypeError; the deadline a TimeoutError DOMException.
+ * @example const res = await fetch("https://api.example.com/items", { method: "POST", body: JSON.stringify({ a: 1 }), headers: { "content-type": "application/json" } });
+ */
+declare function fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;
+
+declare class Blob {
+  constructor(parts?: Iterable<BufferSource | Blob | string>, options?: { type?: string; endings?: "transparent" | "native" });
+  readonly size: number;
+  readonly type: string;
+  slice(start?: number, end?: number, contentType?: string): Blob;
+  arrayBuffer(): Promise<ArrayBuffer>;
+  bytes(): Promise<Uint8Array>;
+  text(): Promise<string>;
+  stream(): ReadableStream;
+}
+declare class File extends Blob {
+  constructor(bits: Iterable<BufferSource | Blob | string>, name: string, options?: { type?: string; lastModified?: number });
+  readonly name: string;
+  readonly lastModified: number;
+}
+declare class FormData {
+  constructor();
+  append(name: string, value: string | Blob, filename?: string): void;
+  set(name: string, value: string | Blob, filename?: string): void;
+  delete(name: string): void;
+  get(name: string): FormDataEntryValue | null;
+  getAll(name: string): FormDataEntryValue[];
+  has(name: string): boolean;
+  forEach(callback: (value: FormDataEntryValue, key: string, parent: FormData) => void, thisArg?: unknown): void;
+  entries(): IterableIterator<[string, FormDataEntryValue]>;
+  keys(): IterableIterator<string>;
+  values(): IterableIterator<FormDataEntryValue>;
+  [Symbol.iterator](): IterableIterator<[string, FormDataEntryValue]>;
+}

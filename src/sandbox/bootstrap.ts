@@ -9,7 +9,11 @@
  * 2. bounds built-ins whose native loops never check the interrupt: before a large call
  *    they ask the host (`charge`) whether the execution's budget allows it;
  * 3. builds the `iota` and `console` objects from the host's functions; values cross as
- *    JSON strings only, so the host never touches a guest object and vice versa;
+ *    JSON strings only, so the host never touches a guest object and vice versa; and the
+ *    web platform's globals (URL, fetch, crypto, timers… API.md §13), as accessors on the
+ *    global object that load their group on first use (`requireGroup`, see web/index.ts):
+ *    its source is compiled by the host, run here with the realm's internals, and hardened
+ *    like everything else. Bytes cross as ArrayBuffers, by id (web/channel.ts);
  * 4. replaces `Math.random` (QuickJS seeds its own from the clock, so its outputs can be
  *    predicted) with xoshiro128** seeded from the host's CSPRNG for every execution;
  * 5. hardens the realm: every object reachable from the global object or from syntax is
@@ -27,21 +31,29 @@
 /** What the bootstrap returns, as handles the host calls. */
 export interface GuestApi {
   /**
-   * `run(factory, eventJson, ctxJson, seed)` → a promise of the result as JSON text ("" for
-   * undefined); `seed` is four unsigned 32-bit integers, comma-separated, from a CSPRNG.
+   * `run(factory, eventJson, ctxJson, seed, bodyBytes, epochStart)` → a promise of the result
+   * as JSON text ("" for undefined); `seed` is four unsigned 32-bit integers, comma-separated,
+   * from a CSPRNG; `bodyBytes` caps the bodies a script builds (Request/Response);
+   * `epochStart` (epoch ms) is when the execution began, the origin of the guest's clock.
    */
   run: unknown;
   /** `describe(thrown)` → JSON text `{name, message, stack}` of any thrown value. */
   describe: unknown;
+  /** `nextTimer()` → when the earliest pending timer is due (ms since the execution began), or -1. */
+  nextTimer: unknown;
+  /** `fireTimer(now)` → runs the earliest timer if it is due at `now` (ms since the execution began). */
+  fireTimer: unknown;
 }
 
 export const BOOTSTRAP_SOURCE = String.raw`(function (host) {
 "use strict";
 const hostCall = host.call, hostLog = host.log, hostCharge = host.charge;
+const hostLoad = host.load;
 const sdkNames = JSON.parse(host.names);
+const lazyGlobals = JSON.parse(host.globals);
 
 const O = Object;
-const { defineProperty, getOwnPropertyDescriptor, getPrototypeOf, freeze, hasOwn } = O;
+const { defineProperty, getOwnPropertyDescriptor, getPrototypeOf, freeze, isFrozen, hasOwn } = O;
 const { apply, ownKeys } = Reflect;
 const JSONparse = JSON.parse, JSONstringify = JSON.stringify;
 const StringFn = String, NumberFn = Number, ErrorCtor = Error, TypeErrorCtor = TypeError, RangeErrorCtor = RangeError;
@@ -254,6 +266,67 @@ const console = { log: logger("info"), info: logger("info"), debug: logger("debu
 defineProperty(globalThis, "iota", { value: iota, writable: false, enumerable: false, configurable: false });
 defineProperty(globalThis, "console", { value: console, writable: false, enumerable: false, configurable: false });
 
+// ---- 3b. the web platform: globals whose group loads on first use (web/index.ts) ----
+// Kept small: an idle realm pays for what is here. The internals groups get are built by the
+// "core" group (web/core.ts) from what coreBase hands it.
+const runResets = [];
+let bodyBytesLimit = 1048576, timers = null, epochStart = 0;
+const DateNow = Date.now;
+const groups = { __proto__: null }, loadingGroups = { __proto__: null };
+/** Freezes what a group made: everything reachable that is not frozen yet (the realm's intrinsics already are). */
+const hardenNew = (root) => {
+  const queue = [root], seen = new SetCtor();
+  while (queue.length > 0) {
+    const value = queue.pop();
+    if (value === null || (typeof value !== "object" && typeof value !== "function") || isFrozen(value) || apply(setHas, seen, [value])) continue;
+    apply(setAdd, seen, [value]);
+    freeze(value);
+    queue.push(getPrototypeOf(value));
+    for (const key of ownKeys(value)) {
+      const descriptor = getOwnPropertyDescriptor(value, key);
+      if (descriptor === undefined) continue;
+      if ("value" in descriptor) queue.push(descriptor.value);
+      else queue.push(descriptor.get, descriptor.set);
+    }
+  }
+  return root;
+};
+const coreBase = () => ({
+  host, charge, logger, formatValue, hostError, IotaError, QuotaExceededError, NetworkPolicyError,
+  json: { parse: JSONparse, stringify: JSONstringify },
+  onRun: (reset) => { runResets.push(reset); },
+  setTimers: (api) => { if (timers === null) timers = api; },
+  bodyBytes: () => bodyBytesLimit,
+  // Date.now() is the host's clock without a crossing (a host call in a loop would delay the interrupt).
+  now: () => DateNow() - epochStart,
+  require: requireGroup,
+  loaded: (name) => groups[name],
+});
+/**
+ * A group's exports, loaded on first use: the host compiles the group's source (a function
+ * expression; compiling runs nothing), the function runs here with the internals (the core
+ * group's exports), and what it made is frozen before anything else can see it.
+ */
+const requireGroup = (name) => {
+  const cached = groups[name];
+  if (cached !== undefined) return cached;
+  if (loadingGroups[name] === true) throw new TypeErrorCtor("web group " + name + " requires itself while loading");
+  const factory = hostLoad(name);
+  if (typeof factory !== "function") throw new TypeErrorCtor("the web platform is only available while a script runs");
+  loadingGroups[name] = true;
+  try {
+    const exports = hardenNew(factory(name === "core" ? coreBase() : requireGroup("core")));
+    groups[name] = exports;
+    return exports;
+  } finally {
+    loadingGroups[name] = false;
+  }
+};
+for (const name of O.keys(lazyGlobals)) {
+  const group = lazyGlobals[name];
+  defineProperty(globalThis, name, { get: () => requireGroup(group)[name], enumerable: false, configurable: false });
+}
+
 // ---- 4. Math.random from a CSPRNG seed, per execution ----
 let s0 = 1, s1 = 2, s2 = 3, s3 = 4;
 function rotl(x, k) { return (x << k) | (x >>> (32 - k)); }
@@ -273,10 +346,13 @@ const random = { random() { return ((next32() >>> 5) * 67108864 + (next32() >>> 
 defineProperty(Math, "random", { value: random, writable: true, enumerable: false, configurable: true });
 
 // ---- 5. harden ----
+/** Values behind the accessors below: reachable only through a getter, so hardened as roots. */
+const overridden = [];
 function enableOverride(object, name) {
   const descriptor = getOwnPropertyDescriptor(object, name);
   if (!descriptor || !("value" in descriptor) || !descriptor.configurable) return;
   const value = descriptor.value;
+  overridden.push(value);
   defineProperty(object, name, {
     get: function () { return value; },
     set: function (next) {
@@ -301,7 +377,7 @@ const overridable = [
 for (const [object, names] of overridable) for (const name of names) enableOverride(object, name);
 
 const roots = [
-  globalThis, iota, console, IotaError,
+  globalThis, iota, console, IotaError, ...overridden,
   getPrototypeOf(function* () {}), getPrototypeOf(async function () {}), getPrototypeOf(async function* () {}),
   getPrototypeOf([][Symbol.iterator]()), getPrototypeOf(new Map()[Symbol.iterator]()), getPrototypeOf(new Set()[Symbol.iterator]()),
   getPrototypeOf(""[Symbol.iterator]()), getPrototypeOf(/a/[Symbol.matchAll]("")),
@@ -326,21 +402,33 @@ while (queue.length > 0) {
 }
 
 // ---- per execution ----
-function run(factory, eventJson, ctxJson, seed) {
+function run(factory, eventJson, ctxJson, seed, bodyBytes, startedAt) {
   logging = true;
   reseed(seed);
+  bodyBytesLimit = NumberFn(bodyBytes);
+  epochStart = NumberFn(startedAt);
+  for (let i = 0; i < runResets.length; i++) runResets[i]();
   return (async function () {
-    const handler = await factory();
-    if (typeof handler !== "function") {
-      throw new TypeErrorCtor("the default export must be a function, not " + (handler === null ? "null" : typeof handler));
+    try {
+      const handler = await factory();
+      if (typeof handler !== "function") {
+        throw new TypeErrorCtor("the default export must be a function, not " + (handler === null ? "null" : typeof handler));
+      }
+      const result = await handler(JSONparse(eventJson), JSONparse(ctxJson));
+      const json = result === undefined ? undefined : JSONstringify(result);
+      return json === undefined ? "" : json;
+    } finally {
+      // Timers still pending when the handler settles are dropped (API.md §13).
+      for (let i = 0; i < runResets.length; i++) runResets[i]();
     }
-    const result = await handler(JSONparse(eventJson), JSONparse(ctxJson));
-    const json = result === undefined ? undefined : JSONstringify(result);
-    return json === undefined ? "" : json;
   })();
 }
+const nextTimer = () => (timers === null ? -1 : timers.next());
+const fireTimer = (at) => {
+  if (timers !== null) timers.fire(at);
+};
 // QuickJS's words for a write to a frozen object; in iota that is nearly always a global or a built-in.
-const FROZEN_WRITE = /^(object is not extensible|'.*' is read-only|could not delete property)$/;
+const FROZEN_WRITE = /^(object is not extensible|'.*' is read-only|could not delete property|no setter for property)$/;
 const FROZEN_HINT = " (globals and built-ins are frozen in iota scripts, and each run starts clean: keep state in iota.db)";
 function describe(thrown) {
   try {
@@ -354,5 +442,5 @@ function describe(thrown) {
     return JSONstringify({ name: "NonErrorThrown", message: "the script threw a value that could not be read", stack: "" });
   }
 }
-return freeze({ run: freeze(run), describe: freeze(describe) });
+return freeze({ run: freeze(run), describe: freeze(describe), nextTimer: freeze(nextTimer), fireTimer: freeze(fireTimer) });
 })`;

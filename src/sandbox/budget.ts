@@ -23,6 +23,8 @@ export class ExecutionBudget {
   readonly startedAt: number;
   /** Epoch ms by which the execution must end (`ctx.deadline`). */
   readonly deadline: number;
+  /** Epoch ms when the execution began: the origin of the guest's clock (`performance.now()`, timers). */
+  readonly epochStart: number;
   private clockCpuMs = 0;
   private segmentStart: number | null = null;
   private ticks = 0;
@@ -39,6 +41,7 @@ export class ExecutionBudget {
   ) {
     this.startedAt = clock();
     this.deadline = epochNow + limits.timeoutMs;
+    this.epochStart = epochNow;
   }
 
   /** Marks the start of synchronous work inside the interpreter. */
@@ -51,8 +54,8 @@ export class ExecutionBudget {
     this.segmentStart = null;
   }
 
-  private measuredCpuMs(): number {
-    return this.clockCpuMs + (this.segmentStart !== null ? this.clock() - this.segmentStart : 0);
+  private measuredCpuMs(now = this.clock()): number {
+    return this.clockCpuMs + (this.segmentStart !== null ? now - this.segmentStart : 0);
   }
 
   private estimatedCpuMs(): number {
@@ -65,15 +68,15 @@ export class ExecutionBudget {
   }
 
   /** CPU time inside the interpreter: measured when the clock moves, else estimated. */
-  cpuMs(): number {
-    const measured = this.measuredCpuMs();
+  cpuMs(now = this.clock()): number {
+    const measured = this.measuredCpuMs(now);
     return measured > 0 ? measured : this.estimatedCpuMs();
   }
 
   /** Wall time; where the clock stands still during interpreter work, the CPU estimate counts too. */
-  wallMs(): number {
-    const elapsed = this.clock() - this.startedAt;
-    return this.cpuMeasured() ? elapsed : Math.max(elapsed, this.estimatedCpuMs());
+  wallMs(now = this.clock()): number {
+    const elapsed = now - this.startedAt;
+    return this.measuredCpuMs(now) > 0 ? elapsed : Math.max(elapsed, this.estimatedCpuMs());
   }
 
   /** Milliseconds left before the wall deadline. */
@@ -84,8 +87,11 @@ export class ExecutionBudget {
   /** Checks the limits (`extraMs` ahead); true once the budget is exhausted. */
   check(extraMs = 0): boolean {
     if (this.exhausted) return true;
-    if (this.wallMs() + extraMs > this.limits.timeoutMs) this.exhausted = "TimeoutError";
-    else if (this.cpuMs() + extraMs > this.limits.cpuMs) this.exhausted = "CpuLimitError";
+    // One reading of the clock for both: CPU time never exceeds wall time, so when both limits
+    // are equal the wall one is reported, whatever the clock did between two readings.
+    const now = this.clock();
+    if (this.wallMs(now) + extraMs > this.limits.timeoutMs) this.exhausted = "TimeoutError";
+    else if (this.cpuMs(now) + extraMs > this.limits.cpuMs) this.exhausted = "CpuLimitError";
     return this.exhausted !== null;
   }
 

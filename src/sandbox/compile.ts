@@ -209,7 +209,7 @@ export function verifyFactory(factorySource: string, bodyEnd: number, defaultExp
 export function mapStack(stack: string): string {
   return stack
     .split("\n")
-    .filter((line) => !line.includes("iota-bootstrap.js"))
+    .filter((line) => !/iota-(bootstrap|web-[a-z]+)\.js/.test(line))
     .map((line) =>
       line
         .replace(`at ${DEFAULT_BINDING} (`, "at default (")

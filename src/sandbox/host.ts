@@ -33,6 +33,18 @@ export interface LogEntry {
 export interface HostCallInfo {
   /** Milliseconds left before the execution's deadline. */
   remainingMs: number;
+  /**
+   * The execution's byte channel (web/channel.ts): bytes the script handed over, by id, and
+   * bytes to hand back (`{$b: put(bytes)}` in a result). Absent outside the sandbox.
+   */
+  bytes?: ByteChannel;
+}
+
+/** Bytes crossing the sandbox boundary by id, within one execution. */
+export interface ByteChannel {
+  put(bytes: Uint8Array): number;
+  /** Throws a TypeError for an id that holds nothing. */
+  take(id: unknown): Uint8Array;
 }
 
 /**

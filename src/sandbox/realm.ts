@@ -13,11 +13,26 @@ import {
   type QuickJSRuntime,
 } from "quickjs-emscripten-core";
 import { BOOTSTRAP_SOURCE } from "./bootstrap";
+import { compactSource } from "./source";
+import { guestUtf8, newGuestString } from "./strings";
 import { ExecutionBudget } from "./budget";
 import { type CompiledScript, type Diagnostic, mapStack, SCRIPT_FILE, SOURCE_PREFIX } from "./compile";
 import { type ExecutionError, sandboxError } from "./errors";
 import type { Engine } from "./engine";
 import type { HostApi, LogEntry, LogLevel } from "./host";
+import {
+  ChargeRefused,
+  errorRecord,
+  ExecutionChannel,
+  MAX_HELD_BYTES,
+  MAX_PENDING_OPERATIONS,
+  MAX_WEB_ARGUMENT_CHARS,
+  type ErrorRecord,
+  PlainText,
+  RawText,
+  type WebContext,
+} from "./web/channel";
+import { WEB_ASYNC_FUNCTIONS, WEB_GLOBALS, WEB_SOURCES, WEB_SYNC_FUNCTIONS } from "./web/index";
 
 /**
  * Longest single log entry the host accepts. The guest cuts longer entries to 16 Ki
@@ -30,6 +45,8 @@ const MAX_LOG_ENTRY_CHARS = 16 * 1024 + 64;
  * in a runtime without an interrupt handler.
  */
 export const SETUP_LIMITS = { timeoutMs: 2_000, cpuMs: 2_000 };
+/** The bootstrap as QuickJS gets it (see source.ts). */
+const BOOTSTRAP = compactSource(BOOTSTRAP_SOURCE);
 /** Largest JSON argument list one SDK call may send. */
 export const MAX_SDK_ARGUMENT_CHARS = 1024 * 1024;
 /** A thrown error's message and stack are cut to this many characters. */
@@ -91,6 +108,12 @@ interface Running {
   inFlight: Set<Promise<void>>;
   /** Deferred promises handed to the guest and not yet settled. */
   deferreds: Set<QuickJSDeferredPromise>;
+  /** Bytes and host objects of this execution (web/channel.ts); closed when it ends. */
+  channel: ExecutionChannel;
+  /** What host-backed functions get: the channel and the budget. */
+  web: WebContext;
+  /** Host-backed asynchronous operations not finished yet (not SDK calls). */
+  pendingOperations: number;
 }
 
 export class Realm {
@@ -109,6 +132,8 @@ export class Realm {
     private readonly context: QuickJSContext,
     private readonly guestRun: QuickJSHandle,
     private readonly guestDescribe: QuickJSHandle,
+    private readonly guestNextTimer: QuickJSHandle,
+    private readonly guestFireTimer: QuickJSHandle,
     private readonly factory: QuickJSHandle,
     private readonly owned: QuickJSHandle[],
   ) {}
@@ -131,25 +156,34 @@ export class Realm {
       const realm = (context = runtime.newContext());
       // The host functions exist before the instance does; they reach it through this.
       const ref: { instance?: Realm } = {};
-      const [guestRun, guestDescribe, factory] = Scope.withScope((scope) => {
+      const [guestRun, guestDescribe, guestNextTimer, guestFireTimer, factory] = Scope.withScope((scope) => {
         const host = scope.manage(realm.newObject());
+        // The only functions of the host the guest can call; the bootstrap captures them
+        // and no script can reach them. None of them runs guest code.
         const hostFunctions = {
           call: realm.newFunction("call", (name, json) => ref.instance?.hostCall(name!, json!)),
           log: realm.newFunction("log", (level, text) => ref.instance?.hostLog(level!, text!)),
           charge: realm.newFunction("charge", (ns) => ref.instance?.hostCharge(ns!)),
+          sync: realm.newFunction("sync", (name, json, text) => ref.instance?.hostSync(name!, json!, text)),
+          compute: realm.newFunction("compute", (name, json) => ref.instance?.hostCompute(name!, json!)),
+          put: realm.newFunction("put", (buffer) => ref.instance?.hostPut(buffer!)),
+          take: realm.newFunction("take", (id) => ref.instance?.hostTake(id!)),
+          load: realm.newFunction("load", (name) => ref.instance?.hostLoad(name!)),
         };
         for (const [name, fn] of Object.entries(hostFunctions)) fn.consume((handle) => realm.setProp(host, name, handle));
         realm.newString(JSON.stringify(sdkNames)).consume((names) => realm.setProp(host, "names", names));
-        const bootstrap = scope.manage(unwrapSetup(realm, setup, realm.evalCode(BOOTSTRAP_SOURCE, "iota-bootstrap.js"), bootstrapFailure));
+        realm.newString(JSON.stringify(WEB_GLOBALS)).consume((globals) => realm.setProp(host, "globals", globals));
+        realm.newNumber(MAX_HELD_BYTES).consume((cap) => realm.setProp(host, "maxHeldBytes", cap));
+        const bootstrap = scope.manage(unwrapSetup(realm, setup, realm.evalCode(BOOTSTRAP, "iota-bootstrap.js"), bootstrapFailure));
         const api = scope.manage(unwrapSetup(realm, setup, realm.callFunction(bootstrap, realm.undefined, host), bootstrapFailure));
-        const run = scope.manage(realm.getProp(api, "run"));
-        const describe = scope.manage(realm.getProp(api, "describe"));
+        const guestApi = ["run", "describe", "nextTimer", "fireTimer"].map((name) => scope.manage(realm.getProp(api, name)));
         const factory = scope.manage(loadFactory(realm, runtime, setup, script));
         // Created: the instance owns copies; the scope frees the rest.
-        return [run.dup(), describe.dup(), factory.dup()] as const;
+        return [...guestApi.map((handle) => handle.dup()), factory.dup()] as const;
       });
       runtime.removeInterruptHandler();
-      ref.instance = new Realm(engine, runtime, realm, guestRun, guestDescribe, factory, [guestRun, guestDescribe, factory]);
+      const owned = [guestRun!, guestDescribe!, guestNextTimer!, guestFireTimer!, factory!];
+      ref.instance = new Realm(engine, runtime, realm, guestRun!, guestDescribe!, guestNextTimer!, guestFireTimer!, factory!, owned);
       ref.instance.heapBytes = ref.instance.measureHeap();
       return ref.instance;
     } catch (error) {
@@ -165,6 +199,7 @@ export class Realm {
    * SDK calls still in flight), `reusable` is false.
    */
   async run(request: RunRequest): Promise<RunOutcome> {
+    const channel = new ExecutionChannel();
     const running: Running = {
       request,
       logs: [],
@@ -173,6 +208,14 @@ export class Realm {
       sdkCalls: 0,
       inFlight: new Set(),
       deferreds: new Set(),
+      channel,
+      web: {
+        channel,
+        charge: (ns) => {
+          if (!request.budget.charge(ns)) throw new ChargeRefused();
+        },
+      },
+      pendingOperations: 0,
     };
     this.current = running;
     this.refusedGrowthsAtStart = this.engine.refusedGrowths;
@@ -188,7 +231,7 @@ export class Realm {
       this.engine.crashed = true;
       outcome = hostFailure(error);
     }
-    const memoryBytes = this.usable() ? this.measureHeap() : 0;
+    const memoryBytes = this.heapAfterRun();
     if (memoryBytes > 0) this.heapBytes = memoryBytes;
     this.finish(running);
     return { ...outcome, logs: running.logs, sdkCalls: running.sdkCalls, memoryBytes };
@@ -197,7 +240,8 @@ export class Realm {
   private async drive(running: Running): Promise<Pick<RunOutcome, "status" | "resultJson" | "error">> {
     const { budget } = running.request;
     const { context, runtime } = this;
-    const args = [running.request.eventJson, running.request.ctxJson, randomSeed()].map((text) => context.newString(text));
+    const bodyBytes = String(running.request.limits.outputBytes);
+    const args = [running.request.eventJson, running.request.ctxJson, randomSeed(), bodyBytes, String(budget.epochStart)].map((text) => context.newString(text));
     const called = this.inInterpreter(budget, () => context.callFunction(this.guestRun, context.undefined, this.factory, ...args));
     for (const arg of args) arg.dispose();
     if (called.error) return this.failure(running, called.error);
@@ -214,21 +258,35 @@ export class Realm {
         if (state.type === "rejected") return this.failure(running, state.error);
         if (budget.check()) return this.exhausted(running);
         if (runtime.hasPendingJob()) continue;
-        if (running.inFlight.size === 0) {
-          // Nothing can settle the script's promise any more: no job is queued and no SDK
-          // call is pending. Waiting for the deadline would only hold a slot.
-          this.reusable = false;
-          return {
-            status: "timeout",
-            resultJson: undefined,
-            error: sandboxError("TimeoutError", "the script's promise can never settle: it awaits something that nothing will resolve"),
-          };
+        // Nothing runnable: a due timer fires (one per turn, its jobs run after it), or the
+        // host waits for an SDK call or the next timer, never past the deadline.
+        const due = this.inInterpreter(budget, () => context.callFunction(this.guestNextTimer, context.undefined));
+        if (due.error) return this.failure(running, due.error);
+        const dueMs = due.value.consume((h) => context.getNumber(h));
+        // The guest's clock (timers, performance.now): Date.now() since the execution began.
+        const now = Date.now() - budget.epochStart;
+        if (dueMs >= 0 && dueMs <= now) {
+          const fired = this.inInterpreter(budget, () => context.newNumber(now).consume((at) => context.callFunction(this.guestFireTimer, context.undefined, at)));
+          if (fired.error) return this.failure(running, fired.error);
+          fired.value.dispose();
+          continue;
         }
-        await waitForAny(running.inFlight, budget.remainingMs());
+        if (running.inFlight.size === 0) {
+          // Nothing can settle the script's promise in time: no job is queued, no SDK call is
+          // pending, and no timer is due before the deadline. Waiting would only hold a slot.
+          if (dueMs < 0) return this.neverSettles("the script's promise can never settle: it awaits something that nothing will resolve");
+          if (dueMs - now > budget.remainingMs()) return this.neverSettles("the script awaits a timer due after its deadline");
+        }
+        await waitForAny(running.inFlight, dueMs >= 0 ? Math.min(dueMs - now, budget.remainingMs()) : budget.remainingMs());
       }
     } finally {
       promise.dispose();
     }
+  }
+
+  private neverSettles(message: string): Pick<RunOutcome, "status" | "resultJson" | "error"> {
+    this.reusable = false;
+    return { status: "timeout", resultJson: undefined, error: sandboxError("TimeoutError", message) };
   }
 
   /** Runs synchronous interpreter work, counting it as CPU time. */
@@ -244,6 +302,10 @@ export class Realm {
   private fulfilled(running: Running, value: QuickJSHandle): Pick<RunOutcome, "status" | "resultJson" | "error"> {
     const { limits, budget } = running.request;
     if (budget.exhausted) return this.exhausted(running);
+    // The memory limit refused an allocation: even if the script carried on, QuickJS may have
+    // dropped work on the way (a promise reaction it could not queue), so the result cannot
+    // be trusted. As in Workers, running out of memory ends the execution.
+    if (this.growthRefused()) return outOfMemory(this);
     const length = this.context.getProp(value, "length").consume((h) => this.context.getNumber(h));
     // Characters are at most 3 UTF-8 bytes each; count exactly only when it could matter.
     if (length > limits.outputBytes) return outputTooLarge(limits.outputBytes);
@@ -260,10 +322,7 @@ export class Realm {
       if (budget.exhausted) return this.exhausted(running);
       // Out of memory even for the error object, QuickJS throws null: a null thrown after the
       // engine refused to grow is taken for that.
-      if (this.context.sameValue(thrown, this.context.null) && this.growthRefused()) {
-        this.reusable = false;
-        return { status: "failed", resultJson: undefined, error: sandboxError("OutOfMemoryError", "the script ran out of memory") };
-      }
+      if (this.context.sameValue(thrown, this.context.null) && this.growthRefused()) return outOfMemory(this);
       const error = this.describe(budget, thrown);
       if (budget.exhausted) return this.exhausted(running);
       const limitError = engineLimitError(error);
@@ -316,17 +375,36 @@ export class Realm {
     };
   }
 
+  /**
+   * The heap when the execution ended, 0 when it cannot be measured safely: after the memory
+   * limit refused an allocation, QuickJS can be left with half-built structures that crash
+   * whoever walks them (seen: a Map growing under the limit), so such a runtime is not
+   * touched again; it is abandoned, not reused.
+   */
+  private heapAfterRun(): number {
+    if (!this.usable() || this.growthRefused()) return 0;
+    try {
+      return this.measureHeap();
+    } catch (error) {
+      this.reusable = false;
+      this.engine.crashed = true;
+      console.error("measuring a realm's heap failed; its engine is dropped", error);
+      return 0;
+    }
+  }
+
   /** Ends an execution: decides reuse, and drops any promise the guest still waits on. */
   private finish(running: Running) {
     this.current = null;
+    running.channel.close();
     if (running.inFlight.size > 0 || running.deferreds.size > 0) this.reusable = false;
     for (const deferred of running.deferreds) deferred.dispose();
     running.deferreds.clear();
     if (this.usable()) {
       this.runtime.removeInterruptHandler();
-      if (this.runtime.hasPendingJob()) this.reusable = false;
       // An execution that hit the memory limit may have left QuickJS's state half-built.
       if (this.growthRefused()) this.reusable = false;
+      else if (this.runtime.hasPendingJob()) this.reusable = false;
     } else {
       this.reusable = false;
     }
@@ -361,7 +439,7 @@ export class Realm {
     const reply = (body: unknown) => {
       running.deferreds.delete(deferred);
       if (!this.usable() || this.current !== running) return deferred.dispose();
-      context.newString(JSON.stringify(body)).consume((text) => deferred.resolve(text));
+      newGuestString(context, JSON.stringify(body)).consume((text) => deferred.resolve(text));
     };
     const fail = (name: string, message: string) => ({ error: { name, message } });
 
@@ -383,7 +461,8 @@ export class Realm {
       const args = JSON.parse(context.getString(jsonHandle)) as unknown[];
       const work = (async () => {
         try {
-          const value = await running.request.host.functions[name]!(args, { remainingMs: running.request.budget.remainingMs() });
+          const info = { remainingMs: running.request.budget.remainingMs(), bytes: running.channel };
+          const value = await running.request.host.functions[name]!(args, info);
           reply({ ok: value === undefined ? null : value });
         } catch (error) {
           const e = error as { name?: unknown; message?: unknown };
@@ -414,6 +493,137 @@ export class Realm {
     const ns = this.context.getNumber(nsHandle);
     const allowed = running !== null && Number.isFinite(ns) && running.request.budget.charge(ns);
     return allowed ? this.context.true : this.context.false;
+  }
+
+  /**
+   * A synchronous host-backed computation (web/*.ts): JSON arguments in, `{ok}` or
+   * `{error}` out as JSON text. Not an SDK call; its cost is charged to the budget.
+   *
+   * Large text does not go through JSON, which QuickJS reads and writes at ~10-25 ns a
+   * character: the guest may pass a text argument as a plain string (`text`, appended to the
+   * arguments here), and a function may answer `RawText`, sent back as the string itself
+   * behind a `~` (JSON replies start with `{`). Plain strings cross as NUL-terminated UTF-8,
+   * so only well-formed strings without NUL go that way; the others take JSON.
+   */
+  private hostSync(nameHandle: QuickJSHandle, jsonHandle: QuickJSHandle, textHandle: QuickJSHandle | undefined): QuickJSHandle | undefined {
+    const running = this.current;
+    if (!running) return undefined;
+    const { context } = this;
+    let reply: string;
+    try {
+      const name = context.getString(nameHandle);
+      const fn = Object.hasOwn(WEB_SYNC_FUNCTIONS, name) ? WEB_SYNC_FUNCTIONS[name] : undefined;
+      if (!fn) throw new TypeError("no such host function");
+      const args = this.webArguments(jsonHandle);
+      if (textHandle !== undefined && context.typeof(textHandle) === "string") args.push(this.plainText(textHandle));
+      const value = fn(args, running.web);
+      reply = value instanceof RawText && !value.text.includes("\0") ? `~${value.text}` : JSON.stringify({ ok: value instanceof RawText ? value.text : (value ?? null) });
+    } catch (error) {
+      reply = JSON.stringify({ error: errorRecord(error) });
+    }
+    return newGuestString(context, reply);
+  }
+
+  /** A plain string argument, within the same size cap as JSON arguments; its UTF-8 bytes read as QuickJS has them. */
+  private plainText(textHandle: QuickJSHandle): PlainText {
+    const { context } = this;
+    const length = context.getProp(textHandle, "length").consume((h) => context.getNumber(h));
+    if (length > MAX_WEB_ARGUMENT_CHARS) throw new RangeError(`text larger than ${MAX_WEB_ARGUMENT_CHARS} characters for a host-backed operation`);
+    return new PlainText(guestUtf8(context, textHandle), () => context.getString(textHandle));
+  }
+
+  /** An asynchronous host-backed computation: like an SDK call, but not counted as one (API.md §9). */
+  private hostCompute(nameHandle: QuickJSHandle, jsonHandle: QuickJSHandle): QuickJSHandle | undefined {
+    const running = this.current;
+    if (!running) return undefined;
+    const { context } = this;
+    const deferred = context.newPromise();
+    running.deferreds.add(deferred);
+    const reply = (body: unknown) => {
+      running.deferreds.delete(deferred);
+      if (!this.usable() || this.current !== running) return deferred.dispose();
+      newGuestString(context, JSON.stringify(body)).consume((text) => deferred.resolve(text));
+    };
+    let started: Promise<unknown>;
+    try {
+      const name = context.getString(nameHandle);
+      const fn = Object.hasOwn(WEB_ASYNC_FUNCTIONS, name) ? WEB_ASYNC_FUNCTIONS[name] : undefined;
+      if (!fn) throw new TypeError("no such host function");
+      if (running.pendingOperations >= MAX_PENDING_OPERATIONS) {
+        throw Object.assign(new Error(`more than ${MAX_PENDING_OPERATIONS} host operations (crypto, form parsing) pending at once`), { name: "QuotaExceededError" });
+      }
+      // Arguments are read (and bytes taken) now, while the call is made.
+      started = fn(this.webArguments(jsonHandle), running.web);
+    } catch (error) {
+      reply({ error: errorRecord(error) });
+      return deferred.handle;
+    }
+    running.pendingOperations += 1;
+    const work = started.then(
+      (value) => reply({ ok: value === undefined ? null : value }),
+      (error: unknown) => reply({ error: errorRecord(error) }),
+    ).finally(() => {
+      running.pendingOperations -= 1;
+    });
+    running.inFlight.add(work);
+    void work.finally(() => running.inFlight.delete(work));
+    return deferred.handle;
+  }
+
+  /** The JSON argument list of a host-backed computation, refused past its size cap. */
+  private webArguments(jsonHandle: QuickJSHandle): unknown[] {
+    const { context } = this;
+    if (context.typeof(jsonHandle) !== "string") throw new TypeError("arguments must be JSON text");
+    const length = context.getProp(jsonHandle, "length").consume((h) => context.getNumber(h));
+    if (length > MAX_WEB_ARGUMENT_CHARS) throw new RangeError(`arguments larger than ${MAX_WEB_ARGUMENT_CHARS} characters for a host-backed operation`);
+    const args = JSON.parse(context.getString(jsonHandle)) as unknown;
+    if (!Array.isArray(args)) throw new TypeError("arguments must be a list");
+    return args;
+  }
+
+  /** Copies a guest ArrayBuffer out into this execution's channel; answers its id, or an error record as JSON text. */
+  private hostPut(bufferHandle: QuickJSHandle): QuickJSHandle | undefined {
+    const running = this.current;
+    if (!running) return undefined;
+    const { context } = this;
+    try {
+      // The core group (web/core.ts) passes only ArrayBuffers it checked, never larger than the cap.
+      const view = context.getArrayBuffer(bufferHandle);
+      const copy = view.value.slice();
+      view.dispose();
+      return context.newNumber(running.channel.put(copy));
+    } catch (error) {
+      return context.newString(JSON.stringify(errorRecord(error)));
+    }
+  }
+
+  /** The bytes under an id as a new guest ArrayBuffer (removed from the channel); undefined when there are none. */
+  private hostTake(idHandle: QuickJSHandle): QuickJSHandle | undefined {
+    const running = this.current;
+    if (!running) return undefined;
+    const { context } = this;
+    if (context.typeof(idHandle) !== "number") return undefined;
+    let bytes: Uint8Array;
+    try {
+      bytes = running.channel.take(context.getNumber(idHandle));
+    } catch {
+      return undefined;
+    }
+    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+    return context.newArrayBuffer(whole ? (bytes.buffer as ArrayBuffer) : bytes.slice().buffer);
+  }
+
+  /**
+   * Compiles a web group's source (web/index.ts), answering the function it evaluates to.
+   * Compiling runs no code: the guest calls the function itself. Only the platform's own
+   * sources, by name; during an execution only (under its limits).
+   */
+  private hostLoad(nameHandle: QuickJSHandle) {
+    if (!this.current) return undefined;
+    const name = this.context.getString(nameHandle);
+    const source = Object.hasOwn(WEB_SOURCES, name) ? WEB_SOURCES[name] : undefined;
+    if (source === undefined) return undefined;
+    return this.context.evalCode(source, `iota-web-${name}.js`);
   }
 
   /**
@@ -452,6 +662,11 @@ function appendLog(running: Running, entry: LogEntry) {
   }
   running.logBytes += size;
   running.logs.push(entry);
+}
+
+function outOfMemory(realm: Realm): Pick<RunOutcome, "status" | "resultJson" | "error"> {
+  realm.reusable = false;
+  return { status: "failed", resultJson: undefined, error: sandboxError("OutOfMemoryError", "the script ran out of memory") };
 }
 
 function outputTooLarge(outputBytes: number): Pick<RunOutcome, "status" | "resultJson" | "error"> {

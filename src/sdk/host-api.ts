@@ -80,7 +80,8 @@ export function executionHost(scope: ExecutionScope, services: HostServices): Ex
       "db.update": (args) => collections.update(args),
       "db.delete": (args) => collections.delete(args),
       "db.count": (args) => collections.count(args),
-      "http.fetch": (args, info) => send(planRequest(args, null, outboundContext(info.remainingMs)), outboundContext(info.remainingMs)),
+      // Also the sandbox's fetch (a third argument: the binary transport, bytes by id).
+      "http.fetch": (args, info) => send(planRequest(args, null, outboundContext(info.remainingMs), info.bytes), outboundContext(info.remainingMs)),
       "http.get": (args, info) => {
         rejectOptions(args[1], ["method", "body"], "http.get");
         return send(planRequest(args, "GET", outboundContext(info.remainingMs)), outboundContext(info.remainingMs));

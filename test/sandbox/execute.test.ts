@@ -47,13 +47,16 @@ describe("execute: inputs, results and the realm (API.md §7)", () => {
           () => { Object.defineProperty(Object.prototype, "x", { get() { return "pwned"; } }); },
           () => { iota.log.info = () => {}; },
           () => { Promise.prototype.then = () => {}; },
+          // Built-ins behind the instance-override accessors (toString, push, then…) are frozen too.
+          () => { ({}).toString.stash = "secret"; },
+          () => { [].push.stash = "secret"; },
         ];
         return attempts.map((attempt) => { try { attempt(); return "changed"; } catch (e) { return e.name; } });
       }
-      return { polluted: ({}).polluted, x: ({}).x, stash: globalThis.stash, map: [1].map((v) => v + 1), json: JSON.stringify({ a: 1 }) };
+      return { polluted: ({}).polluted, x: ({}).x, stash: globalThis.stash ?? ({}).toString.stash ?? [].push.stash, map: [1].map((v) => v + 1), json: JSON.stringify({ a: 1 }) };
     };`;
     const attack = await run(sandbox, source, { key: "attack", event: { attack: true } });
-    expect(attack.result).toEqual(Array(7).fill("TypeError"));
+    expect(attack.result).toEqual(Array(9).fill("TypeError"));
     const after = await run(sandbox, source, { key: "attack", event: {} });
     expect(after).toMatchObject({ warm: true, result: { map: [2], json: '{"a":1}' } });
     expect(after.result).not.toHaveProperty("polluted");

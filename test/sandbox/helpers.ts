@@ -51,3 +51,15 @@ export async function expectHealthy(sandbox: Sandbox) {
   expect(result.status, JSON.stringify(result.error)).toBe("completed");
   expect(result.result).toEqual({ ok: true, echo: 7 });
 }
+
+/** Runs `body` as the body of an async default export; the execution must complete. Answers its result. */
+export async function evaluate(sandbox: Sandbox, body: string, options: RunOptions = {}): Promise<any> {
+  const result = await run(sandbox, `export default async (event, ctx) => {\n${body}\n};`, options);
+  expect(result.status, JSON.stringify(result.error)).toBe("completed");
+  return result.result;
+}
+
+/** The error `body` throws (or rejects with), as [name, message]; "no error" when it does not. */
+export async function thrown(sandbox: Sandbox, body: string, options: RunOptions = {}): Promise<[string, string] | "no error"> {
+  return evaluate(sandbox, `try { await (async () => {\n${body}\n})(); return "no error"; } catch (e) { return [e.name, e.message]; }`, options);
+}

@@ -1,5 +1,7 @@
 import { expect } from "vitest";
 import type { ExecutionLimits, ExecutionResult } from "../../src/sandbox/sandbox";
+import { REFUSED } from "../sdk/urls";
+import { fetchHost, testInternet } from "./fetch-host";
 
 /**
  * The hostile catalogue: scripts that try to hang, exhaust, crash or escape the sandbox.
@@ -30,7 +32,14 @@ export function hostileLimits(c: HostileCase): Partial<ExecutionLimits> {
   return { timeoutMs: timeMs, cpuMs: timeMs, ...c.limits };
 }
 
-export const HOSTILE_HOST = { functions: { "db.insert": async () => ({ id: "1" }), "secrets.get": async () => null } };
+export const HOSTILE_HOST = {
+  functions: { "db.insert": async () => ({ id: "1" }), "secrets.get": async () => null, ...fetchHost(testInternet).functions },
+};
+
+/** What fetch should throw for each refused spelling: an address the guard refuses, or a TypeError before any call for what is no URL. */
+function refusedFetchOutcomes(): Record<string, string> {
+  return Object.fromEntries(REFUSED.map((url) => [url, URL.canParse(url) ? "NetworkPolicyError" : "TypeError"]));
+}
 
 export const CATALOGUE: HostileCase[] = [
   // ---- endless work ----
@@ -176,4 +185,114 @@ export const CATALOGUE: HostileCase[] = [
   { name: "too many SDK calls", source: loop("for (let i = 0; i < 101; i++) await iota.secrets.get('A');"), status: "failed", error: "QuotaExceededError" },
   { name: "flooding the log", source: loop("for (let i = 0; i < 1e5; i++) console.log('line ' + i); return 'ok';"), status: "completed", error: null, check: (r) => expect(r.logs.at(-1)).toMatchObject({ level: "warn", message: "logs truncated" }) },
   { name: "logging a deeply nested value", source: loop("let a = []; for (let i = 0; i < 1e5; i++) a = [a]; console.log(a); return 'ok';"), status: "completed", error: null },
+
+  // ---- timers (web platform) ----
+  { name: "timer flood: the 1001st pending timer", source: loop("for (;;) setTimeout(() => {}, 1e6);"), status: "failed", error: "QuotaExceededError" },
+  { name: "setInterval(fn, 0) forever, awaited", source: loop("setInterval(() => {}, 0); await new Promise(() => {});"), status: "timeout", error: "TimeoutError" },
+  { name: "setInterval(fn, 0) forever, left behind", source: loop("setInterval(() => {}, 0); return 'left';"), status: "completed", error: null, check: (r) => expect(r.result).toBe("left") },
+  { name: "nested timers forever", source: loop("const f = () => setTimeout(f, 0); f(); await new Promise(() => {});"), status: "timeout", error: "TimeoutError" },
+  { name: "a timer callback that never returns", source: loop("setTimeout(() => { for (;;) {} }, 0); await new Promise(() => {});"), status: "timeout", error: "TimeoutError" },
+  { name: "an endless microtask chain started by a timer", source: loop("setTimeout(function f() { queueMicrotask(f); }, 0); await new Promise((r) => setTimeout(r, 1e6));"), status: "timeout", error: "TimeoutError" },
+  {
+    name: "1e6 microtasks from a timer, one after another",
+    source: loop("let n = 0; setTimeout(() => { const step = () => { if (++n < 1e6) queueMicrotask(step); }; queueMicrotask(step); }, 0); await new Promise((r) => setTimeout(r, 5)); return n;"),
+    status: "completed",
+    error: null,
+    check: (r) => expect(r.result).toBe(1e6),
+  },
+  {
+    name: "a script that catches running out of memory and carries on",
+    source: loop("const kept = []; try { for (;;) kept.push(new Array(1000).fill(0)); } catch (e) { kept.length = 0; } return 'survived';"),
+    status: "failed",
+    error: "OutOfMemoryError",
+  },
+  {
+    name: "1e5 microtasks from a timer",
+    source: loop("let n = 0; setTimeout(() => { for (let i = 0; i < 1e5; i++) queueMicrotask(() => n++); }, 0); await new Promise((r) => setTimeout(r, 5)); return n;"),
+    status: "completed",
+    error: null,
+    limits: { memoryBytes: 64 * 1024 * 1024 },
+    check: (r) => expect(r.result).toBe(1e5),
+  },
+  { name: "a timer callback that recurses without end", source: loop("setTimeout(function f() { f(); }, 0); await new Promise((r) => setTimeout(r, 5));"), status: "failed", error: "StackOverflowError" },
+  { name: "awaiting a timer due after the deadline", source: loop("await new Promise((r) => setTimeout(r, 1e9));"), status: "timeout", error: "TimeoutError", check: (r) => expect(r.error?.message).toContain("due after its deadline") },
+  { name: "a delay beyond 2^31 wraps as in browsers", source: loop("return await new Promise((r) => setTimeout(() => r('fired'), 2 ** 32 + 1));"), status: "completed", error: null, check: (r) => expect(r.result).toBe("fired") },
+  { name: "performance.now spin-wait", source: loop("const t = performance.now(); while (performance.now() - t < 1e9) {}"), status: "timeout", error: "TimeoutError" },
+
+  // ---- abort and events ----
+  { name: "AbortSignal.timeout flood", source: loop("for (;;) AbortSignal.timeout(1e6);"), status: "failed", error: "QuotaExceededError" },
+  {
+    name: "abort storm: 20 000 signals following one",
+    source: loop("const c = new AbortController(); const all = []; for (let i = 0; i < 20000; i++) all.push(AbortSignal.any([c.signal])); c.abort(); return all.every((s) => s.aborted);"),
+    status: "completed",
+    error: null,
+    check: (r) => expect(r.result).toBe(true),
+  },
+  { name: "an abort listener that aborts again", source: loop("const c = new AbortController(); let n = 0; c.signal.onabort = () => { n++; c.abort(); }; c.abort(); return n;"), status: "completed", error: null, check: (r) => expect(r.result).toBe(1) },
+  { name: "a listener that dispatches forever", source: loop("const t = new EventTarget(); t.addEventListener('x', () => { for (;;) t.dispatchEvent(new Event('y')); }); t.dispatchEvent(new Event('x'));"), status: "timeout", error: "TimeoutError" },
+
+  // ---- URL, encodings, structuredClone ----
+  {
+    name: "URL of 10 MB",
+    source: loop("return new URL('http://a.example/' + 'a'.repeat(1e7)).href.length;"),
+    status: "failed",
+    error: "TypeError",
+    limits: { memoryBytes: 64 * 1024 * 1024 },
+    check: (r) => expect(r.error?.message).toContain("Invalid URL"),
+  },
+  { name: "URLSearchParams of 20 000 pairs", source: loop("return new URLSearchParams('a=1&'.repeat(2e4)).size;"), status: "completed", error: null, check: (r) => expect(r.result).toBe(20000) },
+  { name: "URLSearchParams of 200 000 pairs", source: loop("return new URLSearchParams('a=1&'.repeat(2e5)).size;"), status: "failed", error: "OutOfMemoryError" },
+  { name: "TextEncoder of 10 million characters", source: loop("return new TextEncoder().encode('x'.repeat(1e7)).length;"), status: "failed", error: "RangeError" },
+  { name: "TextEncoder of 10 million characters with a NUL (crossing as JSON)", source: loop("return new TextEncoder().encode('x'.repeat(1e7) + '\\0').length;"), status: "failed", error: "OutOfMemoryError" },
+  { name: "atob of 20 MB", source: loop("return atob('A'.repeat(2e7)).length;"), status: "failed", error: "OutOfMemoryError" },
+  { name: "structuredClone of a huge graph", source: loop("let v = null; for (let i = 0; i < 200000; i++) v = { v, i }; return structuredClone(v) !== v;"), status: "failed", error: "OutOfMemoryError" },
+  { name: "structuredClone of a Proxy whose trap throws", source: loop("return structuredClone(new Proxy({}, { ownKeys() { throw new SyntaxError('trap'); } }));"), status: "failed", error: "SyntaxError" },
+  { name: "structuredClone of a function", source: loop("return structuredClone({ f() {} });"), status: "failed", error: "DataCloneError" },
+
+  // ---- crypto ----
+  { name: "getRandomValues of 1 MiB", source: loop("crypto.getRandomValues(new Uint8Array(1 << 20));"), status: "failed", error: "QuotaExceededError" },
+  {
+    name: "digest of 40 MiB (more than the host holds for an execution)",
+    source: loop("await crypto.subtle.digest('SHA-256', new Uint8Array(40 * 1024 * 1024));"),
+    status: "failed",
+    error: "QuotaExceededError",
+    limits: { memoryBytes: 64 * 1024 * 1024 },
+  },
+  {
+    name: "PBKDF2 with a billion iterations (refused before the host starts)",
+    source: loop("const k = await crypto.subtle.importKey('raw', new Uint8Array(8), 'PBKDF2', false, ['deriveBits']); await crypto.subtle.deriveBits({ name: 'PBKDF2', salt: new Uint8Array(8), iterations: 1e9, hash: 'SHA-256' }, k, 256);"),
+    status: "timeout",
+    error: "TimeoutError",
+    check: (r) => expect(r.error?.message).toContain("too large"),
+  },
+  {
+    name: "1001 crypto operations pending at once",
+    source: loop("const all = []; for (let i = 0; i < 1001; i++) all.push(crypto.subtle.digest('SHA-256', new Uint8Array(1))); await Promise.all(all);"),
+    status: "failed",
+    error: "QuotaExceededError",
+  },
+  { name: "streaming decoders until the host's table is full", source: loop("const all = []; for (;;) { const d = new TextDecoder(); d.decode(new Uint8Array([0xe2]), { stream: true }); all.push(d); }"), status: "failed", error: "QuotaExceededError" },
+  { name: "crypto.subtle with an algorithm Proxy that loops", source: loop("await crypto.subtle.digest(new Proxy({}, { get() { for (;;) {} } }), new Uint8Array(1));"), status: "timeout", error: "TimeoutError" },
+
+  // ---- bodies and fetch ----
+  { name: "a Response body past outputBytes", source: loop("return new Response('x'.repeat(2 * 1024 * 1024)).status;"), status: "failed", error: "RangeError" },
+  { name: "a Request body past outputBytes", source: loop("return new Request('https://a.example/', { method: 'POST', body: new Uint8Array(2 * 1024 * 1024) }).method;"), status: "failed", error: "RangeError" },
+  { name: "a fetched body past 1 MiB", source: loop("await fetch('https://big.test/');"), status: "failed", error: "ResponseTooLargeError" },
+  { name: "a Request init whose getter throws", source: loop("new Request('https://a.example/', { get method() { throw new RangeError('getter'); } });"), status: "failed", error: "RangeError" },
+  { name: "fetch of a Proxy whose traps throw", source: loop("await fetch(new Proxy({}, { get() { throw new EvalError('proxied'); } }));"), status: "failed", error: "EvalError" },
+  { name: "Headers from a Proxy that loops in ownKeys", source: loop("new Headers(new Proxy({}, { ownKeys() { for (;;) {} } }));"), status: "timeout", error: "TimeoutError" },
+  { name: "fetch redirected to a refused address", source: loop("await fetch('https://redirect.test/?to=' + encodeURIComponent('http://169.254.169.254/latest/meta-data/'));"), status: "failed", error: "NetworkPolicyError" },
+  { name: "fetch flood past sdkCallsPerExecution", source: loop("for (;;) await fetch('https://echo.test/');"), status: "failed", error: "QuotaExceededError" },
+  {
+    name: "fetch to every refused address spelling",
+    source: loop(
+      `const outcomes = {};
+      for (const url of ${JSON.stringify(REFUSED)}) { try { await fetch(url); outcomes[url] = "fetched"; } catch (e) { outcomes[url] = e.name; } }
+      return outcomes;`,
+    ),
+    status: "completed",
+    error: null,
+    check: (r) => expect(r.result).toEqual(refusedFetchOutcomes()),
+  },
+  { name: "form data from a body that is not multipart", source: loop("await new Response('--x\\r\\nbroken', { headers: { 'content-type': 'multipart/form-data; boundary=x' } }).formData();"), status: "failed", error: "TypeError" },
 ];

@@ -13,7 +13,7 @@ import { hit } from "../helpers/endpoint";
 const examples = jsBlocks(sdkDoc);
 
 describe("docs/sdk.md examples run", () => {
-  it("has one example per capability and the tour", () => expect(examples).toHaveLength(7));
+  it("has one example per capability, the tour and the web platform", () => expect(examples).toHaveLength(8));
 
   const manual: Array<[string, number, unknown, (result: any) => void]> = [
     ["iota.db", 0, null, (r) => expect(r).toMatchObject({ id: expect.stringMatching(/^doc_/), paid: 1, open: 0, removed: true })],
@@ -32,6 +32,18 @@ describe("docs/sdk.md examples run", () => {
       check(run.json.result);
     });
   }
+
+  it("the web platform example: a webhook signature, URL and fetch", async () => {
+    const { key } = await tenantWithKey();
+    const script = await createScript(key, { name: "example-web", source: examples[7] });
+    const mac = await crypto.subtle.sign("HMAC", await crypto.subtle.importKey("raw", new TextEncoder().encode("dev-secret"), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]), new TextEncoder().encode("hello"));
+    const signature = [...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, "0")).join("");
+    const valid = await call(`/api/scripts/${script.id}/run`, { method: "POST", token: key, body: { input: { payload: "hello", signature } } });
+    expect(valid.json.status, JSON.stringify(valid.json.error)).toBe("completed");
+    expect(valid.json.result).toEqual({ valid: true, upstream: 502, query: "?since=1970-01-01T00%3A00%3A00.000Z" });
+    const forged = await call(`/api/scripts/${script.id}/run`, { method: "POST", token: key, body: { input: { payload: "hello", signature: "00".repeat(32) } } });
+    expect(forged.json.result).toMatchObject({ valid: false });
+  });
 
   it("iota.NonRetriableError example", async () => {
     const compiled = compileScript(examples[5]!);
