@@ -6,6 +6,9 @@ import type { DeadLetter, ExecutionRecord } from "../tenant/records";
 import type { HttpInvocation, HttpReply } from "../tenant/http-mapping";
 import type { EventView, ManualRun, QueueVerdict, TenantRunner, Usage } from "../tenant/runner";
 import type { ExecutionFilter } from "../tenant/store";
+import type { MetricsWindow } from "../observability/window";
+import { TAIL_HEADERS } from "../tenant/tails";
+import type { TailFilter } from "../observability/tail";
 
 type RunnerMethod<K extends keyof TenantRunner> = TenantRunner[K] extends (tenantId: string, ...args: infer A) => infer R ? (...args: A) => R : never;
 
@@ -24,7 +27,7 @@ export function runnerFor(env: Env, tenantId: string) {
     getExecution: ((id: string) => stub.getExecution(tenantId, id)) satisfies RunnerMethod<"getExecution">,
     usage: ((): Promise<Usage> => stub.usage(tenantId)) satisfies RunnerMethod<"usage">,
     invalidate: ((scope: InvalidateScope) => stub.invalidate(tenantId, scope)) satisfies RunnerMethod<"invalidate">,
-    acceptEvent: ((input: { type: string; payload: JsonValue; idempotencyKey?: string }) => stub.acceptEvent(tenantId, input)) satisfies RunnerMethod<"acceptEvent">,
+    acceptEvent: ((input: { type: string; payload: JsonValue; idempotencyKey?: string; traceparent?: string }) => stub.acceptEvent(tenantId, input)) satisfies RunnerMethod<"acceptEvent">,
     receive: ((items: Array<{ body: QueueMessage; attempts: number }>): Promise<QueueVerdict[]> => stub.receive(tenantId, items)) satisfies RunnerMethod<"receive">,
     deadLettered: ((message: QueueMessage, attempts: number) => stub.deadLettered(tenantId, message, attempts)) satisfies RunnerMethod<"deadLettered">,
     rejectMessage: ((body: JsonValue, reason: string) => stub.rejectMessage(tenantId, body, reason)) satisfies RunnerMethod<"rejectMessage">,
@@ -34,5 +37,20 @@ export function runnerFor(env: Env, tenantId: string) {
     replayDeadLetter: ((id: string): Promise<DeadLetter | null> => stub.replayDeadLetter(tenantId, id)) satisfies RunnerMethod<"replayDeadLetter">,
     replayDeadLetters: ((selection: { ids?: string[]; scriptId?: string; since?: number }) => stub.replayDeadLetters(tenantId, selection)) satisfies RunnerMethod<"replayDeadLetters">,
     deleteDeadLetter: ((id: string) => stub.deleteDeadLetter(tenantId, id)) satisfies RunnerMethod<"deleteDeadLetter">,
+    metricsOf: ((scope: string, window: MetricsWindow) => stub.metricsOf(tenantId, scope, window)) satisfies RunnerMethod<"metricsOf">,
+    scriptTotals: ((window: MetricsWindow, sort: "invocations" | "errors", limit: number) => stub.scriptTotals(tenantId, window, sort, limit)) satisfies RunnerMethod<"scriptTotals">,
+    issueTailTicket: (() => stub.issueTailTicket(tenantId)) satisfies RunnerMethod<"issueTailTicket">,
+    /**
+     * A tail (SSE stream or WebSocket) from the cell: the request's own headers (an
+     * `Upgrade: websocket` stays) plus the tenant, the filter and a ticket to redeem.
+     */
+    tail: (request: Request, filter: TailFilter, ticket?: string): Promise<Response> => {
+      const headers = new Headers(request.headers);
+      headers.delete("authorization");
+      headers.set(TAIL_HEADERS.tenant, tenantId);
+      headers.set(TAIL_HEADERS.filter, JSON.stringify(filter));
+      if (ticket !== undefined) headers.set(TAIL_HEADERS.ticket, ticket);
+      return (stub as unknown as { fetch: (request: Request) => Promise<Response> }).fetch(new Request("https://cell/tail", { headers }));
+    },
   };
 }

@@ -27,6 +27,8 @@ export interface ExecutionRecord {
   cpuMs: number | null;
   memoryBytes: number | null;
   sdkCalls: number;
+  /** The W3C trace this execution belongs to (API.md §15); null for executions recorded before traces existed. */
+  traceId: string | null;
 }
 
 export interface DeadLetter {
