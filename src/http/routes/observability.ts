@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { z } from "zod";
 import { ApiError } from "../../domain/errors";
@@ -12,7 +12,7 @@ import { isScriptId } from "../../services/scripts";
 import { parseTicket } from "../../tenant/tails";
 import { tenantAccess } from "../auth";
 import type { AppEnv } from "../context";
-import { readQuery } from "../query";
+import { readQuery as readAnyQuery } from "../query";
 import { isoTimestamp } from "./executions";
 
 /**
@@ -31,6 +31,13 @@ const windowQuery = z.strictObject({
   to: isoTimestamp.optional(),
   step: z.enum(["minute", "hour"]).optional(),
 });
+
+/** The query, refusing parameters the endpoint does not know, each named (a typo must not pass as the default). */
+function readQuery<S extends z.ZodObject>(c: Context, schema: S): z.output<S> {
+  const unknown = Object.keys(c.req.query()).filter((name) => !(name in schema.shape));
+  if (unknown.length > 0) throw ApiError.invalid("unknown query parameters", unknown.map((path) => ({ path, message: `unknown parameter; known: ${Object.keys(schema.shape).join(", ")}` })));
+  return readAnyQuery(c, schema);
+}
 
 function answer(window: MetricsWindow, points: MetricsPoint[]) {
   return { from: new Date(window.from).toISOString(), to: new Date(window.to).toISOString(), step: window.step, points };
