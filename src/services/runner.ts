@@ -37,7 +37,7 @@ export function runnerFor(env: Env, tenantId: string) {
     replayDeadLetter: ((id: string): Promise<DeadLetter | null> => stub.replayDeadLetter(tenantId, id)) satisfies RunnerMethod<"replayDeadLetter">,
     replayDeadLetters: ((selection: { ids?: string[]; scriptId?: string; since?: number }) => stub.replayDeadLetters(tenantId, selection)) satisfies RunnerMethod<"replayDeadLetters">,
     deleteDeadLetter: ((id: string) => stub.deleteDeadLetter(tenantId, id)) satisfies RunnerMethod<"deleteDeadLetter">,
-    metricsOf: ((scope: string, window: MetricsWindow) => stub.metricsOf(tenantId, scope, window)) satisfies RunnerMethod<"metricsOf">,
+    metricsJson: ((scope: string, window: MetricsWindow) => stub.metricsJson(tenantId, scope, window)) satisfies RunnerMethod<"metricsJson">,
     scriptTotals: ((window: MetricsWindow, sort: "invocations" | "errors", limit: number) => stub.scriptTotals(tenantId, window, sort, limit)) satisfies RunnerMethod<"scriptTotals">,
     issueTailTicket: (() => stub.issueTailTicket(tenantId)) satisfies RunnerMethod<"issueTailTicket">,
     /**

@@ -29,8 +29,14 @@ export const TAIL_HEADERS = { tenant: "x-iota-tenant-id", filter: "x-iota-tail-f
 
 /** A ticket opens one WebSocket tail, once, within this long. */
 export const TAIL_TICKET_TTL_MS = 60_000;
-/** SSE frames queued for a reader that does not keep up, before what follows is skipped. */
-const SSE_QUEUE_FRAMES = 64;
+/** SSE frames waiting for a reader that does not keep up (written or about to be), before what follows is skipped. */
+const SSE_QUEUE_FRAMES = 256;
+/**
+ * Frames that arrive together leave together: the first arms a flush this much later. Each
+ * chunk of a streamed response crosses the cell, the Worker and the network on its own, so
+ * under load a tail of many small chunks falls behind where one of few larger ones keeps up.
+ */
+const SSE_FLUSH_MS = 25;
 /** An SSE reader stuck this long (its queue full) is gone: the stream is closed. */
 const STUCK_STREAM_MS = 60_000;
 const KEEPALIVE_EVERY_TICKS = 15;
@@ -49,6 +55,9 @@ interface Target {
 interface StreamTail extends Target {
   controller: ReadableStreamDefaultController<Uint8Array>;
   stuckSince: number | null;
+  /** Frames waiting for the next flush. */
+  pending: string[];
+  flush: ReturnType<typeof setTimeout> | null;
 }
 
 /** Kept with a socket through hibernation. */
@@ -57,6 +66,9 @@ interface SocketAttachment {
 }
 
 const encoder = new TextEncoder();
+
+/** A chunk of an SSE stream, with how many frames it carries (for the queue's size). */
+type FrameChunk = Uint8Array & { frames: number };
 
 export class Tails {
   private readonly streams = new Set<StreamTail>();
@@ -102,13 +114,17 @@ export class Tails {
             skipped: 0,
             controller,
             stuckSince: null,
+            pending: [],
+            flush: null,
             send: (message) => {
-              if ((controller.desiredSize ?? 0) <= 0) {
+              // desiredSize counts frames already written and not read (the queue's frames are chunks of them).
+              if ((controller.desiredSize ?? 0) - tail.pending.length <= 0) {
                 tail.stuckSince ??= this.clock();
                 return false;
               }
               tail.stuckSince = null;
-              controller.enqueue(encoder.encode(sseFrame(message)));
+              tail.pending.push(sseFrame(message));
+              tail.flush ??= setTimeout(() => this.flushStream(tail), SSE_FLUSH_MS);
               return true;
             },
           };
@@ -117,15 +133,31 @@ export class Tails {
         },
         cancel: () => {
           this.streams.delete(tail);
+          if (tail.flush !== null) clearTimeout(tail.flush);
           this.settle();
         },
       },
-      new CountQueuingStrategy({ highWaterMark: SSE_QUEUE_FRAMES }),
+      // Sized in frames: a chunk counts as the frames it carries.
+      { highWaterMark: SSE_QUEUE_FRAMES, size: (chunk) => (chunk as FrameChunk).frames },
     );
     this.startTicker();
     return new Response(stream, {
       headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache, no-transform", "x-accel-buffering": "no" },
     });
+  }
+
+  /** Writes a stream's waiting frames as one chunk. */
+  private flushStream(tail: StreamTail) {
+    tail.flush = null;
+    if (tail.pending.length === 0 || !this.streams.has(tail)) return;
+    const chunk = encoder.encode(tail.pending.join("")) as FrameChunk;
+    chunk.frames = tail.pending.length;
+    tail.pending = [];
+    try {
+      tail.controller.enqueue(chunk);
+    } catch {
+      // The reader went: cancel() removes the tail.
+    }
   }
 
   private openSocket(filter: TailFilter): Response {
@@ -223,7 +255,9 @@ export class Tails {
         continue;
       }
       this.flushSkipped(tail);
-      if (this.ticks % KEEPALIVE_EVERY_TICKS === 0 && (tail.controller.desiredSize ?? 0) > 0) tail.controller.enqueue(encoder.encode(SSE_KEEPALIVE));
+      if (this.ticks % KEEPALIVE_EVERY_TICKS === 0 && tail.pending.length === 0 && (tail.controller.desiredSize ?? 0) > 0) {
+        tail.controller.enqueue(Object.assign(encoder.encode(SSE_KEEPALIVE), { frames: 1 }));
+      }
     }
     if (this.socketCount > 0) for (const ws of this.ctx.getWebSockets(SOCKET_TAG)) this.flushSkipped(this.socketTarget(ws));
     this.settle();
