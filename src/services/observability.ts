@@ -5,7 +5,7 @@
  */
 import { and, eq } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { scripts } from "../db/schema";
+import { scripts, tenants } from "../db/schema";
 import { ApiError } from "../domain/errors";
 import { metricsWindow, type MetricsWindow, type WindowQuery } from "../observability/window";
 import { isScriptId } from "./scripts";
@@ -14,6 +14,11 @@ import { isScriptId } from "./scripts";
 export async function requireScript(db: Db, tenantId: string, id: string): Promise<void> {
   const found = isScriptId(id) ? await db.select({ id: scripts.id }).from(scripts).where(and(eq(scripts.id, id), eq(scripts.tenantId, tenantId))).get() : undefined;
   if (!found) throw ApiError.notFound("script");
+}
+
+/** Whether a tenant with this id exists (a ticket's tenant part must name one before a cell is asked). */
+export async function tenantExists(db: Db, tenantId: string): Promise<boolean> {
+  return (await db.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, tenantId)).get()) !== undefined;
 }
 
 export function windowOrRefuse(query: WindowQuery, now = Date.now()): MetricsWindow {

@@ -7,7 +7,7 @@ import type { Executor } from "../executor/executor";
 import type { Catalogue } from "./catalogue";
 import type { Deliveries, TenantCell } from "./deliveries";
 import type { EventStore } from "./event-store";
-import type { CellMetrics } from "./metrics";
+import { type CellMetrics, ROLLUP_BATCHES_PER_TURN } from "./metrics";
 import { HOUR_MS, MINUTE_MS } from "../observability/rollup";
 import { METRICS_RETENTION_MS } from "../observability/window";
 import type { Outbox } from "./outbox";
@@ -62,7 +62,7 @@ export class Maintenance {
     }
     await this.cell.outbox.flush();
     // Records not rolled up yet (a timer lost to eviction) are taken before any are purged.
-    this.cell.metrics.rollUpPending();
+    this.cell.metrics.rollUpPending(ROLLUP_BATCHES_PER_TURN);
     this.purgeRetention();
     await this.scheduleAlarm();
   }

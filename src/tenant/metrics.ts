@@ -42,8 +42,8 @@ export const METRICS_MIGRATION = [
 export const ROLLUP_DELAY_MS = 1_000;
 /** Records one rollup transaction takes at most. */
 export const ROLLUP_BATCH = 1_000;
-/** Batches a metrics query rolls up first, at most (the rest follows on the timer). */
-const ROLLUP_BATCHES_BEFORE_QUERY = 20;
+/** Batches a metrics query, the timer or the alarm rolls up at once, at most (the timer comes back for the rest). */
+export const ROLLUP_BATCHES_PER_TURN = 20;
 
 const WATERMARK = "metrics_seq";
 
@@ -85,7 +85,8 @@ export class CellMetrics {
     this.timer = setTimeout(() => {
       this.timer = null;
       try {
-        this.rollUpPending();
+        // A backlog (after a long eviction) goes in bounded turns, so requests get the thread in between.
+        if (this.rollUpPending(ROLLUP_BATCHES_PER_TURN) === ROLLUP_BATCHES_PER_TURN * ROLLUP_BATCH) this.soon();
       } catch (error) {
         // The records stay; the next rollup (query, alarm, execution) takes them.
         console.error("metrics rollup failed", error);
@@ -154,7 +155,7 @@ export class CellMetrics {
 
   /** The points of one scope (a script, or TENANT_SCOPE) over a window, one per bucket, zeros where nothing happened. */
   points(scriptId: string, window: MetricsWindow): MetricsPoint[] {
-    this.rollUpPending(ROLLUP_BATCHES_BEFORE_QUERY);
+    this.rollUpPending(ROLLUP_BATCHES_PER_TURN);
     const rows = this.sql
       .exec<Row>(
         "SELECT at, invocations, completed, failed, timeouts, refused, cpu_sum, cpu_max, sdk_calls, p50, p95, p99 FROM metrics WHERE step = ? AND script_id = ? AND at >= ? AND at < ? ORDER BY at",
@@ -184,7 +185,7 @@ export class CellMetrics {
 
   /** Each script's totals over a window, the busiest (or the most failing) first. */
   topScripts(window: MetricsWindow, sort: "invocations" | "errors", limit: number): ScriptTotals[] {
-    this.rollUpPending(ROLLUP_BATCHES_BEFORE_QUERY);
+    this.rollUpPending(ROLLUP_BATCHES_PER_TURN);
     const order = sort === "errors" ? "failed + timeouts DESC, invocations DESC" : "invocations DESC, failed + timeouts DESC";
     const totals = this.sql
       .exec<Row>(

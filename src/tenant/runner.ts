@@ -351,6 +351,9 @@ export class TenantRunner extends DurableObject<Env> {
     return this.tails.open(request, filter);
   }
 
+  /** A tail's socket only listens (`ping` is answered by the runtime); anything else it sends is ignored. */
+  override async webSocketMessage(): Promise<void> {}
+
   override async webSocketClose(ws: WebSocket): Promise<void> {
     this.tails.closed(ws);
   }

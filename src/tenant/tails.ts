@@ -171,7 +171,8 @@ export class Tails {
 
   /** A socket tail closed (or failed): it no longer counts. */
   closed(ws: WebSocket) {
-    this.socketCount = Math.max(0, this.socketCount - 1);
+    // Counted again (the object may just have woken from hibernation for this close).
+    this.socketCount = this.ctx.getWebSockets(SOCKET_TAG).filter((open) => open !== ws).length;
     try {
       ws.close();
     } catch {

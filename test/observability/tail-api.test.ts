@@ -167,6 +167,8 @@ describe("live tail over WebSockets (hibernatable, API.md §15)", () => {
   it("refuses a forged, expired or misplaced ticket", async () => {
     const { slug, key } = await tenantWithKey();
     expectError(await callRaw(await openSocketTail("", { ticket: "tkt_nope" })), 401, "unauthorized");
+    // Well formed, for a tenant that does not exist: refused before any cell is asked.
+    expectError(await callRaw(await openSocketTail("", { ticket: `tkt_${"0".repeat(26)}${"A".repeat(43)}` })), 401, "unauthorized");
     const real = await ticketOf(key);
     // Same tenant part, another secret.
     expectError(await callRaw(await openSocketTail("", { ticket: real.slice(0, -4) + "AAAA" })), 401, "unauthorized");

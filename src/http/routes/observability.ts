@@ -5,7 +5,7 @@ import { ApiError } from "../../domain/errors";
 import { TAIL_STATUSES, type TailFilter } from "../../observability/tail";
 import { TENANT_SCOPE } from "../../observability/rollup";
 import type { MetricsWindow } from "../../observability/window";
-import { requireScript, windowOrRefuse } from "../../services/observability";
+import { requireScript, tenantExists, windowOrRefuse } from "../../services/observability";
 import { runnerFor } from "../../services/runner";
 import { isScriptId } from "../../services/scripts";
 import { parseTicket } from "../../tenant/tails";
@@ -113,7 +113,8 @@ export const tailByTicket = createMiddleware<AppEnv>(async (c, next) => {
   if (c.req.header("upgrade")?.toLowerCase() !== "websocket") throw ApiError.invalid("a ticket opens a WebSocket tail only", [{ path: "ticket", message: "needs Upgrade: websocket" }]);
   const query = readQuery(c, tailQuery.extend({ ticket: z.string() }));
   const parsed = parseTicket(ticket);
-  if (!parsed) throw new ApiError("unauthorized", "the tail ticket is unknown, used or expired");
+  // A forged tenant part must not reach (and so create) a cell.
+  if (!parsed || !(await tenantExists(c.var.db, parsed.tenantId))) throw new ApiError("unauthorized", "the tail ticket is unknown, used or expired");
   if (query.scriptId !== undefined) await requireScript(c.var.db, parsed.tenantId, query.scriptId);
   return runnerFor(c.env, parsed.tenantId).tail(c.req.raw, filterOf(query), ticket);
 });
