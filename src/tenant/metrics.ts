@@ -183,6 +183,44 @@ export class CellMetrics {
     });
   }
 
+  /**
+   * `points` as JSON text, written directly (the same text `JSON.stringify(points(…))` gives):
+   * 24 h of minutes is 1 440 points, and building objects only to serialise them cost more
+   * than the query.
+   */
+  pointsJson(scriptId: string, window: MetricsWindow): string {
+    this.rollUpPending(ROLLUP_BATCHES_PER_TURN);
+    // Rows as arrays (`raw()`): a third of the cost of row objects at 1 440 rows.
+    const rows = [
+      ...this.sql
+        .exec(
+          "SELECT at, invocations, completed, failed, timeouts, refused, cpu_sum, cpu_max, sdk_calls, p50, p95, p99 FROM metrics WHERE step = ? AND script_id = ? AND at >= ? AND at < ? ORDER BY at",
+          window.stepMs,
+          scriptId,
+          window.from,
+          window.to,
+        )
+        .raw(),
+    ] as Array<[number, number, number, number, number, number, number, number, number, number | null, number | null, number | null]>;
+    const parts: string[] = [];
+    let next = 0;
+    for (let at = window.from; at < window.to; at += window.stepMs) {
+      const iso = new Date(at).toISOString();
+      const row = rows[next];
+      if (row === undefined || row[0] !== at) {
+        parts.push(`{"at":"${iso}","invocations":0,"completed":0,"failed":0,"timeouts":0,"refused":0,"durationMs":{"p50":null,"p95":null,"p99":null},"cpuMs":{"sum":0,"max":0},"sdkCalls":0}`);
+        continue;
+      }
+      next += 1;
+      const [, invocations, completed, failed, timeouts, refused, cpuSum, cpuMax, sdkCalls, p50, p95, p99] = row;
+      parts.push(
+        `{"at":"${iso}","invocations":${invocations},"completed":${completed},"failed":${failed},"timeouts":${timeouts},"refused":${refused},` +
+          `"durationMs":{"p50":${p50 ?? null},"p95":${p95 ?? null},"p99":${p99 ?? null}},"cpuMs":{"sum":${roundMs(cpuSum)},"max":${roundMs(cpuMax)}},"sdkCalls":${sdkCalls}}`,
+      );
+    }
+    return `[${parts.join(",")}]`;
+  }
+
   /** Each script's totals over a window, the busiest (or the most failing) first. */
   topScripts(window: MetricsWindow, sort: "invocations" | "errors", limit: number): ScriptTotals[] {
     this.rollUpPending(ROLLUP_BATCHES_PER_TURN);

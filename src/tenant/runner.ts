@@ -316,7 +316,7 @@ export class TenantRunner extends DurableObject<Env> {
    */
   async metricsJson(tenantId: string, scope: string, window: MetricsWindow): Promise<string> {
     this.catalogue(tenantId);
-    return JSON.stringify(this.metrics.points(scope, window));
+    return this.metrics.pointsJson(scope, window);
   }
 
   /** Each script's totals over a window, the busiest or the most failing first. */

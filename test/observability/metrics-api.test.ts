@@ -209,3 +209,21 @@ describe("metrics retention (the cell's alarm)", () => {
     expect(total((await call(`/api/scripts/${script.id}/metrics`, { token: key })).json.points, "invocations")).toBe(1);
   });
 });
+
+describe("the cell's metrics JSON", () => {
+  it("is exactly the points, serialised (written by hand for speed)", async () => {
+    const { slug, key } = await tenantWithKey({ executionsPerMinute: 2 });
+    const script = await createScript(key, { name: "json", source: FLAKY });
+    await run(key, script.id);
+    await run(key, script.id, "fail");
+    await run(key, script.id);
+    const { metricsWindow } = await import("../../src/observability/window");
+    for (const query of [{}, { step: "hour" as const }]) {
+      const result = metricsWindow(query, Date.now());
+      if (!("window" in result)) throw new Error("window");
+      const [text, points] = await inside(slug, (r) => [r.metrics.pointsJson(script.id, result.window), r.metrics.points(script.id, result.window)] as const);
+      expect(JSON.parse(text)).toEqual(points);
+      expect(text).toBe(JSON.stringify(points));
+    }
+  });
+});
