@@ -46,3 +46,38 @@ export const DB_SCRIPT = `export default async (event) => {
 };`;
 
 export const SPIN_SCRIPT = "export default () => { for (;;) {} };";
+
+/**
+ * A realistic 50 KB TypeScript script: the 50 KB script's shape with the types an author
+ * writes (interfaces, aliases, generics, annotations, `as`, `satisfies`, `!`, access
+ * modifiers, optional members, overloads), one function called. Everything in it is
+ * erasable, so every stripper accepts it.
+ */
+export function fiftyKilobyteTypeScript(): string {
+  let body = `import type { Unused } from "./nowhere";\ntype Json = string | number | boolean | null | Json[] | { [key: string]: Json };\ninterface Input { a?: number; b?: number; tags?: readonly string[] }\n`;
+  for (let i = 0; body.length < 50_000; i++) {
+    body += `interface Result${i}<T extends Json = Json> {
+  readonly sum: number;
+  label: \`handler-\${number}\` | "none";
+  extra?: T;
+}
+type Pair${i} = [left: number, right?: number];
+function handler${i}(input: Input): Result${i};
+function handler${i}(input: Input, strict: boolean): Result${i};
+function handler${i}(input: Input, strict?: boolean): Result${i} {
+  const values: number[] = [input.a, input.b, ${i}].map((v: number | undefined): number => (v ?? 0) * 2);
+  const first = values[0]! as number;
+  if (first > 10 && !strict) return { sum: values.reduce<number>((s, v) => s + v, 0), label: "handler-${i}" } satisfies Result${i};
+  return { sum: 0, label: "none" } as Result${i}<null>;
+}
+class Counter${i}<T> {
+  private count: number = 0;
+  declare readonly kind?: string;
+  public items!: T[];
+  protected static readonly start: number = ${i};
+  add(this: Counter${i}<T>, item: T): this { (this.items ??= []).push(item); this.count += 1; return this; }
+}
+`;
+  }
+  return `${body}\nexport default async (event: { input: Input }): Promise<Result1> => handler1({ a: 20, b: 3 });\n`;
+}

@@ -51,6 +51,10 @@ export async function api<T = any>(path: string, options: { method?: string; bod
   return { data: data as T, headers: res.headers };
 }
 
+/** What a script is written in (API.md §13). */
+export const LANGUAGES = ["javascript", "typescript"] as const;
+export type Language = (typeof LANGUAGES)[number];
+
 export interface Script {
   id: string;
   name: string;
@@ -59,6 +63,7 @@ export interface Script {
   status: "draft" | "active" | "paused" | "disabled" | "archived";
   version: number;
   source?: string;
+  language: Language;
   trigger: Record<string, unknown>;
   limits: Record<string, number>;
   updatedAt: string;

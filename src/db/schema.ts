@@ -9,7 +9,7 @@ import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { LimitOverrides, ScriptLimits } from "../domain/limits";
 import type { Scope } from "../domain/scopes";
-import { SCRIPT_STATUSES } from "../domain/scripts";
+import { LANGUAGES, SCRIPT_STATUSES } from "../domain/scripts";
 import { SCRIPT_TYPES, type Trigger } from "../domain/triggers";
 
 export const tenants = sqliteTable("tenants", {
@@ -78,7 +78,10 @@ export const scriptVersions = sqliteTable(
       .notNull()
       .references(() => scripts.id),
     version: integer("version").notNull(),
+    /** As the author wrote it (TypeScript too); the JavaScript is derived when compiled. */
     source: text("source").notNull(),
+    /** Versions written before languages existed are JavaScript. */
+    language: text("language", { enum: LANGUAGES }).notNull().default("javascript"),
     trigger: text("trigger", { mode: "json" }).$type<Trigger>().notNull(),
     limits: text("limits", { mode: "json" }).$type<ScriptLimits>().notNull(),
     sha256: text("sha256").notNull(),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { Language } from "../sandbox/typescript";
 import { scriptLimits } from "./limits";
 import { SCRIPT_TYPES } from "./triggers";
 
@@ -9,6 +10,9 @@ import { SCRIPT_TYPES } from "./triggers";
 export const SCRIPT_STATUSES = ["draft", "active", "paused", "disabled", "archived"] as const;
 export type ScriptStatus = (typeof SCRIPT_STATUSES)[number];
 
+/** What a script's source is written in (API.md §13); part of a version, like its trigger. */
+export const LANGUAGES = ["javascript", "typescript"] as const satisfies readonly Language[];
+
 const scriptName = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "must be 1-64 letters, digits, . _ - and start with a letter or digit");
@@ -16,11 +20,14 @@ const description = z.string().max(1000);
 const message = z.string().max(1000);
 /** The source's size limit is the tenant's `sourceBytes` (413); this only stops absurd bodies early. */
 const source = z.string();
+/** `typescript` sources are stripped of their types at save (API.md §13). */
+export const language = z.enum(LANGUAGES);
 
 export const createScriptBody = z.strictObject({
   name: scriptName,
   type: z.enum(SCRIPT_TYPES),
   source,
+  language: language.optional(),
   description: description.optional(),
   trigger: z.unknown().optional(),
   limits: scriptLimits.optional(),
@@ -30,6 +37,7 @@ export const createScriptBody = z.strictObject({
 
 export const updateScriptBody = z.strictObject({
   source: source.optional(),
+  language: language.optional(),
   name: scriptName.optional(),
   description: description.optional(),
   trigger: z.unknown().optional(),
@@ -40,3 +48,5 @@ export const updateScriptBody = z.strictObject({
 });
 
 export const statusBody = z.strictObject({ status: z.enum(SCRIPT_STATUSES) });
+
+export const validateBody = z.strictObject({ source, language: language.optional() });

@@ -78,6 +78,8 @@ export interface ExecutionRecords {
 /** What a placement lends the executor. */
 export interface ExecutorPorts {
   sandbox: Sandbox;
+  /** The limits as this placement runs them (the edge caps cpuMs at its slice). */
+  limits?(limits: Limits): Limits;
   admit(tenant: TenantRow, limits: Limits): Promise<Admitted>;
   /** The host services behind `iota.*` for this tenant. */
   services(tenant: TenantRow, limits: Limits): HostServices;
@@ -99,7 +101,8 @@ export class Executor {
   /** Admits, records `running`, runs in the sandbox, records the outcome. A refused execution records nothing. */
   async execute(tenant: TenantRow, request: ExecutionRequest): Promise<Run | Refusal> {
     const { runnable } = request;
-    const limits = effectiveLimits(tenantLimits(tenant.limits), runnable.version.limits);
+    const effective = effectiveLimits(tenantLimits(tenant.limits), runnable.version.limits);
+    const limits = this.ports.limits?.(effective) ?? effective;
     const admission = await this.ports.admit(tenant, limits);
     if (!admission.admitted) {
       this.ports.onRefused?.(runnable.script.id, Date.now());

@@ -3,7 +3,8 @@ import { openDb } from "../db/client";
 import { authenticate } from "./auth";
 import type { AppEnv } from "./context";
 import { errorBody, handleError } from "./errors";
-import { endpointRoutes } from "./routes/endpoints";
+import { endpointRoutes, serveEndpoint, tenantHostSlug } from "./routes/endpoints";
+import { normalizePath } from "../tenant/http-mapping";
 import { deadLetterRoutes, eventRoutes } from "./routes/events";
 import { rejectedRoutes } from "./routes/rejected";
 import { executionRoutes, usageRoutes } from "./routes/executions";
@@ -19,6 +20,13 @@ export function createApp() {
   app.use("*", async (c, next) => {
     c.set("db", openDb(c.env.DB));
     await next();
+  });
+  // A tenant's own host serves its endpoints at the root, with no /t/<slug> (API.md §13).
+  app.use("*", async (c, next) => {
+    const url = new URL(c.req.url);
+    const slug = tenantHostSlug(url.hostname, c.env.TENANT_DOMAIN);
+    if (slug === null) return next();
+    return serveEndpoint(c, slug, normalizePath(url.pathname), "");
   });
   app.route("/health", healthRoutes);
 
@@ -41,7 +49,12 @@ export function createApp() {
   app.route("/api", api);
   app.route("/t", endpointRoutes);
 
-  app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`), 404));
+  // Everything else on the platform's host is the admin UI's static assets.
+  app.notFound((c) => {
+    const isAsset = (c.req.method === "GET" || c.req.method === "HEAD") && !/^\/(api|t)(\/|$)/.test(c.req.path);
+    if (isAsset && c.env.ASSETS) return c.env.ASSETS.fetch(c.req.raw);
+    return c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`), 404);
+  });
   app.onError(handleError);
   return app;
 }

@@ -17,6 +17,7 @@
  * newlines, so line and column numbers in errors match the source.
  */
 import { parse, tokenizer, type Node } from "acorn";
+import { type Language, stripTypes } from "./typescript";
 
 export interface Diagnostic {
   /** 1-based. */
@@ -31,7 +32,16 @@ export interface CompiledScript {
   factorySource: string;
   /** UTF-8 size of the author's source. */
   sourceBytes: number;
+  /**
+   * Whether the script may reach the tenant's state (`iota.db`, `iota.events`), as far as
+   * its text shows: any other use of `iota` than reading a stateless member counts, so the
+   * answer errs towards true. Placement `auto` runs such scripts in the tenant's cell.
+   */
+  usesCellState: boolean;
 }
+
+/** `iota` members that touch nothing of the tenant's state: a script using only these can run anywhere. */
+const STATELESS_IOTA_MEMBERS = new Set(["log", "http", "secrets", "NonRetriableError", "QuotaExceededError", "NetworkPolicyError"]);
 
 export type CompileResult = { ok: true; script: CompiledScript } | { ok: false; diagnostics: Diagnostic[] };
 
@@ -52,11 +62,20 @@ export const SOURCE_PREFIX = `export default async function ${MODULE_FUNCTION}()
 const BODY_END = "\n;";
 
 /**
- * Checks a script and builds its factory. Pure (no QuickJS): the engine's own parse of the
+ * Checks a script and builds its factory (TypeScript is stripped first). Pure (no QuickJS): the engine's own parse of the
  * factory happens when an instance loads it (instance.ts) or in checker.ts, which report what only QuickJS
  * refuses with the same diagnostics.
  */
-export function compileScript(source: string): CompileResult {
+export function compileScript(source: string, language: Language = "javascript"): CompileResult {
+  if (language === "javascript") return compileJavaScript(source);
+  // TypeScript: its types become spaces (typescript.ts), so every position stays the author's.
+  const stripped = stripTypes(source);
+  if (!stripped.ok) return stripped;
+  const compiled = compileJavaScript(stripped.code);
+  return compiled.ok ? { ok: true, script: { ...compiled.script, sourceBytes: new TextEncoder().encode(source).byteLength } } : compiled;
+}
+
+function compileJavaScript(source: string): CompileResult {
   let program: Node & { body: Node[] };
   try {
     program = parse(source, { ecmaVersion: "latest", sourceType: "module", locations: true }) as never;
@@ -66,8 +85,15 @@ export function compileScript(source: string): CompileResult {
   const diagnostics: Diagnostic[] = [];
   const problem = (node: Node, message: string) => diagnostics.push({ ...position(source, node.start), message });
 
+  let usesCellState = false;
+  const statelessIota = new Set<Node>();
   for (const node of allNodes(program)) {
     const n = node as Node & Record<string, any>;
+    if (n.type === "MemberExpression" && n.object?.type === "Identifier" && n.object.name === "iota" && !n.computed && STATELESS_IOTA_MEMBERS.has(n.property?.name)) {
+      statelessIota.add(n.object);
+    } else if (n.type === "Identifier" && n.name === "iota" && !statelessIota.has(n)) {
+      usesCellState = true;
+    }
     if (n.type === "Identifier" && RESERVED_NAMES.has(n.name)) problem(n, `${n.name} is a name reserved by iota`);
     else if (n.type === "ImportExpression") problem(n, "dynamic import() is not supported: a script is self-contained (use iota.* for I/O)");
     else if (n.type === "MetaProperty" && n.meta?.name === "import") problem(n, "import.meta is not supported");
@@ -133,7 +159,7 @@ export function compileScript(source: string): CompileResult {
   const factorySource = `${SOURCE_PREFIX}${body}${BODY_END}return ${defaultExport}}`;
   const broken = verifyFactory(factorySource, SOURCE_PREFIX.length + body.length, defaultExport!);
   if (broken) return { ok: false, diagnostics: [{ line: 1, column: 1, message: broken }] };
-  return { ok: true, script: { factorySource, sourceBytes: new TextEncoder().encode(source).byteLength } };
+  return { ok: true, script: { factorySource, sourceBytes: new TextEncoder().encode(source).byteLength, usesCellState } };
 }
 
 /**

@@ -12,6 +12,9 @@ import type { HostApi } from "../sandbox/host";
 import { MIN_SECRET_LENGTH, SECRET_NAME } from "../services/secrets";
 import type { MinuteWindow } from "../tenant/quota-ledger";
 import type { Collections } from "./collections";
+
+/** The `iota.db` operations, local (the cell's SQLite) or remote (one cell call each, from the edge). */
+export type CollectionsPort = { [K in "query" | "get" | "insert" | "update" | "delete" | "count"]: (args: unknown[]) => ReturnType<Collections[K]> | Promise<ReturnType<Collections[K]>> };
 import { invalid, isPlainObject, quota, stringArg } from "./errors";
 import { MAX_SUBREQUESTS_PER_EXECUTION, planRequest, send } from "./http-client";
 
@@ -26,10 +29,10 @@ export interface ExecutionScope {
 }
 
 export interface HostServices {
-  collections: Collections;
+  collections: CollectionsPort;
   secret: (name: string) => Promise<string | null>;
-  /** The tenant's outbound requests over the last minute. */
-  outbound: MinuteWindow;
+  /** The tenant's outbound requests over the last minute (a MinuteWindow in the cell; a lease's allowance at the edge). */
+  outbound: Pick<MinuteWindow, "count" | "add">;
   fetch: typeof fetch;
 }
 

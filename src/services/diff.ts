@@ -17,6 +17,7 @@ export function diffVersions(from: ScriptVersionRow, to: ScriptVersionRow) {
     to: to.version,
     unified: formatPatch(patch),
     hunks: patch.hunks.map(({ oldStart, oldLines, newStart, newLines, lines }) => ({ oldStart, oldLines, newStart, newLines, lines })),
+    languageChanged: from.language !== to.language,
     triggerChanged: !jsonEqual(from.trigger, to.trigger),
     limitsChanged: !jsonEqual(from.limits, to.limits),
   };

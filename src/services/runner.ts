@@ -3,6 +3,9 @@ import type { JsonValue } from "../lib/json";
 import type { InvalidateScope } from "../tenant/catalogue";
 import type { DeadLetterFilter } from "../tenant/event-store";
 import type { DeadLetter, ExecutionRecord } from "../tenant/records";
+import type { LeaseAnswer, LeaseRequest } from "../tenant/edge-leases";
+import type { EdgeReport } from "../edge/reporter";
+import type { PublishedEvent } from "../sdk/host-api";
 import type { HttpInvocation, HttpReply } from "../tenant/http-mapping";
 import type { EventView, ManualRun, QueueVerdict, TenantRunner, Usage } from "../tenant/runner";
 import type { ExecutionFilter } from "../tenant/store";
@@ -52,5 +55,9 @@ export function runnerFor(env: Env, tenantId: string) {
       if (ticket !== undefined) headers.set(TAIL_HEADERS.ticket, ticket);
       return (stub as unknown as { fetch: (request: Request) => Promise<Response> }).fetch(new Request("https://cell/tail", { headers }));
     },
+    edgeLease: ((want: LeaseRequest): Promise<LeaseAnswer> => stub.edgeLease(tenantId, want)) satisfies RunnerMethod<"edgeLease">,
+    edgeReport: ((report: EdgeReport): Promise<void> => stub.edgeReport(tenantId, report)) satisfies RunnerMethod<"edgeReport">,
+    edgePublish: ((events: PublishedEvent[], source: string): Promise<void> => stub.edgePublish(tenantId, events, source)) satisfies RunnerMethod<"edgePublish">,
+    edgeDb: ((op: Parameters<TenantRunner["edgeDb"]>[1], args: unknown[], dbBytes: number): Promise<unknown> => stub.edgeDb(tenantId, op, args, dbBytes)) satisfies RunnerMethod<"edgeDb">,
   };
 }

@@ -5,6 +5,7 @@ import { type Db, uniqueViolation } from "../db/client";
 import { scriptRoutes, scripts, scriptVersions, type ScriptRow, type ScriptVersionRow, type TenantRow } from "../db/schema";
 import { limitsAboveTenant, tenantLimits, type ScriptLimits } from "../domain/limits";
 import type { createScriptBody, ScriptStatus, updateScriptBody } from "../domain/scripts";
+import type { Language } from "../sandbox/typescript";
 import { routeKey, TRIGGER_SCHEMAS, type HttpTrigger, type ScriptType, type Trigger } from "../domain/triggers";
 import { ApiError, validate } from "../domain/errors";
 import { scriptAt, scriptsAtLatest } from "../db/queries";
@@ -19,6 +20,7 @@ import { checkSource } from "./source-check";
 /** What a version holds; everything else about a script changes in place. */
 export interface Snapshot {
   source: string;
+  language: Language;
   trigger: Trigger;
   limits: ScriptLimits;
 }
@@ -38,6 +40,7 @@ export function scriptJson({ script, version }: LoadedScript) {
     status: script.status,
     version: script.version,
     source: version.source,
+    language: version.language,
     trigger: version.trigger,
     limits: version.limits,
     sha256: version.sha256,
@@ -92,7 +95,8 @@ export async function listScripts(db: Db, tenant: TenantRow, filter: ScriptFilte
 
 /**
  * Checks a snapshot against the tenant's limits and the compiler before anything is written:
- * oversize source → 413, limits above the tenant's → 400, compile errors → 400.
+ * oversize source → 413 (TypeScript: the source as written), limits above the tenant's → 400,
+ * compile errors → 400 (TypeScript: at the TypeScript's line and column).
  */
 async function checkSnapshot(tenant: TenantRow, snapshot: Snapshot) {
   const limits = tenantLimits(tenant.limits);
@@ -104,7 +108,7 @@ async function checkSnapshot(tenant: TenantRow, snapshot: Snapshot) {
       above.map((name) => ({ path: `limits.${name}`, message: `must be at most the tenant's ${name} (${limits[name]})` })),
     );
   }
-  await checkSource(snapshot.source);
+  await checkSource(snapshot.source, snapshot.language);
 }
 
 /** A source over the tenant's `sourceBytes` (UTF-8) is a 413. */
@@ -154,7 +158,12 @@ async function conflictFrom(db: Db, error: unknown, tenant: TenantRow, name: str
 }
 
 export async function createScript(db: Db, principal: Principal, tenant: TenantRow, body: z.infer<typeof createScriptBody>) {
-  const snapshot: Snapshot = { source: body.source, trigger: parseTrigger(body.type, body.trigger), limits: body.limits ?? {} };
+  const snapshot: Snapshot = {
+    source: body.source,
+    language: body.language ?? "javascript",
+    trigger: parseTrigger(body.type, body.trigger),
+    limits: body.limits ?? {},
+  };
   await checkSnapshot(tenant, snapshot);
   const now = Date.now();
   const actor = actorName(principal);
@@ -237,8 +246,8 @@ async function retryStaleSaves<T>(ifMatch: number | "*" | undefined, save: () =>
 }
 
 /**
- * PUT: `name`/`description` change in place; a changed source, trigger or limits makes a
- * new version. Racing saves are serialised by the database: the second insert of the same
+ * PUT: `name`/`description` change in place; a changed source, language, trigger or limits
+ * makes a new version. Racing saves are serialised by the database: the second insert of the same
  * (script, version) fails and its whole batch rolls back.
  */
 export function updateScript(
@@ -258,11 +267,13 @@ export function updateScript(
     refuseArchived(current.script);
     const next: Snapshot = {
       source: body.source ?? current.version.source,
+      language: body.language ?? current.version.language,
       trigger: body.trigger !== undefined ? parseTrigger(current.script.type, body.trigger) : current.version.trigger,
       limits: body.limits ?? current.version.limits,
     };
     const versioned =
       next.source !== current.version.source ||
+      next.language !== current.version.language ||
       !jsonEqual(next.trigger, current.version.trigger) ||
       !jsonEqual(next.limits, current.version.limits);
     const names = { name: body.name ?? current.script.name, description: body.description ?? current.script.description };
@@ -285,7 +296,7 @@ export async function restoreVersion(
     checkIfMatch(ifMatch, current.script);
     refuseArchived(current.script);
     const names = { name: current.script.name, description: current.script.description };
-    const next: Snapshot = { source: old.source, trigger: old.trigger, limits: old.limits };
+    const next: Snapshot = { source: old.source, language: old.language, trigger: old.trigger, limits: old.limits };
     return save(db, principal, tenant, current, { names, next, message: `Restored from version ${n}`, action: "script.restore" });
   });
 }
@@ -420,6 +431,7 @@ export function versionJson(row: ScriptVersionRow) {
     version: row.version,
     message: row.message,
     source: row.source,
+    language: row.language,
     trigger: row.trigger,
     limits: row.limits,
     sha256: row.sha256,

@@ -1,6 +1,7 @@
 import { loadQuickJSWasm } from "../lib/quickjs-wasm";
 import { SyntaxChecker } from "../sandbox/checker";
 import { compileScript, type Diagnostic } from "../sandbox/compile";
+import type { Language } from "../sandbox/typescript";
 import { ApiError } from "../domain/errors";
 
 /** One QuickJS checker per isolate, made on first use; a spent or crashed checker is replaced. */
@@ -8,10 +9,11 @@ let checker: Promise<SyntaxChecker> | undefined;
 
 /**
  * Everything wrong with a source, as `[{line, column, message}]`: the standard parser's
- * verdict and the script rules (API.md §7) first, then QuickJS's own.
+ * verdict (TypeScript: the stripping's first, §13) and the script rules (API.md §7) first,
+ * then QuickJS's own. Positions are the author's, in TypeScript too.
  */
-export async function diagnose(source: string): Promise<Diagnostic[]> {
-  const compiled = compileScript(source);
+export async function diagnose(source: string, language: Language = "javascript"): Promise<Diagnostic[]> {
+  const compiled = compileScript(source, language);
   if (!compiled.ok) return compiled.diagnostics;
   const current = (checker ??= loadQuickJSWasm().then((wasm) => SyntaxChecker.create(wasm)));
   try {
@@ -32,7 +34,7 @@ export async function diagnose(source: string): Promise<Diagnostic[]> {
 }
 
 /** Compile-on-save: a source that would not run is a 400 with its diagnostics. */
-export async function checkSource(source: string): Promise<void> {
-  const diagnostics = await diagnose(source);
+export async function checkSource(source: string, language: Language): Promise<void> {
+  const diagnostics = await diagnose(source, language);
   if (diagnostics.length > 0) throw ApiError.invalid("the script does not compile", diagnostics);
 }

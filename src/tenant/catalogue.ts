@@ -125,7 +125,8 @@ export class Catalogue {
       script: found.script,
       version: found.version,
       key: `${found.script.id}:${found.version.version}:${found.version.sha256}`,
-      compiled: compileScript(found.version.source),
+      // TypeScript is stripped here, once per version: the version keeps what the author wrote.
+      compiled: compileScript(found.version.source, found.version.language),
     };
   }
 

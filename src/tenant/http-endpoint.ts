@@ -11,6 +11,8 @@ import { quotaMessage } from "./quota-ledger";
 import { parseTraceparent } from "../observability/trace";
 
 export interface EndpointHooks {
+  /** Where this runs, for Server-Timing (API.md §14). */
+  placement?: "edge" | "cell";
   /** The script as this request runs it (the benchmark swaps in a cold one). */
   forRequest?: (runnable: RunnableScript, invocation: HttpInvocation) => RunnableScript;
   afterRequest?: (runnable: RunnableScript) => void;
@@ -36,7 +38,7 @@ export async function invokeEndpoint(tenant: TenantRow, catalogue: Catalogue, ex
   if ("refused" in outcome) return refusalReply(outcome);
   const { execution, resultJson } = outcome;
   // The execution id, and the time spent in the sandbox (Server-Timing), on every script response.
-  const withId = (reply: HttpReply): HttpReply => withPlatformHeaders(reply, { executionId: execution.id, sandboxMs: outcome.sandboxMs });
+  const withId = (reply: HttpReply): HttpReply => withPlatformHeaders(reply, { executionId: execution.id, sandboxMs: outcome.sandboxMs, placement: hooks.placement ?? "cell" });
   if (execution.status === "timeout") return withId(errorReply(504, "script_timeout", "the script did not finish in time", { executionId: execution.id }));
   if (execution.status !== "completed") return withId(errorReply(500, "script_error", "the script failed", { executionId: execution.id }));
   const mapped = buildReply(resultJson === undefined ? undefined : JSON.parse(resultJson));

@@ -13,6 +13,10 @@ export interface HttpInvocation {
   headers: Array<[string, string]>;
   /** The body as text (already capped at 1 MiB by the Worker); null when there is none. */
   body: string | null;
+  /** The URL as received. */
+  url?: string;
+  /** `/t/<slug>`, or "" on the tenant's own host (`ctx.basePath`, API.md §13). */
+  basePath?: string;
 }
 
 export interface HttpEvent {
@@ -182,9 +186,9 @@ const PLATFORM_TIMINGS = new Set(["sandbox", "placement"]);
  * `sandbox;dur=<ms>`, followed by the script's own metrics except any that reuse a platform
  * metric name. Pure: header names in `reply` are lower case, as buildReply makes them.
  */
-export function withPlatformHeaders(reply: HttpReply, platform: { executionId: string; sandboxMs: number }): HttpReply {
+export function withPlatformHeaders(reply: HttpReply, platform: { executionId: string; sandboxMs: number; placement?: "edge" | "cell" }): HttpReply {
   const headers: Array<[string, string]> = [];
-  const timings = [`sandbox;dur=${platform.sandboxMs}`];
+  const timings = [`placement;desc="${platform.placement ?? "cell"}"`, `sandbox;dur=${platform.sandboxMs}`];
   for (const [name, value] of reply.headers) {
     const key = name.toLowerCase();
     if (PLATFORM_HEADERS.has(key)) continue;

@@ -52,6 +52,15 @@ export class MinuteWindow {
     this.store?.save(slot, now, this.counts[slot]!);
   }
 
+  /** Takes back up to `n` events counted this second (an edge lease's unused executions). */
+  giveBack(n: number) {
+    const now = this.second();
+    const slot = now % 60;
+    if (this.seconds[slot] !== now || n <= 0) return;
+    this.counts[slot] = Math.max(0, this.counts[slot]! - n);
+    this.store?.save(slot, now, this.counts[slot]!);
+  }
+
   /** Seconds until the window holds fewer than `limit` events again (at least 1). */
   secondsUntilBelow(limit: number): number {
     const now = this.second();
@@ -145,6 +154,28 @@ export class QuotaLedger {
       }
       await this.waitForRelease(remaining);
     }
+  }
+
+  /**
+   * Lends an edge isolate up to `want.slots` concurrency slots (held until `giveBackLent`)
+   * and up to `want.executions` executions (counted now), without waiting: an edge lease
+   * (API.md §14). Refused when no slot or no execution is left.
+   */
+  lend(limits: AdmissionLimits, want: { executions: number; slots: number }): { executions: number; slots: number } | Extract<Admission, { admitted: false }> {
+    const executions = Math.min(want.executions, limits.executionsPerMinute - this.executions.count());
+    if (executions <= 0) return { admitted: false, reason: "rate", retryAfterSeconds: this.executions.secondsUntilBelow(limits.executionsPerMinute) };
+    const slots = Math.min(want.slots, limits.concurrency - this.running);
+    if (slots <= 0) return { admitted: false, reason: "concurrency", retryAfterSeconds: 1 };
+    this.running += slots;
+    this.executions.add(executions);
+    return { executions, slots };
+  }
+
+  /** Ends an edge lease: its slots free again, the executions it did not use given back. */
+  giveBackLent(lent: { slots: number; unusedExecutions: number }) {
+    this.running = Math.max(0, this.running - lent.slots);
+    this.executions.giveBack(lent.unusedExecutions);
+    for (let i = 0; i < lent.slots; i++) this.waiters.shift()?.wake();
   }
 
   private waitForRelease(ms: number): Promise<void> {

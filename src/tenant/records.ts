@@ -45,3 +45,28 @@ export interface DeadLetter {
   replayedAt: string | null;
   replayExecutionId: string | null;
 }
+
+/**
+ * An execution that ran at the edge, as the Worker hands it to the tenant's cell after the
+ * response (edge/reporter.ts): the cell stores it as it stores its own.
+ */
+export interface EdgeRecord {
+  id: string;
+  scriptId: string;
+  version: number;
+  trigger: TriggerKind;
+  attempt: number;
+  input: unknown;
+  startedAt: number;
+  /** The trace the execution is a span of (API.md §15). */
+  traceId: string | null;
+  status: "completed" | "failed" | "timeout";
+  resultJson: string | undefined;
+  error: ExecutionError | null;
+  logs: LogEntry[];
+  finishedAt: number;
+  durationMs: number;
+  cpuMs: number;
+  memoryBytes: number;
+  sdkCalls: number;
+}

@@ -7,10 +7,12 @@ import { queueMessage, type QueueMessage } from "../events/messages";
 import { newId } from "../lib/ids";
 import type { JsonValue } from "../lib/json";
 import { Collections } from "../sdk/collections";
+import type { PublishedEvent } from "../sdk/host-api";
 import { Catalogue, type InvalidateScope, type RunnableScript } from "./catalogue";
 import { cellExecutor } from "./cell-executor";
 import { Deliveries, type TenantCell } from "./deliveries";
 import { type DeadLetterFilter, type Delivery, EventStore } from "./event-store";
+import { EdgeLeases, type LeaseAnswer, type LeaseRequest, type LeaseUse } from "./edge-leases";
 import { invokeEndpoint } from "./http-endpoint";
 import type { HttpInvocation, HttpReply } from "./http-mapping";
 import { Maintenance } from "./maintenance";
@@ -18,7 +20,7 @@ import { Outbox, type RefusalReason } from "./outbox";
 import { platformRetryDelay, QueuedRuns, type QueueVerdict } from "./queued-runs";
 import { CpuMeter, QUEUE_WAIT_MS, QuotaLedger } from "./quota-ledger";
 import { rateBuckets } from "./rate-buckets";
-import type { DeadLetter, ExecutionRecord } from "./records";
+import type { DeadLetter, EdgeRecord, ExecutionRecord } from "./records";
 import { SecretCache } from "./secret-cache";
 import { type ExecutionFilter, TenantStore } from "./store";
 import { CellMetrics, type ScriptTotals } from "./metrics";
@@ -27,6 +29,7 @@ import type { MetricsWindow } from "../observability/window";
 import type { TailFilter } from "../observability/tail";
 import { parseTicket, TAIL_HEADERS, TailTickets, Tails } from "./tails";
 import { errorBody } from "../domain/errors";
+import type { EdgeReport } from "../edge/reporter";
 
 export { quotaMessage } from "./quota-ledger";
 export type { QueueVerdict } from "./queued-runs";
@@ -86,6 +89,7 @@ export class TenantRunner extends DurableObject<Env> {
   private readonly metrics: CellMetrics;
   private readonly tails: Tails;
   private readonly tickets: TailTickets;
+  private readonly leases: EdgeLeases;
   private catalogueCache: Catalogue | null = null;
   /** The tenant's `dbBytes`, as of the running execution (iota.db checks it synchronously). */
   private dbQuotaBytes = Number.MAX_SAFE_INTEGER;
@@ -102,6 +106,7 @@ export class TenantRunner extends DurableObject<Env> {
     this.tails = new Tails(ctx);
     this.tickets = new TailTickets(sql);
     this.ledger = new QuotaLedger(Date.now, QUEUE_WAIT_MS, { executions: rateBuckets(sql, "executions"), outbound: rateBuckets(sql, "outbound") });
+    this.leases = new EdgeLeases(this.ledger);
     this.collections = new Collections(sql, () => this.dbQuotaBytes);
     this.secrets = new SecretCache(() => openDb(this.env.DB), () => this.env);
     const transaction = <T>(fn: () => T): T => ctx.storage.transactionSync(fn);
@@ -360,6 +365,42 @@ export class TenantRunner extends DurableObject<Env> {
 
   override async webSocketError(ws: WebSocket): Promise<void> {
     this.tails.closed(ws);
+  }
+
+  // ---- RPC: the edge (API.md §14; edge-leases.ts, src/edge/) ----
+
+  /** An edge isolate asks for allowances: executions, concurrency slots and outbound requests. */
+  async edgeLease(tenantId: string, want: LeaseRequest): Promise<LeaseAnswer> {
+    const tenant = await this.tenantRow(this.catalogue(tenantId));
+    return this.leases.grant(tenantLimits(tenant.limits), want);
+  }
+
+  /** An edge isolate's report, after its responses: the executions it ran, those it refused, and the leases it is done with. */
+  async edgeReport(tenantId: string, report: EdgeReport): Promise<void> {
+    this.catalogue(tenantId);
+    for (const use of report.settled) this.leases.settle(use);
+    const stored = this.ctx.storage.transactionSync(() => report.records.filter((record) => this.store.insertFinished(record, () => this.metrics.nextSeq())));
+    for (const { scriptId, at } of report.refused) this.metrics.recordRefusal(scriptId, at);
+    if (stored.length > 0 || report.refused.length > 0) this.metrics.soon();
+    // The tails see edge executions as they reach the cell (after their responses).
+    for (const record of stored) this.tails.publish(this.store.getExecution(record.id)!);
+    await this.maintenance.afterExecution();
+  }
+
+  /** Events an edge execution published: recorded and fanned out before its response leaves the Worker. */
+  async edgePublish(tenantId: string, events: PublishedEvent[], source: string): Promise<void> {
+    const tenant = await this.tenantCell(this.catalogue(tenantId));
+    const subscriptions = await this.deliveries.subscriptionsOf(tenant.catalogue);
+    const now = Date.now();
+    const created = this.ctx.storage.transactionSync(() => this.deliveries.recordPublished(tenant.slug, subscriptions, events, source, now));
+    await this.deliveries.afterFanOut(created, subscriptions !== null, now);
+  }
+
+  /** One `iota.db` operation of a script placed at the edge by choice. */
+  async edgeDb(tenantId: string, op: "query" | "get" | "insert" | "update" | "delete" | "count", args: unknown[], dbBytes: number): Promise<unknown> {
+    this.catalogue(tenantId);
+    this.dbQuotaBytes = dbBytes;
+    return this.collections[op](args);
   }
 
   // ---- alarm (maintenance.ts) ----

@@ -13,7 +13,7 @@ import { METRICS_MIGRATION } from "./metrics";
 import { OUTBOX_SEND_MIGRATION } from "./outbox";
 import { RATE_BUCKETS_MIGRATION } from "./rate-buckets";
 import { TAIL_TICKETS_MIGRATION } from "./tails";
-import type { ExecutionRecord, ExecutionStatus, TriggerKind } from "./records";
+import type { EdgeRecord, ExecutionRecord, ExecutionStatus, TriggerKind } from "./records";
 
 const MIGRATIONS: string[][] = [
   [
@@ -133,6 +133,14 @@ export class TenantStore {
       row.startedAt,
       row.traceId,
     );
+  }
+
+  /** Stores an execution that ran elsewhere (at the edge), finished, in its place in the finish order; one already stored is left as it is (false). */
+  insertFinished(record: EdgeRecord, finishSeq: () => number): boolean {
+    if (this.sql.exec("SELECT 1 FROM executions WHERE id = ?", record.id).toArray().length > 0) return false;
+    this.insertExecution({ ...record, status: "running" });
+    this.finishExecution(record.id, finishSeq(), record);
+    return true;
   }
 
   /** Ends an execution that never ran (a queued run refused again and again). */

@@ -102,7 +102,7 @@ describe("tenant endpoints: ANY /t/:tenant/* (API.md §7)", () => {
     expect(res.text).toBe("ok");
     const [execution] = (await call("/api/executions", { token: key })).json.items;
     expect(res.headers.get("x-iota-execution-id")).toBe(execution.id);
-    expect(res.headers.get("server-timing")).toMatch(/^sandbox;dur=\d+(\.\d+)?, db;dur=7$/);
+    expect(res.headers.get("server-timing")).toMatch(/^placement;desc="(edge|cell)", sandbox;dur=\d+(\.\d+)?, db;dur=7$/);
   });
 
   it("answers 404 for an unknown tenant, an unknown path, and a method the route does not take", async () => {
@@ -165,4 +165,48 @@ describe("tenant endpoints: ANY /t/:tenant/* (API.md §7)", () => {
     expect((await hit(b.slug, "/same")).json).toBe("b");
     expectError(await call(`/api/executions`, { token: a.key, tenant: b.slug }), 403, "forbidden");
   });
+});
+
+describe("tenant hosts: <slug>.<TENANT_DOMAIN> (API.md §13)", () => {
+  it("serves the tenant's endpoints at the root of its host, with the same event", async () => {
+    const { slug } = await endpoint(ECHO, { path: "/orders/:id", methods: ["GET"] });
+    const onHost = await hit(slug, "/orders/7?x=1", { host: true });
+    const underT = await hit(slug, "/orders/7?x=1");
+    expect(onHost.status).toBe(200);
+    expect(onHost.json.event).toMatchObject({ path: "/orders/7", params: { id: "7" }, query: { x: "1" } });
+    expect(onHost.json.event.path).toBe(underT.json.event.path);
+  });
+
+  it("gives every path of a tenant host to the tenant: /api and /t there are the tenant's routes", async () => {
+    const { slug } = await endpoint("export default (e) => e.path;", { path: "/api/things", methods: ["GET"] });
+    const res = await hit(slug, "/api/things", { host: true });
+    expect(res.status).toBe(200);
+    expect(res.json).toBe("/api/things");
+    expectError(await hit(slug, "/t/other", { host: true }), 404, "not_found");
+  });
+
+  it("answers 404 for a host whose tenant does not exist", async () => {
+    expectError(await hit("no-such-tenant", "/x", { host: true }), 404, "not_found");
+  });
+});
+
+describe("tenantHostSlug", async () => {
+  const { tenantHostSlug } = await import("../../src/http/routes/endpoints");
+  const table: Array<[string, string | undefined, string | null]> = [
+    ["acme.localhost", "localhost", "acme"],
+    ["ACME.LocalHost", "localhost", "acme"],
+    ["acme.localhost.", "localhost", "acme"],
+    ["acme.scripts.example.com", "scripts.example.com", "acme"],
+    ["localhost", "localhost", null],
+    ["127.0.0.1", "localhost", null],
+    ["a.b.localhost", "localhost", null],
+    ["x.localhost", "localhost", null],
+    ["acme.localhost", "", null],
+    ["acme.localhost", undefined, null],
+    ["acme.evil-localhost", "localhost", null],
+    ["9acme.localhost", "localhost", null],
+  ];
+  for (const [host, domain, expected] of table) {
+    it(`${host} with TENANT_DOMAIN=${domain} → ${expected}`, () => expect(tenantHostSlug(host, domain)).toBe(expected));
+  }
 });

@@ -55,7 +55,7 @@ describe("versions (API.md §6)", () => {
     expectError(await call(`/api/scripts/${script.id}/versions/9/restore`, { method: "POST", token: key }), 404, "not_found");
   });
 
-  it("diffs any two versions: unified text, hunks, and whether trigger or limits moved", async () => {
+  it("diffs any two versions: unified text, hunks, and whether language, trigger or limits moved", async () => {
     const { key } = await tenantWithKey();
     const a = "export default () => {\n  const x = 1;\n  return x;\n};\n";
     const b = "export default () => {\n  const x = 2;\n  return x;\n};\n";
@@ -68,6 +68,7 @@ describe("versions (API.md §6)", () => {
       to: 2,
       unified: expect.stringContaining("-  const x = 1;\n+  const x = 2;"),
       hunks: [{ oldStart: 1, oldLines: 4, newStart: 1, newLines: 4, lines: [" export default () => {", "-  const x = 1;", "+  const x = 2;", "   return x;", " };"] }],
+      languageChanged: false,
       triggerChanged: false,
       limitsChanged: true,
     });

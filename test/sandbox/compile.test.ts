@@ -102,3 +102,23 @@ describe("compile: positions survive into running code", () => {
     expect(result.error?.message).toMatch(/^2:\d+ SyntaxError/);
   });
 });
+
+describe("compile: does the script reach the tenant's state? (placement auto, API.md §14)", () => {
+  const table: Array<[string, string, boolean]> = [
+    ["no iota at all", "export default () => 1;", false],
+    ["logs, http and secrets only", "export default async () => { iota.log.info('x'); await iota.http.get('https://a.example'); return iota.secrets.get('K'); };", false],
+    ["throws iota's errors", "export default () => { throw new iota.NonRetriableError('x'); };", false],
+    ["iota.db", "export default () => iota.db.get('c', 1);", true],
+    ["iota.events", "export default () => iota.events.publish('a.b', {});", true],
+    ["iota by a computed member", "export default () => iota['d' + 'b'].get('c', 1);", true],
+    ["iota destructured", "const { db } = iota;\nexport default () => db.get('c', 1);", true],
+    ["iota passed along", "const sdk = iota;\nexport default () => sdk.log.info('x');", true],
+    ["a shadowing binding named iota", "export default (iota) => iota.log;", true],
+  ];
+  for (const [what, source, expected] of table) {
+    it(`${what} → ${expected}`, () => {
+      const compiled = compileScript(source);
+      expect(compiled.ok && compiled.script.usesCellState).toBe(expected);
+    });
+  }
+});

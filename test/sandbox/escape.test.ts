@@ -142,7 +142,7 @@ async function leasedEngine(memoryBytes: number): Promise<Engine> {
 describe("realm creation runs under limits", () => {
   // Factory modules made by hand, as if a source had got past the compile check: whatever
   // runs while a realm is built still runs under an interrupt handler and a memory cap.
-  const handMade = (factorySource: string) => ({ factorySource, sourceBytes: factorySource.length });
+  const handMade = (factorySource: string) => ({ factorySource, sourceBytes: factorySource.length, usesCellState: false });
 
   it("stops top-level code in the factory module at the setup limit", async () => {
     const script = handMade("for (;;) {}\nexport default async function () { return 1; }");

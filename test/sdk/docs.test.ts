@@ -4,7 +4,7 @@ import { tenantLimits } from "../../src/domain/limits";
 import { loadQuickJSWasm } from "../../src/lib/quickjs-wasm";
 import { compileScript } from "../../src/sandbox/compile";
 import { Sandbox } from "../../src/sandbox/sandbox";
-import { jsBlocks } from "../docs-examples";
+import { jsBlocks, tsBlocks } from "../docs-examples";
 import { call, createScript, tenantWithKey } from "../helpers/api";
 import { hit } from "../helpers/endpoint";
 
@@ -41,6 +41,21 @@ describe("docs/sdk.md examples run", () => {
     const result = await sandbox.execute({ tenant: "docs", scriptKey: "nonretriable", script: compiled.script, event, ctx: {}, limits: tenantLimits({}) });
     expect(result.error?.name).toBe("NonRetriableError");
     sandbox.dispose();
+  });
+
+  it("the TypeScript example: saved as TypeScript, it quotes, and its error names the TypeScript line and column", async () => {
+    const [source] = tsBlocks(sdkDoc);
+    expect(tsBlocks(sdkDoc)).toHaveLength(1);
+    const { slug, key } = await tenantWithKey();
+    await createScript(key, { name: "quote", type: "http", language: "typescript", trigger: { path: "/quote", methods: ["POST"] }, source });
+    const quote = await hit(slug, "/quote", { method: "POST", json: { items: [{ sku: "a", price: 2.5, qty: 4 }] } });
+    expect(quote.json).toEqual({ items: 1, total: 10, currency: "EUR" });
+    const failed = await hit(slug, "/quote", { method: "POST", json: { items: [] } });
+    expect(failed.status).toBe(500);
+    const record = (await call(`/api/executions/${failed.json.error.details.executionId}`, { token: key })).json;
+    // The position the page quotes.
+    expect(record.error).toMatchObject({ name: "RangeError", stack: expect.stringContaining("script.js:12:72") });
+    expect(sdkDoc).toContain("`script.js:12:72`");
   });
 
   it("the tour: every SDK member, through an HTTP endpoint, as the docs show", async () => {

@@ -109,15 +109,15 @@ describe("the platform's response headers win over a script's (decisions: tenant
   const platform = { executionId: "exe_REAL", sandboxMs: 3 };
   const reply = (headers: Array<[string, string]>) => ({ status: 200, headers, body: "x" });
   const table: Array<[string, Array<[string, string]>, Array<[string, string]>]> = [
-    ["no script headers", [], [["x-iota-execution-id", "exe_REAL"], ["server-timing", "sandbox;dur=3"]]],
-    ["other headers stay, in order", [["content-type", "text/plain"], ["x-a", "1"]], [["content-type", "text/plain"], ["x-a", "1"], ["x-iota-execution-id", "exe_REAL"], ["server-timing", "sandbox;dur=3"]]],
-    ["a script's execution id is dropped", [["x-iota-execution-id", "exe_FAKE"]], [["x-iota-execution-id", "exe_REAL"], ["server-timing", "sandbox;dur=3"]]],
-    ["in any case", [["X-Iota-Execution-Id", "exe_FAKE"]], [["x-iota-execution-id", "exe_REAL"], ["server-timing", "sandbox;dur=3"]]],
-    ["a script's own metrics follow the platform's", [["server-timing", "db;dur=5, cache;desc=hit"]], [["x-iota-execution-id", "exe_REAL"], ["server-timing", "sandbox;dur=3, db;dur=5, cache;desc=hit"]]],
-    ["several server-timing headers join", [["server-timing", "a;dur=1"], ["server-timing", "b;dur=2"]], [["x-iota-execution-id", "exe_REAL"], ["server-timing", "sandbox;dur=3, a;dur=1, b;dur=2"]]],
-    ["a script's sandbox or placement metric is dropped", [["server-timing", "sandbox;dur=0, Placement;desc=edge, db;dur=1"]], [["x-iota-execution-id", "exe_REAL"], ["server-timing", "sandbox;dur=3, db;dur=1"]]],
-    ["a quoted comma stays inside its metric", [["server-timing", 'sandbox;desc="a, b", x;desc="c, \\"d\\""']], [["x-iota-execution-id", "exe_REAL"], ["server-timing", 'sandbox;dur=3, x;desc="c, \\"d\\""']]],
-    ["empty metrics are left out", [["server-timing", " , ,"]], [["x-iota-execution-id", "exe_REAL"], ["server-timing", "sandbox;dur=3"]]],
+    ["no script headers", [], [["x-iota-execution-id", "exe_REAL"], ["server-timing", "placement;desc=\"cell\", sandbox;dur=3"]]],
+    ["other headers stay, in order", [["content-type", "text/plain"], ["x-a", "1"]], [["content-type", "text/plain"], ["x-a", "1"], ["x-iota-execution-id", "exe_REAL"], ["server-timing", "placement;desc=\"cell\", sandbox;dur=3"]]],
+    ["a script's execution id is dropped", [["x-iota-execution-id", "exe_FAKE"]], [["x-iota-execution-id", "exe_REAL"], ["server-timing", "placement;desc=\"cell\", sandbox;dur=3"]]],
+    ["in any case", [["X-Iota-Execution-Id", "exe_FAKE"]], [["x-iota-execution-id", "exe_REAL"], ["server-timing", "placement;desc=\"cell\", sandbox;dur=3"]]],
+    ["a script's own metrics follow the platform's", [["server-timing", "db;dur=5, cache;desc=hit"]], [["x-iota-execution-id", "exe_REAL"], ["server-timing", "placement;desc=\"cell\", sandbox;dur=3, db;dur=5, cache;desc=hit"]]],
+    ["several server-timing headers join", [["server-timing", "a;dur=1"], ["server-timing", "b;dur=2"]], [["x-iota-execution-id", "exe_REAL"], ["server-timing", "placement;desc=\"cell\", sandbox;dur=3, a;dur=1, b;dur=2"]]],
+    ["a script's sandbox or placement metric is dropped", [["server-timing", "sandbox;dur=0, Placement;desc=edge, db;dur=1"]], [["x-iota-execution-id", "exe_REAL"], ["server-timing", "placement;desc=\"cell\", sandbox;dur=3, db;dur=1"]]],
+    ["a quoted comma stays inside its metric", [["server-timing", 'sandbox;desc="a, b", x;desc="c, \\"d\\""']], [["x-iota-execution-id", "exe_REAL"], ["server-timing", 'placement;desc="cell", sandbox;dur=3, x;desc="c, \\"d\\""']]],
+    ["empty metrics are left out", [["server-timing", " , ,"]], [["x-iota-execution-id", "exe_REAL"], ["server-timing", "placement;desc=\"cell\", sandbox;dur=3"]]],
   ];
   for (const [what, headers, expected] of table) {
     it(what, () => expect(withPlatformHeaders(reply(headers), platform)).toEqual({ status: 200, headers: expected, body: "x" }));

@@ -103,6 +103,43 @@ describe("the admin UI", () => {
     await editAndSave();
   });
 
+  it("writes a TypeScript script: picks the language, sees TypeScript diagnostics at their positions, saves and runs it", async () => {
+    await signIn(page, tenant.key);
+    await page.click("text=New script");
+    await page.fill("input[name=name]", "typed");
+    await page.selectOption("select[name=type]", "manual");
+    await page.selectOption("form.new-script select[name=language]", "typescript");
+    await page.click("form.new-script button[type=submit]");
+    await page.waitForSelector("[data-testid=editor] .monaco-editor");
+    await page.waitForSelector("h2 >> text=TypeScript");
+    // IntelliSense for iota in TypeScript mode too.
+    await typeInEditor(page, "type In = { n: number };\nexport default async (event: Iota.ManualEvent<In>): Promise<unknown> => {\n  return iota.");
+    await page.keyboard.press("Control+Space");
+    await page.waitForFunction(() => {
+      const rows = Array.from(document.querySelectorAll(".suggest-widget .monaco-list-row"), (row) => row.getAttribute("aria-label") ?? row.textContent ?? "");
+      return ["db", "events", "http", "log"].every((name) => rows.some((row) => row.startsWith(name)));
+    });
+    // The platform's diagnostics for TypeScript: a refused construct and a syntax error, at the TypeScript's line and column.
+    await typeInEditor(page, "type In = { n: number };\nenum Color { Red }\nexport default () => Color.Red;\n");
+    await waitForDiagnostics(page, /^Line 2, column 1: enum is not supported/);
+    await page.waitForSelector("[data-testid=editor] .squiggly-error");
+    await typeInEditor(page, "type In = { n: number };\nexport default (event: Iota.ManualEvent<In>): number => event.input.n *;\n");
+    await waitForDiagnostics(page, /^Line 2, column 72: SyntaxError/);
+    // Valid TypeScript saves as a TypeScript version, and runs.
+    await typeInEditor(page, "type In = { n: number };\nexport default (event: Iota.ManualEvent<In>): number => event.input.n * 2;\n");
+    await waitForDiagnostics(page, null);
+    await page.click("form.save button[type=submit]");
+    await page.waitForSelector("text=Saved as version 2.");
+    const [script] = (await api("/api/scripts", { token: tenant.key })).items;
+    expect(script).toMatchObject({ name: "typed", version: 2, language: "typescript" });
+    await page.click("text=run");
+    await page.fill("textarea[name=input]", '{"n": 21}');
+    await page.click(".run button[type=submit]");
+    const execution = page.locator("[data-testid=execution]");
+    await execution.waitFor();
+    await expect(execution.textContent()).resolves.toMatch(/completed[\s\S]*42/);
+  });
+
   it("refuses a save over someone else's newer version (412) and says what to do", async () => {
     await signIn(page, tenant.key);
     await createScriptInUi("contested");

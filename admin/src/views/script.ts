@@ -1,9 +1,9 @@
 import type * as Monaco from "monaco-editor";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, ApiFailure, type Diagnostic, type Execution, type Script } from "../api";
-import { setUpMonaco, showDiagnostics } from "../monaco";
+import { api, ApiFailure, LANGUAGES, type Diagnostic, type Execution, type Language, type Script } from "../api";
+import { scriptModel, setUpMonaco, showDiagnostics } from "../monaco";
 import { ExecutionDetail } from "../components/execution-detail";
-import { describe, ErrorNote, html, Status, useLoad, when } from "../ui";
+import { bytes, describe, ErrorNote, html, Json, Status, useLoad, when } from "../ui";
 import { ExecutionsView } from "./executions";
 import { MetricsTab } from "./metrics";
 
@@ -31,7 +31,7 @@ export function ScriptPage({ id, tab }: { id: string; tab: Tab }) {
   return html`
     <section>
       <header class="bar">
-        <h2>${s.name} <small>${s.type} · v${s.version}</small> <${Status} value=${s.status} /></h2>
+        <h2>${s.name} <small>${s.type} · ${s.language === "typescript" ? "TypeScript" : "JavaScript"} · v${s.version}</small> <${Status} value=${s.status} /></h2>
         <div class="actions">
           ${s.status !== "active" && s.status !== "archived" && html`<button onClick=${() => setStatus("active")}>Activate</button>`}
           ${s.status === "active" && html`<button onClick=${() => setStatus("paused")}>Pause</button>`}
@@ -59,13 +59,17 @@ function EditorTab({ script, onSaved }: { script: Script; onSaved: () => void })
   const [checking, setChecking] = useState(true);
   const [trigger, setTrigger] = useState(JSON.stringify(script.trigger, null, 2));
   const [limits, setLimits] = useState(JSON.stringify(script.limits, null, 2));
+  const [language, setLanguage] = useState<Language>(script.language);
+  // The text carried from one model to the next when the language changes.
+  const carried = useRef<string | null>(null);
   const [message, setMessage] = useState("");
   const [notice, setNotice] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
 
+  // A new language is a new model (Monaco's TypeScript tells the two apart by file name), with the text as it is.
   useEffect(() => {
     const monaco = setUpMonaco();
-    const model = monaco.editor.createModel(script.source ?? "", "javascript", monaco.Uri.parse(`file:///scripts/${script.id}.js`));
+    const model = scriptModel(carried.current ?? script.source ?? "", language, script.id);
     const instance = monaco.editor.create(host.current!, { model, automaticLayout: true, minimap: { enabled: false }, fontSize: 13, scrollBeyondLastLine: false });
     editor.current = instance;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -74,7 +78,7 @@ function EditorTab({ script, onSaved }: { script: Script; onSaved: () => void })
       // (the change scheduled a check of its own).
       const version = model.getVersionId();
       try {
-        const { data } = await api<{ ok: boolean; diagnostics: Diagnostic[] }>("/api/scripts/validate", { method: "POST", body: { source: model.getValue() } });
+        const { data } = await api<{ ok: boolean; diagnostics: Diagnostic[] }>("/api/scripts/validate", { method: "POST", body: { source: model.getValue(), language } });
         if (model.isDisposed() || model.getVersionId() !== version) return;
         setDiagnostics(data.diagnostics);
         showDiagnostics(model, data.diagnostics);
@@ -93,16 +97,18 @@ function EditorTab({ script, onSaved }: { script: Script; onSaved: () => void })
     return () => {
       clearTimeout(timer);
       subscription.dispose();
+      carried.current = model.getValue();
+      editor.current = null;
       instance.dispose();
       model.dispose();
     };
-  }, [script.id]);
+  }, [script.id, language]);
 
   async function save(event: Event) {
     event.preventDefault();
     setError(null);
     try {
-      const body = { source: editor.current!.getValue(), trigger: JSON.parse(trigger), limits: JSON.parse(limits), ...(message ? { message } : {}) };
+      const body = { source: editor.current!.getValue(), language, trigger: JSON.parse(trigger), limits: JSON.parse(limits), ...(message ? { message } : {}) };
       const { data } = await api<Script>(`/api/scripts/${script.id}`, { method: "PUT", body, headers: { "if-match": `"${script.version}"` } });
       setNotice(data.version === script.version ? "Nothing changed." : `Saved as version ${data.version}.`);
       setMessage("");
@@ -121,6 +127,11 @@ function EditorTab({ script, onSaved }: { script: Script; onSaved: () => void })
         ${diagnostics.map((d) => html`<li>Line ${d.line}, column ${d.column}: ${d.message}</li>`)}
       </ul>
       <form class="save" onSubmit=${save}>
+        <label>Language
+          <select name="language" value=${language} onChange=${(e: Event) => setLanguage((e.target as HTMLSelectElement).value as Language)}>
+            ${LANGUAGES.map((l) => html`<option value=${l}>${l === "typescript" ? "TypeScript" : "JavaScript"}</option>`)}
+          </select>
+        </label>
         <label>Trigger <textarea name="trigger" rows="3" value=${trigger} onInput=${(e: Event) => setTrigger((e.target as HTMLTextAreaElement).value)}></textarea></label>
         <label>Limits <textarea name="limits" rows="3" value=${limits} onInput=${(e: Event) => setLimits((e.target as HTMLTextAreaElement).value)}></textarea></label>
         <label>Message <input name="message" placeholder="what changed" value=${message} onInput=${(e: Event) => setMessage((e.target as HTMLInputElement).value)} /></label>
@@ -179,18 +190,18 @@ function DiffView({ scriptId, from, to }: { scriptId: string; from: number; to: 
   const host = useRef<HTMLDivElement>(null);
   const diff = useLoad(async () => {
     const [a, b, d] = await Promise.all([
-      api<{ source: string }>(`/api/scripts/${scriptId}/versions/${from}`),
-      api<{ source: string }>(`/api/scripts/${scriptId}/versions/${to}`),
-      api<{ triggerChanged: boolean; limitsChanged: boolean }>(`/api/scripts/${scriptId}/diff?from=${from}&to=${to}`),
+      api<{ source: string; language: Language }>(`/api/scripts/${scriptId}/versions/${from}`),
+      api<{ source: string; language: Language }>(`/api/scripts/${scriptId}/versions/${to}`),
+      api<{ languageChanged: boolean; triggerChanged: boolean; limitsChanged: boolean }>(`/api/scripts/${scriptId}/diff?from=${from}&to=${to}`),
     ]);
-    return { original: a.data.source, modified: b.data.source, ...d.data };
+    return { original: a.data.source, modified: b.data.source, originalLanguage: a.data.language, modifiedLanguage: b.data.language, ...d.data };
   }, [scriptId, from, to]);
 
   useEffect(() => {
     if (!diff.data || !host.current) return;
     const monaco = setUpMonaco();
-    const original = monaco.editor.createModel(diff.data.original, "javascript");
-    const modified = monaco.editor.createModel(diff.data.modified, "javascript");
+    const original = monaco.editor.createModel(diff.data.original, diff.data.originalLanguage);
+    const modified = monaco.editor.createModel(diff.data.modified, diff.data.modifiedLanguage);
     const editor = monaco.editor.createDiffEditor(host.current, { readOnly: true, automaticLayout: true, renderSideBySide: true, minimap: { enabled: false } });
     editor.setModel({ original, modified });
     return () => {
@@ -202,7 +213,7 @@ function DiffView({ scriptId, from, to }: { scriptId: string; from: number; to: 
 
   return html`
     <div>
-      <h3>v${from} → v${to} ${diff.data?.triggerChanged && html`<span class="flag">trigger changed</span>`} ${diff.data?.limitsChanged && html`<span class="flag">limits changed</span>`}</h3>
+      <h3>v${from} → v${to} ${diff.data?.languageChanged && html`<span class="flag">language changed</span>`} ${diff.data?.triggerChanged && html`<span class="flag">trigger changed</span>`} ${diff.data?.limitsChanged && html`<span class="flag">limits changed</span>`}</h3>
       <${ErrorNote} error=${diff.error} />
       <div class="diff" ref=${host} data-testid="diff"></div>
     </div>

@@ -1,25 +1,22 @@
 import { useState } from "preact/hooks";
-import { api, type Script } from "../api";
+import { api, LANGUAGES, type Language, type Script } from "../api";
 import { describe, ErrorNote, html, navigate, Status, useLoad, when } from "../ui";
 
-const STARTERS: Record<Script["type"], { trigger: Record<string, unknown>; source: string }> = {
-  http: {
-    trigger: { path: "/hello/:name", methods: ["GET"] },
-    source: "/** @param {Iota.HttpEvent} event @param {Iota.Context} ctx */\nexport default async function (event, ctx) {\n  return { hello: event.params.name };\n}\n",
-  },
-  event: {
-    trigger: { eventTypes: ["order.*"] },
-    source: "/** @param {Iota.EventEvent} event @param {Iota.Context} ctx */\nexport default async function (event, ctx) {\n  iota.log.info(\"got\", event.type);\n}\n",
-  },
-  scheduled: {
-    trigger: { cron: "*/5 * * * *" },
-    source: "/** @param {Iota.ScheduledEvent} event @param {Iota.Context} ctx */\nexport default async function (event, ctx) {\n  return { ranAt: event.scheduledTime };\n}\n",
-  },
-  manual: {
-    trigger: {},
-    source: "/** @param {Iota.ManualEvent} event @param {Iota.Context} ctx */\nexport default async function (event, ctx) {\n  return { input: event.input };\n}\n",
-  },
+/** A new script's trigger, and the body of its handler (the event's type in sdk/iota.d.ts). */
+const STARTERS: Record<Script["type"], { trigger: Record<string, unknown>; event: string; body: string }> = {
+  http: { trigger: { path: "/hello/:name", methods: ["GET"] }, event: "HttpEvent", body: "  return { hello: event.params.name };\n" },
+  event: { trigger: { eventTypes: ["order.*"] }, event: "EventEvent", body: '  iota.log.info("got", event.type);\n' },
+  scheduled: { trigger: { cron: "*/5 * * * *" }, event: "ScheduledEvent", body: "  return { ranAt: event.scheduledTime };\n" },
+  manual: { trigger: {}, event: "ManualEvent", body: "  return { input: event.input };\n" },
 };
+
+/** The starter source: JavaScript typed with JSDoc, or TypeScript (API.md §13). */
+export function starterSource(type: Script["type"], language: Language): string {
+  const { event, body } = STARTERS[type];
+  return language === "typescript"
+    ? `export default async function (event: Iota.${event}, ctx: Iota.Context) {\n${body}}\n`
+    : `/** @param {Iota.${event}} event @param {Iota.Context} ctx */\nexport default async function (event, ctx) {\n${body}}\n`;
+}
 
 /** The tenant's scripts, filterable, and a form for a new one. */
 export function ScriptsList() {
@@ -54,7 +51,7 @@ export function ScriptsList() {
         <tbody>
           ${(scripts.data ?? []).map(
             (s) => html`<tr class="link" onClick=${() => navigate(`/scripts/${s.id}`)}>
-              <td><a href=${`#/scripts/${s.id}`}>${s.name}</a></td><td>${s.type}</td><td><${Status} value=${s.status} /></td><td>v${s.version}</td><td>${when(s.updatedAt)}</td>
+              <td><a href=${`#/scripts/${s.id}`}>${s.name}</a></td><td>${s.type}${s.language === "typescript" ? " · TS" : ""}</td><td><${Status} value=${s.status} /></td><td>v${s.version}</td><td>${when(s.updatedAt)}</td>
             </tr>`,
           )}
         </tbody>
@@ -67,6 +64,7 @@ export function ScriptsList() {
 function NewScript() {
   const [name, setName] = useState("");
   const [type, setType] = useState<Script["type"]>("http");
+  const [language, setLanguage] = useState<Language>("javascript");
   const [trigger, setTrigger] = useState(JSON.stringify(STARTERS.http.trigger, null, 2));
   const [error, setError] = useState<string | null>(null);
 
@@ -78,7 +76,7 @@ function NewScript() {
   async function create(event: Event) {
     event.preventDefault();
     try {
-      const body = { name, type, trigger: JSON.parse(trigger || "{}"), source: STARTERS[type].source, status: "draft" };
+      const body = { name, type, language, trigger: JSON.parse(trigger || "{}"), source: starterSource(type, language), status: "draft" };
       const { data } = await api<Script>("/api/scripts", { method: "POST", body });
       navigate(`/scripts/${data.id}`);
     } catch (e) {
@@ -92,6 +90,11 @@ function NewScript() {
       <label>Type
         <select name="type" value=${type} onChange=${(e: Event) => pickType((e.target as HTMLSelectElement).value as Script["type"])}>
           ${Object.keys(STARTERS).map((t) => html`<option value=${t}>${t}</option>`)}
+        </select>
+      </label>
+      <label>Language
+        <select name="language" value=${language} onChange=${(e: Event) => setLanguage((e.target as HTMLSelectElement).value as Language)}>
+          ${LANGUAGES.map((l) => html`<option value=${l}>${l === "typescript" ? "TypeScript" : "JavaScript"}</option>`)}
         </select>
       </label>
       <label>Trigger (JSON) <textarea name="trigger" rows="4" value=${trigger} onInput=${(e: Event) => setTrigger((e.target as HTMLTextAreaElement).value)}></textarea></label>

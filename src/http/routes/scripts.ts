@@ -1,6 +1,7 @@
+import { invalidateTenant } from "../../services/invalidate";
 import { Hono } from "hono";
 import { z } from "zod";
-import { createScriptBody, SCRIPT_STATUSES, statusBody, updateScriptBody } from "../../domain/scripts";
+import { createScriptBody, SCRIPT_STATUSES, statusBody, updateScriptBody, validateBody } from "../../domain/scripts";
 import { SCRIPT_TYPES } from "../../domain/triggers";
 import { diffVersions } from "../../services/diff";
 import { diagnose } from "../../services/source-check";
@@ -39,7 +40,7 @@ const execute = tenantAccess("scripts:execute");
 
 /** After a write: the tenant's runner drops what it cached of the script before we answer. */
 async function changed(c: { env: Env; var: AppEnv["Variables"] }, scriptId: string) {
-  await runnerFor(c.env, c.var.tenant.id).invalidate({ scriptId });
+  await invalidateTenant(c.env, c.var.tenant.id, { scriptId });
 }
 
 /** A script answer carries its version as the ETag that `If-Match` sends back. */
@@ -49,11 +50,11 @@ function withEtag(loaded: LoadedScript) {
 
 const versionNumber = z.coerce.number({ error: "must be a version number" }).int().min(1).max(1_000_000_000);
 
-/** `POST /api/scripts/validate` `{source}` → `{ok, diagnostics}`; refused like a save only when too large. */
+/** `POST /api/scripts/validate` `{source, language?}` → `{ok, diagnostics}`; refused like a save only when too large. */
 scriptRoutes.post("/validate", read, async (c) => {
-  const { source } = await readJson(c, z.strictObject({ source: z.string() }));
+  const { source, language } = await readJson(c, validateBody);
   checkSourceSize(c.var.tenant, source);
-  const diagnostics = await diagnose(source);
+  const diagnostics = await diagnose(source, language ?? "javascript");
   return c.json({ ok: diagnostics.length === 0, diagnostics });
 });
 

@@ -1,6 +1,6 @@
+import { invalidateTenant } from "../../services/invalidate";
 import { Hono } from "hono";
 import { deleteSecret, listSecrets, putSecret, putSecretBody } from "../../services/secrets";
-import { runnerFor } from "../../services/runner";
 import { tenantAccess } from "../auth";
 import { readJson } from "../body";
 import type { AppEnv } from "../context";
@@ -15,12 +15,12 @@ secretRoutes.get("/", async (c) => c.json({ items: await listSecrets(c.var.db, c
 secretRoutes.put("/:name", async (c) => {
   const { value } = await readJson(c, putSecretBody);
   await putSecret(c.var.db, c.env, c.var.principal, c.var.tenant, c.req.param("name"), value);
-  await runnerFor(c.env, c.var.tenant.id).invalidate({ secrets: true });
+  await invalidateTenant(c.env, c.var.tenant.id, { secrets: true });
   return c.body(null, 204);
 });
 
 secretRoutes.delete("/:name", async (c) => {
   await deleteSecret(c.var.db, c.var.principal, c.var.tenant, c.req.param("name"));
-  await runnerFor(c.env, c.var.tenant.id).invalidate({ secrets: true });
+  await invalidateTenant(c.env, c.var.tenant.id, { secrets: true });
   return c.body(null, 204);
 });

@@ -1,3 +1,4 @@
+import { invalidateTenant } from "../../services/invalidate";
 import { Hono } from "hono";
 import { z } from "zod";
 import { createKey, createKeyBody, listKeys, revokeKey } from "../../services/keys";
@@ -12,7 +13,6 @@ import {
   updateTenantBody,
 } from "../../services/tenants";
 import { isId } from "../../lib/ids";
-import { runnerFor } from "../../services/runner";
 import { requireAdmin } from "../auth";
 import { readJson } from "../body";
 import type { AppEnv } from "../context";
@@ -43,7 +43,7 @@ tenantRoutes.patch("/:slug", async (c) => {
   const body = await readJson(c, updateTenantBody);
   const tenant = await updateTenant(c.var.db, c.var.principal, c.req.param("slug"), body);
   // The runner re-reads the limits on the next execution.
-  await runnerFor(c.env, tenant.id).invalidate({ tenant: true });
+  await invalidateTenant(c.env, tenant.id, { tenant: true });
   return c.json(tenantJson(tenant));
 });
 

@@ -1,0 +1,185 @@
+/**
+ * A tenant as one Worker isolate serves it at the edge (API.md §14): its catalogue and
+ * secrets cached for at most CACHE_TTL_MS, its admission spent from leases of its cell, its
+ * records reported to the cell after the responses, and the executor with those ports. The
+ * isolate's sandbox pool is the one the cells co-located here use too.
+ */
+import { openDb } from "../db/client";
+import type { TenantRow } from "../db/schema";
+import { edgeCpuMs } from "../domain/placement";
+import { Executor, type ExecutionOutcome, type ExecutionRequest } from "../executor/executor";
+import { isolateSandbox } from "../executor/isolate-sandbox";
+import { runnerFor } from "../services/runner";
+import type { CollectionsPort } from "../sdk/host-api";
+import { Catalogue } from "../tenant/catalogue";
+import { invokeEndpoint } from "../tenant/http-endpoint";
+import type { HttpInvocation, HttpReply } from "../tenant/http-mapping";
+import type { EdgeRecord, ExecutionRecord } from "../tenant/records";
+import { SecretCache } from "../tenant/secret-cache";
+import { EdgeAllowance } from "./allowance";
+import { EdgeReporter } from "./reporter";
+
+/** A change (a new version, a status, a secret) reaches every isolate within this. */
+export const CACHE_TTL_MS = 5_000;
+
+/** What a request's Worker context lends: work to finish after the response. */
+export interface RequestContext {
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+export class EdgeTenant {
+  private catalogueCache: { catalogue: Catalogue; until: number } | null = null;
+  private secretsUntil = 0;
+  private readonly secrets: SecretCache;
+  readonly allowance: EdgeAllowance;
+  private readonly reporter: EdgeReporter;
+  private readonly executor: Executor;
+  private running = 0;
+  /** The request being served, so records and published events can be handed over after it. */
+  private pendingWork: Promise<unknown>[] = [];
+  /** Each running execution's trace, from its start to its record. */
+  private readonly traceIds = new Map<string, string>();
+
+  constructor(
+    private readonly env: Env,
+    readonly tenantId: string,
+  ) {
+    const cell = () => runnerFor(this.env, this.tenantId);
+    this.secrets = new SecretCache(() => openDb(this.env.DB), () => this.env);
+    this.allowance = new EdgeAllowance((want) => cell().edgeLease(want));
+    this.reporter = new EdgeReporter(
+      (report) => cell().edgeReport(report),
+      (idle) => this.allowance.settlements(idle),
+      () => this.running === 0,
+    );
+    const sandbox = isolateSandbox();
+    this.executor = new Executor({
+      sandbox,
+      limits: (limits) => ({ ...limits, cpuMs: Math.min(limits.cpuMs, edgeCpuMs(this.env)) }),
+      admit: async (tenant, limits) => {
+        if (!sandbox.pool.hasRoomFor(tenant.id, limits)) return { admitted: false, reason: "memory", retryAfterSeconds: 1 };
+        const admission = await this.allowance.admit(limits);
+        if (!admission.admitted) return admission;
+        this.running += 1;
+        return {
+          admitted: true,
+          release: () => {
+            this.running -= 1;
+            admission.release();
+          },
+        };
+      },
+      services: (tenant, limits) => ({
+        collections: remoteCollections((op, args) => cell().edgeDb(op, args, limits.dbBytes)),
+        secret: (name) => this.secret(tenant.id, name),
+        // The lease's outbound allowance: counted by the cell when lent (edge-leases.ts).
+        outbound: { count: () => (this.allowance.takeOutbound() ? 0 : Number.MAX_SAFE_INTEGER), add: () => undefined },
+        fetch: (input, init) => fetch(input, init),
+      }),
+      onRefused: (scriptId, at) => this.pendingWork.push(this.reporter.addRefusal({ scriptId, at })),
+      records: {
+        started: (row) => void this.traceIds.set(row.id, row.traceId),
+        finished: (id, request, outcome) => this.finished(id, request, outcome),
+      },
+    });
+  }
+
+  /** A request to one of the tenant's endpoints, run here. */
+  async invoke(tenant: TenantRow, invocation: HttpInvocation, ctx: RequestContext): Promise<HttpReply> {
+    const reply = await invokeEndpoint(tenant, this.catalogue(), this.executor, invocation, { placement: "edge" });
+    for (const work of this.pendingWork.splice(0)) ctx.waitUntil(work);
+    // Leases with nothing left to run go back to the cell with the next report.
+    if (!this.allowance.holding) return reply;
+    ctx.waitUntil(this.reporter.flushSoon());
+    return reply;
+  }
+
+  /** The tenant's catalogue as this isolate caches it (CACHE_TTL_MS). */
+  catalogue(): Catalogue {
+    const now = Date.now();
+    if (!this.catalogueCache || this.catalogueCache.until <= now) {
+      this.catalogueCache = { catalogue: new Catalogue(openDb(this.env.DB), this.tenantId), until: now + CACHE_TTL_MS };
+    }
+    return this.catalogueCache.catalogue;
+  }
+
+  /** Drops what this isolate cached for the tenant: a write handled here is served at once. */
+  invalidate() {
+    this.catalogueCache = null;
+    this.secrets.clear();
+  }
+
+  private secret(tenantId: string, name: string): Promise<string | null> {
+    const now = Date.now();
+    if (this.secretsUntil <= now) {
+      this.secrets.clear();
+      this.secretsUntil = now + CACHE_TTL_MS;
+    }
+    return this.secrets.get(tenantId, name);
+  }
+
+  /**
+   * An edge execution ended: its record goes to the cell after the response, batched. Events
+   * it published go to the cell now, before the response leaves: a 2xx never hides a lost
+   * event.
+   */
+  private async finished(id: string, request: ExecutionRequest, outcome: ExecutionOutcome): Promise<ExecutionRecord> {
+    const { script, version } = request.runnable;
+    const startedAt = outcome.finishedAt - outcome.durationMs;
+    const traceId = this.traceIds.get(id) ?? null;
+    this.traceIds.delete(id);
+    if (outcome.published.length > 0) await runnerFor(this.env, this.tenantId).edgePublish(outcome.published, `script:${script.id}:${id}`);
+    const record: EdgeRecord = {
+      id,
+      scriptId: script.id,
+      version: version.version,
+      trigger: request.trigger,
+      attempt: request.attempt ?? 1,
+      input: request.recordedInput,
+      startedAt,
+      traceId,
+      status: outcome.status,
+      resultJson: outcome.resultJson,
+      error: outcome.error,
+      logs: outcome.logs,
+      finishedAt: outcome.finishedAt,
+      durationMs: outcome.durationMs,
+      cpuMs: outcome.cpuMs,
+      memoryBytes: outcome.memoryBytes,
+      sdkCalls: outcome.sdkCalls,
+    };
+    this.pendingWork.push(this.reporter.add(record));
+    return liveRecord(record);
+  }
+}
+
+/** The record as the response needs it (the cell keeps the stored one). */
+function liveRecord(record: EdgeRecord): ExecutionRecord {
+  return {
+    id: record.id,
+    scriptId: record.scriptId,
+    version: record.version,
+    trigger: record.trigger,
+    status: record.status,
+    attempt: record.attempt,
+    input: record.input as ExecutionRecord["input"],
+    result: record.resultJson === undefined ? null : (JSON.parse(record.resultJson) as ExecutionRecord["result"]),
+    error: record.error,
+    logs: record.logs,
+    startedAt: new Date(record.startedAt).toISOString(),
+    finishedAt: new Date(record.finishedAt).toISOString(),
+    durationMs: record.durationMs,
+    cpuMs: record.cpuMs,
+    memoryBytes: record.memoryBytes,
+    sdkCalls: record.sdkCalls,
+    traceId: record.traceId,
+  };
+}
+
+/** `iota.db` from the edge: one cell call per operation (only for scripts placed at the edge by choice). */
+type CollectionOp = keyof CollectionsPort;
+
+function remoteCollections(call: (op: CollectionOp, args: unknown[]) => Promise<unknown>): CollectionsPort {
+  const op = (name: CollectionOp) => (args: unknown[]) => call(name, args) as never;
+  return { query: op("query"), get: op("get"), insert: op("insert"), update: op("update"), delete: op("delete"), count: op("count") };
+}

@@ -1,0 +1,153 @@
+import { describe, expect, it } from "vitest";
+import { DEFAULT_LIMITS, type Limits } from "../../src/domain/limits";
+import { EdgeAllowance } from "../../src/edge/allowance";
+import { EdgeReporter, MAX_BATCH } from "../../src/edge/reporter";
+import { EDGE_LEASE_MS, EdgeLeases, type LeaseAnswer, type LeaseRequest } from "../../src/tenant/edge-leases";
+import { QuotaLedger } from "../../src/tenant/quota-ledger";
+import type { EdgeRecord } from "../../src/tenant/records";
+
+const limits = (overrides: Partial<Limits> = {}): Limits => ({ ...DEFAULT_LIMITS, ...overrides });
+
+describe("edge leases in the cell (API.md §14)", () => {
+  it("lends what the ledger allows: executions counted at once, slots held until settled", () => {
+    const ledger = new QuotaLedger();
+    const leases = new EdgeLeases(ledger);
+    const answer = leases.grant(limits({ concurrency: 3, executionsPerMinute: 10 }), { executions: 50, slots: 5, outbound: 0 });
+    expect(answer).toMatchObject({ lease: { executions: 10, slots: 3 } });
+    expect(ledger.runningCount).toBe(3);
+    expect(ledger.executions.count()).toBe(10);
+    // Nothing is left for anyone: the cell's own admission and another lease are refused.
+    expect(leases.grant(limits({ concurrency: 3, executionsPerMinute: 10 }), { executions: 1, slots: 1, outbound: 0 })).toMatchObject({ refused: { reason: "rate" } });
+  });
+
+  it("gives back the slots and the unused executions when a lease is settled, once", () => {
+    const ledger = new QuotaLedger();
+    const leases = new EdgeLeases(ledger);
+    const answer = leases.grant(limits(), { executions: 20, slots: 2, outbound: 5 }) as Extract<LeaseAnswer, { lease: unknown }>;
+    leases.settle({ id: answer.lease.id, executions: 4, outbound: 1 });
+    leases.settle({ id: answer.lease.id, executions: 0, outbound: 0 });
+    expect(ledger.runningCount).toBe(0);
+    expect(ledger.executions.count()).toBe(4);
+    expect(ledger.outbound.count()).toBe(1);
+  });
+
+  it("refuses a lease when every slot is taken, the way admission would", () => {
+    const ledger = new QuotaLedger();
+    const leases = new EdgeLeases(ledger);
+    leases.grant(limits({ concurrency: 1 }), { executions: 1, slots: 1, outbound: 0 });
+    expect(leases.grant(limits({ concurrency: 1 }), { executions: 1, slots: 1, outbound: 0 })).toEqual({ refused: { reason: "concurrency", retryAfterSeconds: 1 } });
+  });
+
+  it("lets a lease expire when its isolate never settles it", () => {
+    const ledger = new QuotaLedger();
+    const due: Array<{ fn: () => void; ms: number }> = [];
+    const leases = new EdgeLeases(ledger, Date.now, (fn, ms) => {
+      due.push({ fn, ms });
+      return () => undefined;
+    });
+    leases.grant(limits(), { executions: 1, slots: 2, outbound: 0 });
+    expect(leases.lentSlots).toBe(2);
+    expect(due[0]!.ms).toBeGreaterThan(EDGE_LEASE_MS);
+    due[0]!.fn();
+    expect(leases.lentSlots).toBe(0);
+    expect(ledger.runningCount).toBe(0);
+  });
+});
+
+describe("edge admission in an isolate", () => {
+  function cell(grant: (want: LeaseRequest) => LeaseAnswer) {
+    const asked: LeaseRequest[] = [];
+    let n = 0;
+    return {
+      asked,
+      ask: async (want: LeaseRequest): Promise<LeaseAnswer> => {
+        asked.push(want);
+        return grant(want) ?? { lease: { id: `lse-${n++}`, executions: want.executions, slots: want.slots, outbound: want.outbound, expiresAt: Date.now() + 60_000 } };
+      },
+    };
+  }
+  const lend = (executions: number, slots: number) => (_want: LeaseRequest): LeaseAnswer => ({ lease: { id: `l-${Math.random()}`, executions, slots, outbound: 2, expiresAt: Date.now() + 60_000 } });
+
+  it("asks the cell once for many admissions: one round trip per lease, never per request", async () => {
+    const { asked, ask } = cell(lend(10, 5));
+    const allowance = new EdgeAllowance(ask);
+    for (let i = 0; i < 10; i++) {
+      const admission = await allowance.admit({ concurrency: 5 });
+      expect(admission.admitted).toBe(true);
+      if (admission.admitted) admission.release();
+    }
+    expect(asked).toHaveLength(1);
+  });
+
+  it("shares one lease request among the requests waiting for it", async () => {
+    const { asked, ask } = cell(lend(10, 5));
+    const allowance = new EdgeAllowance(ask);
+    const admissions = await Promise.all(Array.from({ length: 5 }, () => allowance.admit({ concurrency: 5 })));
+    expect(admissions.every((a) => a.admitted)).toBe(true);
+    expect(asked).toHaveLength(1);
+  });
+
+  it("answers the cell's refusal as it is", async () => {
+    const allowance = new EdgeAllowance(async () => ({ refused: { reason: "rate", retryAfterSeconds: 7 } }));
+    expect(await allowance.admit({ concurrency: 5 })).toEqual({ admitted: false, reason: "rate", retryAfterSeconds: 7 });
+  });
+
+  it("settles a spent lease with what it used, once its executions have ended", async () => {
+    const { ask } = cell(lend(2, 2));
+    const allowance = new EdgeAllowance(ask);
+    const first = await allowance.admit({ concurrency: 5 });
+    const second = await allowance.admit({ concurrency: 5 });
+    // The lease is spent: the next admission takes a new one.
+    const third = await allowance.admit({ concurrency: 5 });
+    expect([first, second, third].every((a) => a.admitted)).toBe(true);
+    expect(allowance.takeOutbound()).toBe(true);
+    expect(allowance.settlements(false)).toEqual([]);
+    if (first.admitted) first.release();
+    if (second.admitted) second.release();
+    expect(allowance.settlements(false)).toEqual([{ id: expect.any(String), executions: 2, outbound: 0 }]);
+    if (third.admitted) third.release();
+    expect(allowance.settlements(true)).toEqual([{ id: expect.any(String), executions: 1, outbound: 1 }]);
+    expect(allowance.holding).toBe(false);
+  });
+});
+
+describe("edge reports", () => {
+  const record = (i: number): EdgeRecord => ({
+    id: `exe-${i}`, scriptId: "scr", version: 1, trigger: "http", attempt: 1, input: null, startedAt: 0, traceId: null, status: "completed",
+    resultJson: undefined, error: null, logs: [], finishedAt: 0, durationMs: 0, cpuMs: 0, memoryBytes: 0, sdkCalls: 0,
+  });
+
+  it("sends records in batches after a short delay, not one call each", async () => {
+    const sent: number[] = [];
+    const reporter = new EdgeReporter(async (report) => void sent.push(report.records.length), () => [], () => true);
+    await Promise.all(Array.from({ length: 10 }, (_, i) => reporter.add(record(i))));
+    expect(sent).toEqual([10]);
+  });
+
+  it("sends a full batch at once", async () => {
+    const sent: number[] = [];
+    const reporter = new EdgeReporter(async (report) => void sent.push(report.records.length), () => [], () => true);
+    await Promise.all(Array.from({ length: MAX_BATCH + 1 }, (_, i) => reporter.add(record(i))));
+    expect(sent.reduce((a, b) => a + b, 0)).toBe(MAX_BATCH + 1);
+    expect(sent[0]).toBe(MAX_BATCH);
+  });
+
+  it("keeps the records of a failed report for the next one", async () => {
+    const sent: string[][] = [];
+    let fail = true;
+    const reporter = new EdgeReporter(
+      async (report) => {
+        if (fail) {
+          fail = false;
+          throw new Error("cell unreachable");
+        }
+        sent.push(report.records.map((r) => r.id));
+      },
+      () => [],
+      () => true,
+    );
+    await reporter.add(record(1));
+    await reporter.add(record(2));
+    expect(sent.flat()).toEqual(["exe-1", "exe-2"]);
+  });
+});
