@@ -17,6 +17,8 @@ import { CPU_SCRIPT, DB_SCRIPT, fiftyKilobyteScript, fiftyKilobyteTypeScript, SP
 const quick = process.argv.includes("--quick");
 /** `npm run bench -- --events`: only the events scenario, printed, nothing written (for working on events). */
 const eventsOnly = process.argv.includes("--events");
+/** `npm run bench -- --observability`: only issue 17's scenarios (13–15), printed, nothing written. */
+const observabilityOnly = process.argv.includes("--observability");
 /** `npm run bench -- --saving`: only scenario 12 (saving 50 KB JavaScript vs TypeScript), printed, nothing written. */
 const savingOnly = process.argv.includes("--saving");
 const N = quick ? 20 : 400;
@@ -246,6 +248,7 @@ async function manyTenants(count: number) {
 
 async function main() {
   if (eventsOnly) return eventsMain();
+  if (observabilityOnly) return observabilityMain();
   if (savingOnly) return savingMain();
   const node = await sandboxBench(quick);
   console.log("[sandbox/node]", JSON.stringify(node));
@@ -333,6 +336,7 @@ async function main() {
     ], [`B's p99 under load / alone: ${round(underLoad.p99 / alone.p99)}× (A's executions stop at 200 ms of CPU each)`]);
 
     await eventsScenario(a);
+    await observabilityScenarios(a);
 
     const stats = await api("/bench/stats/bench-a").catch(() => null);
     scenario("10", "memory", [], [
@@ -358,6 +362,17 @@ async function main() {
   if (failed.length > 0) {
     console.error(`errors in: ${failed.map((r) => r.name).join(", ")}`);
     process.exitCode = 1;
+  }
+}
+
+async function observabilityMain() {
+  const stack = await startLocalStack({ config: join(root, "bench", "wrangler.toml"), stateDir: join(root, "bench", ".state") });
+  base = stack.base;
+  ADMIN = stack.adminToken;
+  try {
+    await observabilityScenarios(await tenant("bench-a", { concurrency: 10, executionsPerMinute: 100_000, outboundRequestsPerMinute: 0 }));
+  } finally {
+    stack.stop();
   }
 }
 
@@ -429,6 +444,139 @@ async function eventsScenario(key: string) {
       `publishing took ${round((publishedAt - startedAt) / 1000)} s; the last execution finished ${round((endedAt - publishedAt) / 1000)} s after the last publish`,
     ],
   );
+}
+
+/**
+ * Issue 17's scenarios. 12: what recording metrics and offering the record to tails adds to an
+ * execution in the cell (A/B in alternating blocks, the rollup timed on its own). 13: 24 h of
+ * minute metrics for one script through the API. 14: how soon a tail (SSE) receives an
+ * execution while a script runs at 200 executions/s.
+ */
+async function observabilityScenarios(key: string) {
+  const script = await api("/api/scripts", { name: "record-cost", type: "manual", source: "export default async () => ({ ok: true });" }, key);
+  // Warm: compiled, realm in the pool.
+  await fetch(`${base}/bench/record-cost/bench-a/${script.id}?n=20&observe=1`).then((r) => r.json());
+  const blocks = quick ? 2 : 6;
+  const n = quick ? 50 : 400;
+  const perExecution = { off: [] as number[], on: [] as number[], rollup: [] as number[] };
+  for (let block = 0; block < blocks; block++) {
+    for (const observe of [false, true]) {
+      const res = (await (await fetch(`${base}/bench/record-cost/bench-a/${script.id}?n=${n}&observe=${observe ? 1 : 0}`)).json()) as { n: number; totalMs: number; rollupMs: number; rolledUp: number };
+      (observe ? perExecution.on : perExecution.off).push(res.totalMs / res.n);
+      if (observe) perExecution.rollup.push(res.rollupMs / Math.max(1, res.rolledUp));
+    }
+  }
+  const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
+  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+  const offMs = median(perExecution.off);
+  const onMs = median(perExecution.on);
+  const rollupMs = mean(perExecution.rollup);
+  const costRow = (values: number[]): Stats => ({ n: values.length * n, errors: 0, p50: round(median(values), 4), p95: NaN, p99: NaN, mean: round(mean(values), 4), rps: NaN });
+  scenario("13", "recording cost: a warm trivial execution in the cell (executor, records, metrics, tails), per execution", [
+    { name: "today's (finish number, tails and rollup timer stubbed out)", stats: costRow(perExecution.off) },
+    { name: "with observability (no tail open)", stats: costRow(perExecution.on) },
+  ], [
+    `${blocks} alternating blocks of ${n} executions each; median of the blocks' means: ${round(offMs, 4)} ms without, ${round(onMs, 4)} ms with: ${round((onMs - offMs) * 1000, 1)} µs added on the execution's path (goal ≤ 50 µs)`,
+    `the rollup, off the execution's path (the cell's 1 s timer): ${round(rollupMs * 1000, 2)} µs per execution, batched (read the record back, add to 4 rollups, write them once per batch)`,
+  ]);
+
+  // 13: 24 h of minute rollups, then the API reading them.
+  await fetch(`${base}/bench/seed-metrics/bench-a/${script.id}?minutes=1440`).then((r) => r.json());
+  const from = encodeURIComponent(new Date(Date.now() - 24 * 3_600_000 + 60_000).toISOString());
+  const auth = { headers: { authorization: `Bearer ${key}` } };
+  const day = await load(`/api/scripts/${script.id}/metrics?from=${from}`, { n: quick ? 10 : 200, concurrency: 1, init: auth });
+  const floor = await load("/api/usage", { n: quick ? 10 : 200, concurrency: 1, init: auth });
+  const points = ((await api(`/api/scripts/${script.id}/metrics?from=${from}`, undefined, key)) as { points: unknown[] }).points.length;
+  const inCell = (await (await fetch(`${base}/bench/metrics-query/bench-a/${script.id}?n=${quick ? 5 : 50}`)).json()) as { meanMs: number; bytes: number };
+  scenario("14", "24 h of minute metrics for one script through the API (sequential)", [
+    { name: `GET /api/scripts/:id/metrics, ${points} points`, stats: day },
+    { name: "GET /api/usage (an authenticated call into the cell, for reference)", stats: floor },
+  ], [
+    `goal: ≤ 20 ms locally; p50 ${day.p50} ms, p99 ${day.p99} ms (the reference call: p50 ${floor.p50} ms)`,
+    `inside the cell, answering the 1 440 points (rows read, points built, ${round(inCell.bytes / 1024)} KiB of JSON written) takes ${round(inCell.meanMs, 2)} ms on average`,
+  ]);
+
+  const tailKey = await tenant("bench-tail", { executionsPerMinute: 100_000, concurrency: 20 });
+  await httpScript(tailKey, "tailed", "/tailed", TRIVIAL_SCRIPT);
+  await load("/t/bench-tail/tailed", { n: 5, concurrency: 1 });
+  // The goal's rate (open loop), and as fast as the stack answers with 4 in flight (closed
+  // loop: no backlog of waiting requests, so the tail's own delay shows).
+  await tailLatency(tailKey, { rate: 200 }, quick ? 2 : 10);
+  await tailLatency(tailKey, { concurrency: 4 }, quick ? 2 : 10);
+}
+
+/** Scenario 15: an SSE tail open while a trivial http script runs at `rate`/s (open loop) or with `concurrency` in flight; lag = received − finishedAt. */
+async function tailLatency(key: string, drive: { rate: number } | { concurrency: number }, seconds: number) {
+  const controller = new AbortController();
+  const res = await fetch(`${base}/api/tail`, { headers: { authorization: `Bearer ${key}` }, signal: controller.signal });
+  if (!res.ok || !res.body) throw new Error(`tail: ${res.status}`);
+  const lags: number[] = [];
+  let skipped = 0;
+  let ready!: () => void;
+  const isReady = new Promise<void>((resolve) => (ready = resolve));
+  const reading = (async () => {
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        buffer += value;
+        let end: number;
+        while ((end = buffer.indexOf("\n\n")) >= 0) {
+          const frame = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const event = /^event: (.*)$/m.exec(frame)?.[1];
+          const data = /^data: (.*)$/m.exec(frame)?.[1];
+          if (event === "ready") ready();
+          else if (event === "execution" && data) lags.push(Date.now() - Date.parse(JSON.parse(data).finishedAt));
+          else if (event === "skipped" && data) skipped += JSON.parse(data).count;
+        }
+      }
+    } catch {
+      // aborted
+    }
+  })();
+  await isReady;
+  let sent = 0;
+  let errors = 0;
+  const requestTimes: number[] = [];
+  const inFlight = new Set<Promise<void>>();
+  const started = performance.now();
+  while (performance.now() - started < seconds * 1000) {
+    if ("rate" in drive) {
+      const wait = started + (sent * 1000) / drive.rate - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    } else if (inFlight.size >= drive.concurrency) {
+      await Promise.race(inFlight);
+      continue;
+    }
+    sent++;
+    const sentAt = performance.now();
+    const request = fetch(`${base}/t/bench-tail/tailed`)
+      .then(async (r) => {
+        await r.arrayBuffer();
+        requestTimes.push(performance.now() - sentAt);
+        if (r.status !== 200) errors++;
+      })
+      .catch(() => void errors++)
+      .finally(() => inFlight.delete(request));
+    inFlight.add(request);
+  }
+  await Promise.all(inFlight);
+  const elapsed = (performance.now() - started) / 1000;
+  // The last executions' events are on their way: wait for them, at most 5 s.
+  const until = Date.now() + 5_000;
+  while (lags.length + skipped < sent - errors && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+  controller.abort();
+  await reading;
+  const sorted = [...lags].sort((x, y) => x - y);
+  const stats: Stats = { n: lags.length, errors: 0, p50: round(quantile(sorted, 0.5)), p95: round(quantile(sorted, 0.95)), p99: round(quantile(sorted, 0.99)), mean: round(sorted.reduce((x, y) => x + y, 0) / Math.max(1, sorted.length)), rps: round((sent - errors) / elapsed, 1) };
+  const requestStats = [...requestTimes].sort((x, y) => x - y);
+  const how = "rate" in drive ? `at ${drive.rate}/s (open loop, ${seconds} s)` : `with ${drive.concurrency} requests in flight (closed loop, ${seconds} s)`;
+  scenario(`15${"rate" in drive ? "a" : "b"}`, `tail latency: an SSE tail while an http script is driven ${how}`, [{ name: "finishedAt → received by the tail (ms)", stats }], [
+    `${sent} requests sent (${errors} failed), achieved ${stats.rps}/s (request latency p50 ${round(quantile(requestStats, 0.5))} ms, p99 ${round(quantile(requestStats, 0.99))} ms); the tail received ${lags.length} executions and was told of ${skipped} skipped; worst lag ${round(sorted.at(-1) ?? NaN)} ms (goal: ≤ 1 000 ms)`,
+  ]);
 }
 
 /** When each event execution started at or after `since` finished (epoch ms), completed ones only. */

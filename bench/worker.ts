@@ -13,6 +13,7 @@ import { loadQuickJSWasm } from "../src/lib/quickjs-wasm";
 import type { RunnableScript } from "../src/tenant/catalogue";
 import type { HttpInvocation } from "../src/tenant/http-mapping";
 import { TenantRunner as ProductRunner } from "../src/tenant/runner";
+import { metricsWindow } from "../src/observability/window";
 import { diagnose } from "../src/services/source-check";
 import { stripTypes } from "../src/sandbox/typescript";
 import { CPU_SCRIPT, TRIVIAL_SCRIPT, fiftyKilobyteScript, fiftyKilobyteTypeScript, nativeCpuWork } from "./scripts";
@@ -33,10 +34,91 @@ export class TenantRunner extends ProductRunner {
     return { ok: true };
   }
 
+  /**
+   * Scenario 12: what recording observability adds to an execution in the cell. Runs `n`
+   * manual executions of a trivial script through the cell's executor, either as shipped
+   * (`observe`: the finish number written with the record, the tails offered the record, the
+   * rollup timer armed) or with those three stubbed out ("today's"); the rollup itself runs
+   * once afterwards, timed on its own (off the execution's path, still on the cell's thread).
+   */
+  async benchRecordCost(tenantId: string, scriptId: string, n: number, observe: boolean) {
+    const self = this as unknown as BenchInsides;
+    const catalogue = self.catalogue(tenantId);
+    const tenant = (await catalogue.tenant())!;
+    const runnable = (await catalogue.script(scriptId))!;
+    self.metrics.rollUpPending();
+    const real = { nextSeq: self.metrics.nextSeq, soon: self.metrics.soon, publish: self.tails.publish };
+    if (!observe) {
+      self.metrics.nextSeq = () => null as unknown as number;
+      self.tails.publish = () => {};
+    }
+    // The timer's rollup is timed below, not inside the loop.
+    self.metrics.soon = () => {};
+    const started = performance.now();
+    try {
+      for (let i = 0; i < n; i++) {
+        const run = await self.executor.execute(tenant, { runnable, trigger: "manual", event: { input: i }, recordedInput: { input: i } });
+        if ("refused" in run) throw new Error(`refused: ${run.refused.reason}`);
+      }
+    } finally {
+      Object.assign(self.metrics, { nextSeq: real.nextSeq, soon: real.soon });
+      self.tails.publish = real.publish;
+    }
+    const totalMs = performance.now() - started;
+    const rollupStarted = performance.now();
+    const rolledUp = self.metrics.rollUpPending();
+    return { n, totalMs, rollupMs: performance.now() - rollupStarted, rolledUp };
+  }
+
+  /** Scenario 13: 24 h of minute rollups for a script (and the tenant), as busy minutes leave them. */
+  async benchSeedMetrics(tenantId: string, scriptId: string, minutes: number) {
+    const self = this as unknown as BenchInsides;
+    self.catalogue(tenantId);
+    const sql = this.ctx.storage.sql;
+    const now = Math.floor(Date.now() / 60_000) * 60_000;
+    const sketch = JSON.stringify([0, ...Array.from({ length: 40 }, (_, i) => [i - 20, 50 + i]).flat()]);
+    this.ctx.storage.transactionSync(() => {
+      for (let i = 0; i < minutes; i++) {
+        for (const scope of [scriptId, ""]) {
+          sql.exec(
+            `INSERT OR REPLACE INTO metrics (step, script_id, at, invocations, completed, failed, timeouts, refused, cpu_sum, cpu_max, sdk_calls, p50, p95, p99, sketch)
+             VALUES (60000, ?, ?, 3000, 2990, 8, 2, 0, 900, 4.5, 1200, 0.5, 1.2, 2.5, ?)`,
+            scope,
+            now - i * 60_000,
+            sketch,
+          );
+        }
+      }
+    });
+    return { minutes };
+  }
+
+  /** Scenario 13, inside the cell: the time to answer 24 h of minute points (rows read, points built, JSON written). */
+  async benchMetricsQuery(tenantId: string, scriptId: string, n: number) {
+    const result = metricsWindow({ from: Date.now() - 24 * 3_600_000 + 60_000 }, Date.now());
+    if (!("window" in result)) throw new Error("bad window");
+    const times: number[] = [];
+    let bytes = 0;
+    for (let i = 0; i < n; i++) {
+      const started = performance.now();
+      bytes = (await this.metricsJson(tenantId, scriptId, result.window)).length;
+      times.push(performance.now() - started);
+    }
+    return { n, meanMs: times.reduce((a, b) => a + b, 0) / n, bytes };
+  }
+
   /** Pool statistics and each idle sandbox's QuickJS heap, for the memory scenario. */
   async benchStats() {
     return this.sandbox.stats();
   }
+}
+
+/** The product runner's insides the benchmark reaches into (private there, on purpose). */
+interface BenchInsides {
+  catalogue(tenantId: string): import("../src/tenant/catalogue").Catalogue;
+  executor: import("../src/executor/executor").Executor;
+  metrics: import("../src/tenant/metrics").CellMetrics;
+  tails: import("../src/tenant/tails").Tails;
 }
 
 const bench = new Hono<{ Bindings: Env & { LOADER: WorkerLoader } }>();
@@ -56,6 +138,26 @@ bench.get("/stats/:slug", async (c) => {
   if (!row) return c.json({ error: "no tenant" }, 404);
   const stub = c.env.TENANT_RUNNER.get(c.env.TENANT_RUNNER.idFromName(row.id)) as unknown as TenantRunner;
   return c.json(await stub.benchStats());
+});
+
+const runnerOf = async (c: { env: Env }, slug: string) => {
+  const row = await c.env.DB.prepare("SELECT id FROM tenants WHERE slug = ?").bind(slug).first<{ id: string }>();
+  return { tenantId: row!.id, stub: c.env.TENANT_RUNNER.get(c.env.TENANT_RUNNER.idFromName(row!.id)) as unknown as TenantRunner };
+};
+
+bench.get("/record-cost/:slug/:scriptId", async (c) => {
+  const { tenantId, stub } = await runnerOf(c, c.req.param("slug"));
+  return c.json(await stub.benchRecordCost(tenantId, c.req.param("scriptId"), Number(c.req.query("n") ?? "200"), c.req.query("observe") === "1"));
+});
+
+bench.get("/seed-metrics/:slug/:scriptId", async (c) => {
+  const { tenantId, stub } = await runnerOf(c, c.req.param("slug"));
+  return c.json(await stub.benchSeedMetrics(tenantId, c.req.param("scriptId"), Number(c.req.query("minutes") ?? "1440")));
+});
+
+bench.get("/metrics-query/:slug/:scriptId", async (c) => {
+  const { tenantId, stub } = await runnerOf(c, c.req.param("slug"));
+  return c.json(await stub.benchMetricsQuery(tenantId, c.req.param("scriptId"), Number(c.req.query("n") ?? "20")));
 });
 
 bench.get("/native/cpu", (c) => c.json(nativeCpuWork()));

@@ -1,6 +1,6 @@
 /**
  * What a Worker isolate tells a tenant's cell about the tenant's edge executions: their
- * records (for the tenant's history and metrics) and the leases it is done with. Sent after
+ * records and refusals (for the tenant's history and metrics) and the leases it is done with. Sent after
  * the responses, batched per tenant — at most one cell call per FLUSH_DELAY_MS, or sooner
  * when MAX_BATCH records wait — so no request waits for its record. A crash of the isolate
  * loses at most the batch not sent yet (API.md §14).
@@ -15,11 +15,19 @@ const MAX_WAITING = 2_000;
 
 export interface EdgeReport {
   records: EdgeRecord[];
+  /** Executions refused here (for the cell's metrics: refusals count like in the cell). */
+  refused: EdgeRefusal[];
   settled: LeaseUse[];
+}
+
+export interface EdgeRefusal {
+  scriptId: string;
+  at: number;
 }
 
 export class EdgeReporter {
   private records: EdgeRecord[] = [];
+  private refused: EdgeRefusal[] = [];
   private flushing: Promise<void> | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private scheduled: Promise<void> | null = null;
@@ -35,6 +43,12 @@ export class EdgeReporter {
   add(record: EdgeRecord): Promise<void> {
     this.records.push(record);
     return this.records.length >= MAX_BATCH ? this.flush() : this.flushSoon();
+  }
+
+  /** Queues a refusal (no record: nothing ran); kept like the records, at most MAX_WAITING. */
+  addRefusal(refusal: EdgeRefusal): Promise<void> {
+    if (this.refused.length < MAX_WAITING) this.refused.push(refusal);
+    return this.flushSoon();
   }
 
   /** Sends within FLUSH_DELAY_MS whatever is waiting (records, or only leases to settle). */
@@ -53,11 +67,13 @@ export class EdgeReporter {
   async flush(): Promise<void> {
     while (this.flushing) await this.flushing;
     const records = this.records.splice(0, MAX_BATCH);
+    const refused = this.refused.splice(0, this.refused.length);
     const settled = this.settlements(this.idle());
-    if (records.length === 0 && settled.length === 0) return;
-    this.flushing = this.send({ records, settled }).catch((error) => {
+    if (records.length === 0 && refused.length === 0 && settled.length === 0) return;
+    this.flushing = this.send({ records, refused, settled }).catch((error) => {
       console.error("reporting edge executions to the cell failed; they are sent with the next report", error);
       this.records.unshift(...records);
+      this.refused.unshift(...refused.slice(0, MAX_WAITING - this.refused.length));
       if (this.records.length > MAX_WAITING) {
         const dropped = this.records.splice(0, this.records.length - MAX_WAITING);
         console.error(`dropped ${dropped.length} edge execution records: the cell could not be reached`);

@@ -37,6 +37,8 @@ export class EdgeTenant {
   private running = 0;
   /** The request being served, so records and published events can be handed over after it. */
   private pendingWork: Promise<unknown>[] = [];
+  /** Each running execution's trace, from its start to its record. */
+  private readonly traceIds = new Map<string, string>();
 
   constructor(
     private readonly env: Env,
@@ -74,8 +76,9 @@ export class EdgeTenant {
         outbound: { count: () => (this.allowance.takeOutbound() ? 0 : Number.MAX_SAFE_INTEGER), add: () => undefined },
         fetch: (input, init) => fetch(input, init),
       }),
+      onRefused: (scriptId, at) => this.pendingWork.push(this.reporter.addRefusal({ scriptId, at })),
       records: {
-        started: () => undefined,
+        started: (row) => void this.traceIds.set(row.id, row.traceId),
         finished: (id, request, outcome) => this.finished(id, request, outcome),
       },
     });
@@ -123,6 +126,8 @@ export class EdgeTenant {
   private async finished(id: string, request: ExecutionRequest, outcome: ExecutionOutcome): Promise<ExecutionRecord> {
     const { script, version } = request.runnable;
     const startedAt = outcome.finishedAt - outcome.durationMs;
+    const traceId = this.traceIds.get(id) ?? null;
+    this.traceIds.delete(id);
     if (outcome.published.length > 0) await runnerFor(this.env, this.tenantId).edgePublish(outcome.published, `script:${script.id}:${id}`);
     const record: EdgeRecord = {
       id,
@@ -132,6 +137,7 @@ export class EdgeTenant {
       attempt: request.attempt ?? 1,
       input: request.recordedInput,
       startedAt,
+      traceId,
       status: outcome.status,
       resultJson: outcome.resultJson,
       error: outcome.error,
@@ -166,6 +172,7 @@ function liveRecord(record: EdgeRecord): ExecutionRecord {
     cpuMs: record.cpuMs,
     memoryBytes: record.memoryBytes,
     sdkCalls: record.sdkCalls,
+    traceId: record.traceId,
   };
 }
 

@@ -32,6 +32,8 @@ export const eventMessage = z.object({
   depth: z.number().int().min(0).max(100).optional(),
   publishedAt: z.number().int().optional(),
   source: z.string().max(200).optional(),
+  /** The publisher's W3C trace context; the executions the event causes join its trace. */
+  traceparent: z.string().max(512).optional(),
 });
 export type EventMessage = z.infer<typeof eventMessage>;
 

@@ -6,7 +6,11 @@
  * execution ends (metrics). The executor itself decides nothing about storage or retries.
  *
  *   admit ─► record started ─► host API ─► sandbox (the isolate's pool) ─► redact ─► record finished
- *     └─ refused: nothing recorded                                              └─ onFinished (metrics)
+ *     └─ refused: nothing recorded, onRefused (metrics)                         └─ onFinished (tails)
+ *
+ * Every execution is one span of a W3C trace (API.md §15): the caller's (an incoming
+ * `traceparent`, the event that caused it) or a new one; its outgoing requests and the
+ * events it publishes carry the trace on, naming this execution as their parent.
  */
 import { effectiveLimits, type Limits, tenantLimits } from "../domain/limits";
 import type { TenantRow } from "../db/schema";
@@ -14,6 +18,7 @@ import { newId } from "../lib/ids";
 import { sandboxError } from "../sandbox/errors";
 import type { LogEntry } from "../sandbox/host";
 import type { ExecutionResult, Sandbox } from "../sandbox/sandbox";
+import { newSpanId, startTrace, type TraceContext, traceparentOf } from "../observability/trace";
 import { executionHost, type HostServices, type PublishedEvent, redactSecrets } from "../sdk/host-api";
 import type { RunnableScript } from "../tenant/catalogue";
 import type { ExecutionRecord, TriggerKind } from "../tenant/records";
@@ -39,6 +44,8 @@ export interface ExecutionRequest {
   pendingId?: string;
   /** Depth of the triggering event (events published by the script go one deeper). */
   eventDepth?: number;
+  /** The trace this execution joins (the caller's); without one it starts a trace. */
+  trace?: TraceContext | null;
   /**
    * Called by the records port in the same transaction that records the end (an event
    * delivery records its outcome there, so the two can never disagree).
@@ -63,7 +70,7 @@ export interface ExecutionOutcome {
 
 /** Where an execution's record lives (the cell's SQLite, or a batch on its way to it). */
 export interface ExecutionRecords {
-  started(row: { id: string; scriptId: string; version: number; trigger: TriggerKind; attempt: number; input: unknown; startedAt: number }, pending: boolean): void;
+  started(row: { id: string; scriptId: string; version: number; trigger: TriggerKind; attempt: number; input: unknown; startedAt: number; traceId: string }, pending: boolean): void;
   /** Records the end; answers the record as it is now. */
   finished(id: string, request: ExecutionRequest, outcome: ExecutionOutcome): Promise<ExecutionRecord>;
 }
@@ -79,8 +86,10 @@ export interface ExecutorPorts {
   records: ExecutionRecords;
   /** Waits for this tenant's turn on the thread; answers the function that ends it with the CPU it used. */
   turn?(): Promise<(cpuMs: number) => void>;
-  /** Told of every execution that ran (metrics). */
+  /** Told of every execution that ran (tails). */
   onFinished?(record: ExecutionRecord, outcome: ExecutionOutcome): void;
+  /** Told of every execution admission refused, which records nothing (metrics count it). */
+  onRefused?(scriptId: string, at: number): void;
 }
 
 /** A run as the caller needs it: the record, the result as the script produced it (not cut for storage), and the sandbox's time. */
@@ -95,7 +104,10 @@ export class Executor {
     const effective = effectiveLimits(tenantLimits(tenant.limits), runnable.version.limits);
     const limits = this.ports.limits?.(effective) ?? effective;
     const admission = await this.ports.admit(tenant, limits);
-    if (!admission.admitted) return { refused: { reason: admission.reason, retryAfterSeconds: admission.retryAfterSeconds } };
+    if (!admission.admitted) {
+      this.ports.onRefused?.(runnable.script.id, Date.now());
+      return { refused: { reason: admission.reason, retryAfterSeconds: admission.retryAfterSeconds } };
+    }
     try {
       return await this.run(tenant, limits, request);
     } finally {
@@ -109,9 +121,11 @@ export class Executor {
     const startedAt = Date.now();
     const id = request.pendingId ?? newId("exe", startedAt);
     const attempt = request.attempt ?? 1;
-    this.ports.records.started({ id, scriptId: script.id, version: version.version, trigger: request.trigger, attempt, input: request.recordedInput, startedAt }, request.pendingId !== undefined);
+    const trace = request.trace ?? startTrace();
+    const traceparent = traceparentOf(trace, newSpanId());
+    this.ports.records.started({ id, scriptId: script.id, version: version.version, trigger: request.trigger, attempt, input: request.recordedInput, startedAt, traceId: trace.traceId }, request.pendingId !== undefined);
 
-    const host = executionHost({ limits, allowedHosts: tenant.allowedHosts ?? null, eventDepth: request.eventDepth ?? null }, this.ports.services(tenant, limits));
+    const host = executionHost({ limits, allowedHosts: tenant.allowedHosts ?? null, eventDepth: request.eventDepth ?? null }, traced(this.ports.services(tenant, limits), traceparent));
     const ctx = { executionId: id, scriptId: script.id, version: version.version, tenant: tenant.slug, trigger: request.trigger, attempt };
     const endTurn = this.ports.turn ? await this.ports.turn() : undefined;
     let result: ExecutionResult | null = null;
@@ -123,11 +137,28 @@ export class Executor {
       endTurn?.(result?.cpuMs ?? 0);
     }
     const finishedAt = Date.now();
-    const outcome = recordedOutcome(result, host.secretValues, finishedAt, finishedAt - startedAt, host.outbox);
+    const published = host.outbox.map((event) => ({ ...event, traceparent }));
+    const outcome = recordedOutcome(result, host.secretValues, finishedAt, finishedAt - startedAt, published);
     const execution = await this.ports.records.finished(id, request, outcome);
     this.ports.onFinished?.(execution, outcome);
     return { execution, resultJson: result?.resultJson, sandboxMs: result?.durationMs ?? 0 };
   }
+}
+
+/**
+ * The host services with this execution's `traceparent` on every outgoing request (`iota.http`
+ * and `fetch` both go through `services.fetch`), unless the script set one itself.
+ */
+function traced(services: HostServices, traceparent: string): HostServices {
+  const fetch = services.fetch;
+  return {
+    ...services,
+    fetch: (input, init) => {
+      const headers = new Headers(init?.headers);
+      if (!headers.has("traceparent")) headers.set("traceparent", traceparent);
+      return fetch(input, { ...init, headers });
+    },
+  };
 }
 
 /** The sandbox's result as it is recorded: every secret the script read redacted from what it produced. */

@@ -9,6 +9,7 @@ import { deadLetterRoutes, eventRoutes } from "./routes/events";
 import { rejectedRoutes } from "./routes/rejected";
 import { executionRoutes, usageRoutes } from "./routes/executions";
 import { healthRoutes } from "./routes/health";
+import { metricsRoutes, scriptMetricsRoutes, tailByTicket, tailRoutes } from "./routes/observability";
 import { scriptRoutes } from "./routes/scripts";
 import { secretRoutes } from "./routes/secrets";
 import { tenantRoutes } from "./routes/tenants";
@@ -29,10 +30,16 @@ export function createApp() {
   });
   app.route("/health", healthRoutes);
 
+  // A browser's WebSocket tail carries a ticket, not a bearer token (API.md §15).
+  app.get("/api/tail", tailByTicket);
+
   const api = new Hono<AppEnv>();
   api.use("*", authenticate);
   api.route("/tenants", tenantRoutes);
   api.route("/scripts", scriptRoutes);
+  api.route("/scripts", scriptMetricsRoutes);
+  api.route("/metrics", metricsRoutes);
+  api.route("/tail", tailRoutes);
   api.route("/executions", executionRoutes);
   api.route("/usage", usageRoutes);
   api.route("/secrets", secretRoutes);

@@ -43,6 +43,8 @@ export interface PublishedEvent {
   payload: JsonValue;
   idempotencyKey?: string;
   depth: number;
+  /** The publishing execution's trace context (set by the executor), carried to the executions the event causes. */
+  traceparent?: string;
 }
 
 export interface ExecutionHost {

@@ -13,6 +13,7 @@ import type { Sandbox } from "../sandbox/sandbox";
 import type { Collections } from "../sdk/collections";
 import type { Catalogue } from "./catalogue";
 import type { Deliveries } from "./deliveries";
+import type { CellMetrics } from "./metrics";
 import type { CpuMeter, QuotaLedger } from "./quota-ledger";
 import type { ExecutionRecord } from "./records";
 import type { TenantStore } from "./store";
@@ -32,6 +33,9 @@ export interface CellParts {
   setDbQuota: (bytes: number) => void;
   /** After every execution (the first of a fresh cell arms retention). */
   afterExecution: () => Promise<void>;
+  metrics: CellMetrics;
+  /** Every finished execution, as recorded: to the live tails. */
+  finished: (record: ExecutionRecord) => void;
 }
 
 export function cellExecutor(cell: CellParts): Executor {
@@ -62,6 +66,11 @@ export function cellExecutor(cell: CellParts): Executor {
       },
       finished: (id, request, outcome) => recordFinished(cell, id, request, outcome),
     },
+    onFinished: (record) => {
+      cell.metrics.soon();
+      cell.finished(record);
+    },
+    onRefused: (scriptId, at) => cell.metrics.recordRefusal(scriptId, at),
   });
 }
 
@@ -75,7 +84,7 @@ async function recordFinished(cell: CellParts, id: string, request: ExecutionReq
   const subscriptions = publishes ? await cell.deliveries.subscriptionsOf(cell.catalogue()) : null;
   const tenantSlug = (await cell.catalogue().tenant())?.slug;
   const created = cell.transaction(() => {
-    cell.store.finishExecution(id, outcome);
+    cell.store.finishExecution(id, cell.metrics.nextSeq(), outcome);
     request.recorded?.({ executionId: id, status: outcome.status, error: outcome.error }, outcome.finishedAt);
     return publishes && tenantSlug ? cell.deliveries.recordPublished(tenantSlug, subscriptions, outcome.published, `script:${script.id}:${id}`, outcome.finishedAt) : 0;
   });

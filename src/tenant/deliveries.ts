@@ -16,6 +16,7 @@ import { subscribesAny } from "../events/subscriptions";
 import { newId } from "../lib/ids";
 import type { JsonValue } from "../lib/json";
 import type { PublishedEvent } from "../sdk/host-api";
+import { parseTraceparent, publisherTraceparent, type TraceContext } from "../observability/trace";
 import type { Catalogue, RunnableScript, Subscription } from "./catalogue";
 import type { Delivery, EventStore, StoredEvent } from "./event-store";
 import { Lanes } from "./lanes";
@@ -50,6 +51,8 @@ export interface AttemptRun {
   event: { id: string; type: string; payload: JsonValue; publishedAt: string; source: string };
   attempt: number;
   eventDepth: number;
+  /** The trace the event was published in: its executions join it. */
+  trace: TraceContext | null;
   /** Called inside the transaction that records the execution's end, so the delivery's state lands with it. */
   finished: (end: AttemptEnd, now: number) => void;
 }
@@ -121,7 +124,7 @@ export class Deliveries {
     const events: StoredEvent[] = [];
     for (const event of published) {
       if (event.idempotencyKey !== undefined && this.events.eventForKey(event.idempotencyKey, now)) continue;
-      const stored = { id: event.id, type: event.type, payload: event.payload, publishedAt: now, source, depth: event.depth };
+      const stored = { id: event.id, type: event.type, payload: event.payload, publishedAt: now, source, depth: event.depth, traceparent: event.traceparent ?? null };
       this.events.insertEvent(stored);
       if (event.idempotencyKey !== undefined) this.events.rememberKey(event.idempotencyKey, event.id, now + IDEMPOTENCY_TTL_MS);
       events.push(stored);
@@ -145,7 +148,15 @@ export class Deliveries {
     }
     // A copy of an event already recorded (and fanned out) changes nothing.
     if (this.events.getEvent(eventId)) return this.fanOut(tenant, [eventId]);
-    const event = { id: eventId, type: message.type, payload: message.payload as JsonValue, publishedAt: message.publishedAt ?? now, source: message.source ?? "queue", depth: message.depth ?? 0 };
+    const event = {
+      id: eventId,
+      type: message.type,
+      payload: message.payload as JsonValue,
+      publishedAt: message.publishedAt ?? now,
+      source: message.source ?? "queue",
+      depth: message.depth ?? 0,
+      traceparent: publisherTraceparent(message.traceparent),
+    };
     await this.accept(tenant, event, message.idempotencyKey);
   }
 
@@ -253,6 +264,7 @@ export class Deliveries {
         event: payload,
         attempt,
         eventDepth: event.depth,
+        trace: parseTraceparent(event.traceparent),
         finished: (end, now) => {
           const kind: AttemptOutcome = end.status === "completed" ? { kind: "completed" } : end.error?.name === "NonRetriableError" ? { kind: "final" } : { kind: "failed" };
           const error = end.error ? { name: end.error.name, message: end.error.message } : { name: "Error", message: end.status };
@@ -366,7 +378,7 @@ export class Deliveries {
         } else {
           // Replayable as the event it was, once: an event already recorded has been replayed.
           if (letter.eventType === null || this.events.getEvent(letter.eventId) || payloadBytes(letter.payload) > MAX_EVENT_PAYLOAD_BYTES) continue;
-          this.events.insertEvent({ id: letter.eventId, type: letter.eventType, payload: letter.payload, publishedAt: now, source: "replay", depth: 0 });
+          this.events.insertEvent({ id: letter.eventId, type: letter.eventType, payload: letter.payload, publishedAt: now, source: "replay", depth: 0, traceparent: publisherTraceparent(null) });
           events.push(letter.eventId);
         }
         this.events.markReplayed(id, now);

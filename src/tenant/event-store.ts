@@ -70,6 +70,9 @@ export const DELIVERY_STATE_MIGRATION = [
   "CREATE INDEX events_unfanned ON events (published_at) WHERE fanned_out_at IS NULL",
 ];
 
+/** Each event keeps the trace context it was published in, so the executions it causes join that trace (API.md §15). */
+export const EVENT_TRACE_MIGRATION = ["ALTER TABLE events ADD COLUMN traceparent TEXT"];
+
 export interface StoredEvent {
   id: string;
   type: string;
@@ -77,6 +80,8 @@ export interface StoredEvent {
   publishedAt: number;
   source: string;
   depth: number;
+  /** The W3C `traceparent` of the publisher (its execution's span), or null (events recorded before traces existed). */
+  traceparent?: string | null;
 }
 
 export interface Delivery {
@@ -110,13 +115,14 @@ export class EventStore {
   insertEvent(event: StoredEvent): boolean {
     return (
       this.sql.exec(
-        "INSERT OR IGNORE INTO events (id, type, payload, published_at, source, depth) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT OR IGNORE INTO events (id, type, payload, published_at, source, depth, traceparent) VALUES (?, ?, ?, ?, ?, ?, ?)",
         event.id,
         event.type,
         JSON.stringify(event.payload),
         event.publishedAt,
         event.source,
         event.depth,
+        event.traceparent ?? null,
       ).rowsWritten > 0
     );
   }
@@ -341,7 +347,15 @@ export class EventStore {
 }
 
 function toEvent(row: Row): StoredEvent {
-  return { id: row.id as string, type: row.type as string, payload: JSON.parse(row.payload as string), publishedAt: row.published_at as number, source: row.source as string, depth: row.depth as number };
+  return {
+    id: row.id as string,
+    type: row.type as string,
+    payload: JSON.parse(row.payload as string),
+    publishedAt: row.published_at as number,
+    source: row.source as string,
+    depth: row.depth as number,
+    traceparent: (row.traceparent as string | null) ?? null,
+  };
 }
 
 function toDelivery(row: Row): Delivery {

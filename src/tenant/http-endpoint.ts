@@ -8,6 +8,7 @@ import type { Executor, Refusal } from "../executor/executor";
 import type { Catalogue, RunnableScript } from "./catalogue";
 import { buildEvent, buildReply, type HttpInvocation, type HttpReply, redactEvent, withPlatformHeaders } from "./http-mapping";
 import { quotaMessage } from "./quota-ledger";
+import { parseTraceparent } from "../observability/trace";
 
 export interface EndpointHooks {
   /** Where this runs, for Server-Timing (API.md §14). */
@@ -29,7 +30,10 @@ export async function invokeEndpoint(tenant: TenantRow, catalogue: Catalogue, ex
   if ("error" in built) return errorReply(400, "invalid_request", built.error);
 
   const runnable = hooks.forRequest?.(cached, invocation) ?? cached;
-  const outcome = await executor.execute(tenant, { runnable, trigger: "http", event: built.event, recordedInput: redactEvent(built.event) });
+  // The caller's trace, kept when its traceparent is valid (else the execution starts one).
+  const traceparent = invocation.headers.find(([name]) => name.toLowerCase() === "traceparent")?.[1];
+  const trace = parseTraceparent(traceparent);
+  const outcome = await executor.execute(tenant, { runnable, trigger: "http", event: built.event, recordedInput: redactEvent(built.event), trace });
   hooks.afterRequest?.(runnable);
   if ("refused" in outcome) return refusalReply(outcome);
   const { execution, resultJson } = outcome;

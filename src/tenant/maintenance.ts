@@ -7,6 +7,9 @@ import type { Executor } from "../executor/executor";
 import type { Catalogue } from "./catalogue";
 import type { Deliveries, TenantCell } from "./deliveries";
 import type { EventStore } from "./event-store";
+import { type CellMetrics, ROLLUP_BATCHES_PER_TURN } from "./metrics";
+import { HOUR_MS, MINUTE_MS } from "../observability/rollup";
+import { METRICS_RETENTION_MS } from "../observability/window";
 import type { Outbox } from "./outbox";
 import type { QueuedRuns } from "./queued-runs";
 import { dueAt, minuteOf, nextDueMinute } from "./schedules";
@@ -25,6 +28,7 @@ export interface MaintenanceParts {
   outbox: Outbox;
   deliveries: Deliveries;
   runs: QueuedRuns;
+  metrics: CellMetrics;
   storage: Pick<DurableObjectStorage, "getAlarm" | "setAlarm">;
   env: () => { RETENTION_DAYS?: string };
   /** The tenant's catalogue, once the cell knows its tenant. */
@@ -57,6 +61,8 @@ export class Maintenance {
       await this.cell.runs.sweep(tenant.slug);
     }
     await this.cell.outbox.flush();
+    // Records not rolled up yet (a timer lost to eviction) are taken before any are purged.
+    this.cell.metrics.rollUpPending(ROLLUP_BATCHES_PER_TURN);
     this.purgeRetention();
     await this.scheduleAlarm();
   }
@@ -99,9 +105,9 @@ export class Maintenance {
     );
   }
 
-  /** Deletes traffic past RETENTION_DAYS, a bounded number of small batches per run. */
+  /** Deletes traffic past RETENTION_DAYS, and metrics rollups past theirs (minutes 48 h, hours 30 days), a bounded number of small batches per run. */
   private purgeRetention() {
-    const { store, events } = this.cell;
+    const { store, events, metrics } = this.cell;
     const now = Date.now();
     const last = Number(store.getMeta("last_purge") ?? "0");
     const backlog = store.getMeta("purge_backlog") === "1";
@@ -111,7 +117,9 @@ export class Maintenance {
     for (let batch = 0; batch < PURGE_BATCHES && full; batch++) {
       const executions = store.purgeExecutionsBefore(cutoff, PURGE_BATCH_SIZE);
       const traffic = events.purgeBefore(cutoff, PURGE_BATCH_SIZE, now);
-      full = executions === PURGE_BATCH_SIZE || traffic >= PURGE_BATCH_SIZE;
+      const minutes = metrics.purgeBefore(MINUTE_MS, now - METRICS_RETENTION_MS.minute, PURGE_BATCH_SIZE);
+      const hours = metrics.purgeBefore(HOUR_MS, now - METRICS_RETENTION_MS.hour, PURGE_BATCH_SIZE);
+      full = executions === PURGE_BATCH_SIZE || traffic >= PURGE_BATCH_SIZE || minutes === PURGE_BATCH_SIZE || hours === PURGE_BATCH_SIZE;
     }
     store.setMeta("last_purge", String(now));
     // A full last batch means more is left: the next alarm comes soon and goes on.
@@ -132,7 +140,7 @@ export class Maintenance {
     const unsent = outbox.nextSendAt();
     const last = Number(store.getMeta("last_purge") ?? "0");
     const backlog = store.getMeta("purge_backlog") === "1";
-    const purge = backlog ? now + 1_000 : store.hasExecutions() ? last + PURGE_INTERVAL_MS : null;
+    const purge = backlog ? now + 1_000 : store.hasExecutions() || this.cell.metrics.hasRollups() ? last + PURGE_INTERVAL_MS : null;
     const candidates = [nextSchedule, unsent === null ? null : Math.max(unsent, now + OUTBOX_RETRY_MS), deliveries.nextSweepAt(), runs.nextSweepAt(), purge].filter((t): t is number => t !== null);
     if (candidates.length === 0) return;
     const next = Math.max(now, Math.min(...candidates));

@@ -35,7 +35,7 @@ export interface TenantRuns {
   slug: string;
   catalogue: Catalogue;
   /** Runs the pending execution `pendingId` (its record becomes running, then ends). */
-  run: (runnable: RunnableScript, pending: { id: string; input: JsonValue }) => Promise<{ refused: { reason: "rate" | "concurrency" | "memory"; retryAfterSeconds: number } } | object>;
+  run: (runnable: RunnableScript, pending: { id: string; input: JsonValue; traceId: string | null }) => Promise<{ refused: { reason: "rate" | "concurrency" | "memory"; retryAfterSeconds: number } } | object>;
 }
 
 export class QueuedRuns {
@@ -45,12 +45,12 @@ export class QueuedRuns {
   constructor(private readonly services: RunServices) {}
 
   /** Records the run pending and its message, together; answers the record. */
-  async accept(slug: string, run: { scriptId: string; version: number; input: JsonValue }): Promise<ExecutionRecord> {
+  async accept(slug: string, run: { scriptId: string; version: number; input: JsonValue; traceId: string }): Promise<ExecutionRecord> {
     const now = Date.now();
     const id = newId("exe", now);
     const message: RunMessage = { kind: "run", tenant: slug, executionId: id };
     this.services.transaction(() => {
-      this.services.store.insertExecution({ id, scriptId: run.scriptId, version: run.version, trigger: "manual", status: "pending", attempt: 1, input: run.input, startedAt: now });
+      this.services.store.insertExecution({ id, scriptId: run.scriptId, version: run.version, trigger: "manual", status: "pending", attempt: 1, input: run.input, startedAt: now, traceId: run.traceId });
       this.services.outbox.add([message], now);
     });
     await this.services.wakeBy(now + SWEEP_GRACE_MS);
@@ -71,7 +71,7 @@ export class QueuedRuns {
         store.cancelExecution(id, sandboxError("SandboxError", "the script version no longer exists"), Date.now());
         return { action: "ack" };
       }
-      const outcome = await tenant.run(runnable, { id, input: pending.input });
+      const outcome = await tenant.run(runnable, { id, input: pending.input, traceId: pending.traceId });
       if (!("refused" in outcome)) return { action: "ack" };
       if (attempts > MAX_RETRIES) {
         store.cancelExecution(id, sandboxError("SandboxError", `never admitted: ${quotaMessage(outcome.refused.reason)}`), Date.now());

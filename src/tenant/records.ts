@@ -27,6 +27,8 @@ export interface ExecutionRecord {
   cpuMs: number | null;
   memoryBytes: number | null;
   sdkCalls: number;
+  /** The W3C trace this execution belongs to (API.md §15); null for executions recorded before traces existed. */
+  traceId: string | null;
 }
 
 export interface DeadLetter {
@@ -56,6 +58,8 @@ export interface EdgeRecord {
   attempt: number;
   input: unknown;
   startedAt: number;
+  /** The trace the execution is a span of (API.md §15). */
+  traceId: string | null;
   status: "completed" | "failed" | "timeout";
   resultJson: string | undefined;
   error: ExecutionError | null;

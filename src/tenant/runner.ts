@@ -23,6 +23,13 @@ import { rateBuckets } from "./rate-buckets";
 import type { DeadLetter, EdgeRecord, ExecutionRecord } from "./records";
 import { SecretCache } from "./secret-cache";
 import { type ExecutionFilter, TenantStore } from "./store";
+import { CellMetrics, type ScriptTotals } from "./metrics";
+import { parseTraceparent, publisherTraceparent, startTrace } from "../observability/trace";
+import type { MetricsWindow } from "../observability/window";
+import type { TailFilter } from "../observability/tail";
+import { parseTicket, TAIL_HEADERS, TailTickets, Tails } from "./tails";
+import { errorBody } from "../domain/errors";
+import type { EdgeReport } from "../edge/reporter";
 
 export { quotaMessage } from "./quota-ledger";
 export type { QueueVerdict } from "./queued-runs";
@@ -38,7 +45,10 @@ export interface ManualRun {
   version?: number;
   input?: JsonValue;
   async?: boolean;
+  /** The caller's W3C `traceparent`, if it sent one. */
+  traceparent?: string;
 }
+
 
 export interface Usage {
   limits: Limits;
@@ -51,6 +61,8 @@ export interface EventView {
   payload: JsonValue;
   publishedAt: string;
   source: string;
+  /** The trace the event was published in (its deliveries' executions share it). */
+  traceId: string | null;
   deliveries: Array<{ scriptId: string; status: Delivery["status"]; attempts: number; executionId: string | null }>;
 }
 
@@ -74,6 +86,9 @@ export class TenantRunner extends DurableObject<Env> {
   private readonly runs: QueuedRuns;
   private readonly maintenance: Maintenance;
   private readonly executor: Executor;
+  private readonly metrics: CellMetrics;
+  private readonly tails: Tails;
+  private readonly tickets: TailTickets;
   private readonly leases: EdgeLeases;
   private catalogueCache: Catalogue | null = null;
   /** The tenant's `dbBytes`, as of the running execution (iota.db checks it synchronously). */
@@ -86,6 +101,10 @@ export class TenantRunner extends DurableObject<Env> {
     // Synchronous, before anything reads a table.
     this.store.migrate();
     this.events = new EventStore(sql);
+    const transactionSync = <T>(fn: () => T): T => ctx.storage.transactionSync(fn);
+    this.metrics = new CellMetrics(sql, transactionSync, { get: (key) => this.store.getMeta(key), set: (key, value) => this.store.setMeta(key, value) });
+    this.tails = new Tails(ctx);
+    this.tickets = new TailTickets(sql);
     this.ledger = new QuotaLedger(Date.now, QUEUE_WAIT_MS, { executions: rateBuckets(sql, "executions"), outbound: rateBuckets(sql, "outbound") });
     this.leases = new EdgeLeases(this.ledger);
     this.collections = new Collections(sql, () => this.dbQuotaBytes);
@@ -107,6 +126,8 @@ export class TenantRunner extends DurableObject<Env> {
       secret: (tenantId, name) => this.secrets.get(tenantId, name),
       setDbQuota: (bytes) => (this.dbQuotaBytes = bytes),
       afterExecution: () => this.maintenance.afterExecution(),
+      metrics: this.metrics,
+      finished: (record) => this.tails.publish(record),
     });
     this.maintenance = new Maintenance({
       store: this.store,
@@ -114,6 +135,7 @@ export class TenantRunner extends DurableObject<Env> {
       outbox: this.outbox,
       deliveries: this.deliveries,
       runs: this.runs,
+      metrics: this.metrics,
       storage: ctx.storage,
       env: () => this.env,
       catalogue: () => this.knownCatalogue(),
@@ -122,7 +144,7 @@ export class TenantRunner extends DurableObject<Env> {
     });
     void ctx.blockConcurrencyWhile(async () => {
       // Nothing survives a restart: what was running belongs to a previous life.
-      this.store.failOrphanedExecutions(Date.now());
+      this.store.failOrphanedExecutions(Date.now(), () => this.metrics.nextSeq());
       this.deliveries.recoverInterrupted();
       await this.maintenance.start();
     });
@@ -150,8 +172,12 @@ export class TenantRunner extends DurableObject<Env> {
     if (!runnable) return { notFound: true };
     const tenant = await this.tenantRow(catalogue);
     const event = { input: run.input ?? null };
-    if (run.async) return { pending: await this.runs.accept(tenant.slug, { scriptId: runnable.script.id, version: runnable.version.version, input: event }) };
-    const outcome = await this.executor.execute(tenant, { runnable, trigger: "manual", event, recordedInput: event });
+    const trace = parseTraceparent(run.traceparent);
+    if (run.async) {
+      const traceId = (trace ?? startTrace()).traceId;
+      return { pending: await this.runs.accept(tenant.slug, { scriptId: runnable.script.id, version: runnable.version.version, input: event, traceId }) };
+    }
+    const outcome = await this.executor.execute(tenant, { runnable, trigger: "manual", event, recordedInput: event, trace });
     return "refused" in outcome ? outcome : { execution: outcome.execution };
   }
 
@@ -194,10 +220,11 @@ export class TenantRunner extends DurableObject<Env> {
    * transaction. The same idempotency key within 24 h answers the first event's id and
    * sends nothing.
    */
-  async acceptEvent(tenantId: string, input: { type: string; payload: JsonValue; idempotencyKey?: string }): Promise<{ eventId: string; replayed: boolean }> {
+  async acceptEvent(tenantId: string, input: { type: string; payload: JsonValue; idempotencyKey?: string; traceparent?: string }): Promise<{ eventId: string; replayed: boolean }> {
     const tenant = await this.tenantCell(this.catalogue(tenantId));
     const now = Date.now();
-    return this.deliveries.accept(tenant, { id: newId("evt", now), type: input.type, payload: input.payload, publishedAt: now, source: "api", depth: 0 }, input.idempotencyKey);
+    const event = { id: newId("evt", now), type: input.type, payload: input.payload, publishedAt: now, source: "api", depth: 0, traceparent: publisherTraceparent(input.traceparent) };
+    return this.deliveries.accept(tenant, event, input.idempotencyKey);
   }
 
   /**
@@ -248,6 +275,7 @@ export class TenantRunner extends DurableObject<Env> {
       payload: event.payload,
       publishedAt: new Date(event.publishedAt).toISOString(),
       source: event.source,
+      traceId: parseTraceparent(event.traceparent)?.traceId ?? null,
       deliveries: this.events.deliveriesOf(id).map((d) => ({ scriptId: d.scriptId, status: d.status, attempts: d.attempts, executionId: d.executionId })),
     };
   }
@@ -284,6 +312,61 @@ export class TenantRunner extends DurableObject<Env> {
     return this.events.deleteDeadLetter(id);
   }
 
+  // ---- RPC: observability (metrics.ts, tails.ts) ----
+
+  /**
+   * The rollups of one script (or, for `TENANT_SCOPE`, the whole tenant) over a window, as
+   * the JSON text of the points: 1 440 of them cross to the Worker as one string, not as
+   * thousands of objects to clone and serialise again.
+   */
+  async metricsJson(tenantId: string, scope: string, window: MetricsWindow): Promise<string> {
+    this.catalogue(tenantId);
+    return this.metrics.pointsJson(scope, window);
+  }
+
+  /** Each script's totals over a window, the busiest or the most failing first. */
+  async scriptTotals(tenantId: string, window: MetricsWindow, sort: "invocations" | "errors", limit: number): Promise<ScriptTotals[]> {
+    this.catalogue(tenantId);
+    return this.metrics.topScripts(window, sort, limit);
+  }
+
+  /** A single-use ticket for a WebSocket tail (TAIL_TICKET_TTL_MS). */
+  async issueTailTicket(tenantId: string): Promise<{ ticket: string; expiresAt: string }> {
+    this.catalogue(tenantId);
+    return this.tickets.issue(tenantId);
+  }
+
+  /**
+   * A live tail (`GET /api/tail`, handed over by the Worker with TAIL_HEADERS): an SSE
+   * stream, or a WebSocket (with a ticket, redeemed here once). The only request the cell
+   * takes by fetch: streams and sockets do not cross RPC.
+   */
+  override async fetch(request: Request): Promise<Response> {
+    const tenantId = request.headers.get(TAIL_HEADERS.tenant);
+    if (!tenantId) return Response.json(errorBody("not_found", "no such route"), { status: 404 });
+    this.catalogue(tenantId);
+    const ticket = request.headers.get(TAIL_HEADERS.ticket);
+    if (ticket !== null) {
+      const parsed = parseTicket(ticket);
+      if (!parsed || parsed.tenantId !== tenantId || !(await this.tickets.redeem(parsed.secret))) {
+        return Response.json(errorBody("unauthorized", "the tail ticket is unknown, used or expired"), { status: 401 });
+      }
+    }
+    const filter = JSON.parse(request.headers.get(TAIL_HEADERS.filter) ?? "{}") as TailFilter;
+    return this.tails.open(request, filter);
+  }
+
+  /** A tail's socket only listens (`ping` is answered by the runtime); anything else it sends is ignored. */
+  override async webSocketMessage(): Promise<void> {}
+
+  override async webSocketClose(ws: WebSocket): Promise<void> {
+    this.tails.closed(ws);
+  }
+
+  override async webSocketError(ws: WebSocket): Promise<void> {
+    this.tails.closed(ws);
+  }
+
   // ---- RPC: the edge (API.md §14; edge-leases.ts, src/edge/) ----
 
   /** An edge isolate asks for allowances: executions, concurrency slots and outbound requests. */
@@ -292,11 +375,15 @@ export class TenantRunner extends DurableObject<Env> {
     return this.leases.grant(tenantLimits(tenant.limits), want);
   }
 
-  /** An edge isolate's report, after its responses: the executions it ran, and the leases it is done with. */
-  async edgeReport(tenantId: string, report: { records: EdgeRecord[]; settled: LeaseUse[] }): Promise<void> {
+  /** An edge isolate's report, after its responses: the executions it ran, those it refused, and the leases it is done with. */
+  async edgeReport(tenantId: string, report: EdgeReport): Promise<void> {
     this.catalogue(tenantId);
     for (const use of report.settled) this.leases.settle(use);
-    if (report.records.length > 0) this.ctx.storage.transactionSync(() => report.records.forEach((record) => this.store.insertFinished(record)));
+    const stored = this.ctx.storage.transactionSync(() => report.records.filter((record) => this.store.insertFinished(record, () => this.metrics.nextSeq())));
+    for (const { scriptId, at } of report.refused) this.metrics.recordRefusal(scriptId, at);
+    if (stored.length > 0 || report.refused.length > 0) this.metrics.soon();
+    // The tails see edge executions as they reach the cell (after their responses).
+    for (const record of stored) this.tails.publish(this.store.getExecution(record.id)!);
     await this.maintenance.afterExecution();
   }
 
@@ -366,7 +453,16 @@ export class TenantRunner extends DurableObject<Env> {
       // As many as the tenant may run at once and its share of sandbox memory holds: a queued delivery does not wait on admission.
       lanes: Math.max(1, Math.min(limits.concurrency, Math.floor(TENANT_SANDBOX_SHARE_BYTES / limits.memoryBytes))),
       run: (runnable, attempt) =>
-        this.executor.execute(tenant, { runnable, trigger: "event", event: attempt.event, recordedInput: attempt.event, attempt: attempt.attempt, eventDepth: attempt.eventDepth, recorded: attempt.finished }),
+        this.executor.execute(tenant, {
+          runnable,
+          trigger: "event",
+          event: attempt.event,
+          recordedInput: attempt.event,
+          attempt: attempt.attempt,
+          eventDepth: attempt.eventDepth,
+          trace: attempt.trace,
+          recorded: attempt.finished,
+        }),
     };
   }
 
@@ -374,8 +470,16 @@ export class TenantRunner extends DurableObject<Env> {
     return {
       slug: tenant.slug,
       catalogue: tenant.catalogue,
-      run: async (runnable: RunnableScript, pending: { id: string; input: JsonValue }) =>
-        this.executor.execute(await this.tenantRow(tenant.catalogue), { runnable, trigger: "manual", event: pending.input, recordedInput: pending.input, pendingId: pending.id }),
+      run: async (runnable: RunnableScript, pending: { id: string; input: JsonValue; traceId: string | null }) =>
+        this.executor.execute(await this.tenantRow(tenant.catalogue), {
+          runnable,
+          trigger: "manual",
+          event: pending.input,
+          recordedInput: pending.input,
+          pendingId: pending.id,
+          // The trace the run was accepted in (a new one for runs accepted before traces existed).
+          trace: pending.traceId ? { traceId: pending.traceId, parentSpanId: null, sampled: true } : null,
+        }),
     };
   }
 

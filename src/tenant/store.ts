@@ -8,9 +8,11 @@
 import type { ExecutionError } from "../sandbox/errors";
 import type { LogEntry } from "../sandbox/host";
 import { COLLECTIONS_MIGRATION } from "../sdk/collections";
-import { DELIVERY_STATE_MIGRATION, EVENTS_MIGRATION } from "./event-store";
+import { DELIVERY_STATE_MIGRATION, EVENT_TRACE_MIGRATION, EVENTS_MIGRATION } from "./event-store";
+import { METRICS_MIGRATION } from "./metrics";
 import { OUTBOX_SEND_MIGRATION } from "./outbox";
 import { RATE_BUCKETS_MIGRATION } from "./rate-buckets";
+import { TAIL_TICKETS_MIGRATION } from "./tails";
 import type { EdgeRecord, ExecutionRecord, ExecutionStatus, TriggerKind } from "./records";
 
 const MIGRATIONS: string[][] = [
@@ -46,6 +48,17 @@ const MIGRATIONS: string[][] = [
   EVENTS_MIGRATION,
   // The cell owns delivery attempts, sends delayed and refused outbox rows, and keeps its rate windows.
   [...DELIVERY_STATE_MIGRATION, ...OUTBOX_SEND_MIGRATION, ...RATE_BUCKETS_MIGRATION],
+  // Observability (API.md §15): each execution's trace, the order executions finished in
+  // (what the metrics rollups have taken), the rollups themselves, and events' trace context.
+  [
+    "ALTER TABLE executions ADD COLUMN trace_id TEXT",
+    "ALTER TABLE executions ADD COLUMN finish_seq INTEGER",
+    "CREATE INDEX executions_trace ON executions (trace_id, id)",
+    "CREATE INDEX executions_finish_seq ON executions (finish_seq)",
+    ...METRICS_MIGRATION,
+    ...EVENT_TRACE_MIGRATION,
+    ...TAIL_TICKETS_MIGRATION,
+  ],
 ];
 
 /** Inputs and results longer than this are stored cut, with a marker (see `storedJson`). */
@@ -59,6 +72,8 @@ export interface ExecutionFilter {
   since?: number;
   /** Only ids before this one (the cursor). */
   before?: string;
+  /** Only executions of this W3C trace. */
+  traceId?: string;
   limit: number;
 }
 
@@ -79,6 +94,7 @@ interface ExecutionRow extends Record<string, SqlStorageValue> {
   cpu_ms: number | null;
   memory_bytes: number | null;
   sdk_calls: number;
+  trace_id: string | null;
 }
 
 export class TenantStore {
@@ -104,9 +120,9 @@ export class TenantStore {
   }
 
   /** The `running` (or `pending`) row written before a script starts, so a crash leaves a trace. */
-  insertExecution(row: { id: string; scriptId: string; version: number; trigger: TriggerKind; status: "running" | "pending"; attempt: number; input: unknown; startedAt: number }) {
+  insertExecution(row: { id: string; scriptId: string; version: number; trigger: TriggerKind; status: "running" | "pending"; attempt: number; input: unknown; startedAt: number; traceId: string | null }) {
     this.sql.exec(
-      "INSERT INTO executions (id, script_id, version, trigger, status, attempt, input, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO executions (id, script_id, version, trigger, status, attempt, input, started_at, trace_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
       row.id,
       row.scriptId,
       row.version,
@@ -115,14 +131,16 @@ export class TenantStore {
       row.attempt,
       storedJson(row.input),
       row.startedAt,
+      row.traceId,
     );
   }
 
-  /** Stores an execution that ran elsewhere (at the edge), finished; one already stored is left as it is. */
-  insertFinished(record: EdgeRecord) {
-    if (this.sql.exec("SELECT 1 FROM executions WHERE id = ?", record.id).toArray().length > 0) return;
+  /** Stores an execution that ran elsewhere (at the edge), finished, in its place in the finish order; one already stored is left as it is (false). */
+  insertFinished(record: EdgeRecord, finishSeq: () => number): boolean {
+    if (this.sql.exec("SELECT 1 FROM executions WHERE id = ?", record.id).toArray().length > 0) return false;
     this.insertExecution({ ...record, status: "running" });
-    this.finishExecution(record.id, record);
+    this.finishExecution(record.id, finishSeq(), record);
+    return true;
   }
 
   /** Ends an execution that never ran (a queued run refused again and again). */
@@ -139,8 +157,10 @@ export class TenantStore {
     this.sql.exec("UPDATE executions SET status = 'running', started_at = ? WHERE id = ? AND status = 'pending'", startedAt, id);
   }
 
+  /** Records how an execution ended; `finishSeq` is its place in the order executions finished (what the metrics roll up by). */
   finishExecution(
     id: string,
+    finishSeq: number,
     outcome: {
       status: Exclude<ExecutionStatus, "pending" | "running">;
       /** The result as the JSON text the script produced. */
@@ -156,7 +176,7 @@ export class TenantStore {
   ) {
     this.sql.exec(
       `UPDATE executions SET status = ?, result = ?, error = ?, logs = ?, finished_at = ?, duration_ms = ?, cpu_ms = ?,
-         memory_bytes = ?, sdk_calls = ? WHERE id = ?`,
+         memory_bytes = ?, sdk_calls = ?, finish_seq = ? WHERE id = ?`,
       outcome.status,
       outcome.resultJson === undefined ? null : storedText(outcome.resultJson),
       outcome.error ? JSON.stringify(outcome.error) : null,
@@ -166,6 +186,7 @@ export class TenantStore {
       outcome.cpuMs,
       outcome.memoryBytes,
       outcome.sdkCalls,
+      finishSeq,
       id,
     );
   }
@@ -189,6 +210,7 @@ export class TenantStore {
     add("trigger = ?", filter.trigger);
     add("started_at >= ?", filter.since);
     add("id < ?", filter.before);
+    add("trace_id = ?", filter.traceId);
     const sql = `SELECT * FROM executions ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`;
     return this.sql
       .exec<ExecutionRow>(sql, ...params, filter.limit + 1)
@@ -196,10 +218,17 @@ export class TenantStore {
       .map(toRecord);
   }
 
-  /** Rows left `running` by a previous life of this object: nothing can finish them now. */
-  failOrphanedExecutions(now: number): number {
+  /**
+   * Rows left `running` by a previous life of this object: nothing can finish them now. Each
+   * ends `failed` and takes its place in the finish order (`nextSeq`), so metrics count it.
+   */
+  failOrphanedExecutions(now: number, nextSeq: () => number): number {
     const error = JSON.stringify({ name: "SandboxError", message: "the runner restarted while this execution was running", stack: "" });
-    return this.sql.exec("UPDATE executions SET status = 'failed', error = ?, finished_at = ? WHERE status = 'running'", error, now).rowsWritten;
+    const orphans = this.sql.exec<{ id: string }>("SELECT id FROM executions WHERE status = 'running' ORDER BY id").toArray();
+    for (const orphan of orphans) {
+      this.sql.exec("UPDATE executions SET status = 'failed', error = ?, finished_at = ?, finish_seq = ? WHERE id = ?", error, now, nextSeq(), orphan.id);
+    }
+    return orphans.length;
   }
 
   /** Async runs still pending that were accepted before `cutoff`: their queue message may be lost. */
@@ -254,5 +283,6 @@ function toRecord(row: ExecutionRow): ExecutionRecord {
     cpuMs: row.cpu_ms,
     memoryBytes: row.memory_bytes,
     sdkCalls: row.sdk_calls,
+    traceId: row.trace_id ?? null,
   };
 }

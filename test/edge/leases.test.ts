@@ -126,7 +126,7 @@ describe("edge admission in an isolate", () => {
 
 describe("edge reports", () => {
   const record = (i: number): EdgeRecord => ({
-    id: `exe-${i}`, scriptId: "scr", version: 1, trigger: "http", attempt: 1, input: null, startedAt: 0, status: "completed",
+    id: `exe-${i}`, scriptId: "scr", version: 1, trigger: "http", attempt: 1, input: null, startedAt: 0, traceId: null, status: "completed",
     resultJson: undefined, error: null, logs: [], finishedAt: 0, durationMs: 0, cpuMs: 0, memoryBytes: 0, sdkCalls: 0,
   });
 

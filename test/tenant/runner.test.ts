@@ -12,6 +12,7 @@ interface RunnerInsides {
   ledger: import("../../src/tenant/quota-ledger").QuotaLedger;
   sandbox: import("../../src/sandbox/sandbox").Sandbox;
   store: import("../../src/tenant/store").TenantStore;
+  metrics: import("../../src/tenant/metrics").CellMetrics;
 }
 
 async function runnerOf(slug: string) {
@@ -206,7 +207,7 @@ describe("recovery and retention", () => {
     await runNow(key, script.id);
     const runner = await runnerOf(slug);
     await runner.inside((r) =>
-      r.store.insertExecution({ id: "exe_01M8000000000000000000000A", scriptId: script.id, version: 1, trigger: "manual", status: "running", attempt: 1, input: null, startedAt: Date.now() }),
+      r.store.insertExecution({ id: "exe_01M8000000000000000000000A", scriptId: script.id, version: 1, trigger: "manual", status: "running", attempt: 1, input: null, startedAt: Date.now(), traceId: null }),
     );
     await evictDurableObject(runner.stub);
     const execution = (await call("/api/executions/exe_01M8000000000000000000000A", { token: key })).json;
@@ -222,8 +223,8 @@ describe("recovery and retention", () => {
     await runner.inside((r) => {
       for (let i = 0; i < 5_200; i++) {
         const id = `exe_01M7${String(i).padStart(22, "0")}`;
-        r.store.insertExecution({ id, scriptId: script.id, version: 1, trigger: "manual", status: "running", attempt: 1, input: null, startedAt: old });
-        r.store.finishExecution(id, { status: "completed", resultJson: "1", error: null, logs: [], finishedAt: old, durationMs: 1, cpuMs: 1, memoryBytes: 1, sdkCalls: 0 });
+        r.store.insertExecution({ id, scriptId: script.id, version: 1, trigger: "manual", status: "running", attempt: 1, input: null, startedAt: old, traceId: null });
+        r.store.finishExecution(id, r.metrics.nextSeq(), { status: "completed", resultJson: "1", error: null, logs: [], finishedAt: old, durationMs: 1, cpuMs: 1, memoryBytes: 1, sdkCalls: 0 });
       }
       r.store.setMeta("last_purge", "0");
     });

@@ -1,22 +1,22 @@
 import { useState } from "preact/hooks";
 import { api, type Execution } from "../api";
 import { ErrorNote, html, Status, useLoad, when } from "../ui";
-import { ExecutionDetail } from "./script";
+import { ExecutionDetail } from "../components/execution-detail";
 
-/** Executions, newest first, refreshed every 5 s, with filters; a row opens its details. */
-export function ExecutionsView({ scriptId }: { scriptId?: string }) {
+/** Executions, newest first, refreshed every 5 s, with filters; a row opens its details. With `traceId`: the executions of one trace. */
+export function ExecutionsView({ scriptId, traceId }: { scriptId?: string; traceId?: string }) {
   const [status, setStatus] = useState("");
   const [trigger, setTrigger] = useState("");
   const [script, setScript] = useState(scriptId ?? "");
   const [open, setOpen] = useState<string | null>(null);
-  const query = new URLSearchParams({ limit: "50", ...(status && { status }), ...(trigger && { trigger }), ...(script && { scriptId: script }) });
-  const list = useLoad(async () => (await api<{ items: Execution[] }>(`/api/executions?${query}`)).data.items, [status, trigger, script], 5_000);
+  const query = new URLSearchParams({ limit: "50", ...(status && { status }), ...(trigger && { trigger }), ...(script && { scriptId: script }), ...(traceId && { traceId }) });
+  const list = useLoad(async () => (await api<{ items: Execution[] }>(`/api/executions?${query}`)).data.items, [status, trigger, script, traceId], 5_000);
   // The open execution refreshes too: one that was running shows how it ended.
   const detail = useLoad(async () => (open ? (await api<Execution>(`/api/executions/${open}`)).data : null), [open], 5_000);
 
   return html`
     <section>
-      ${!scriptId && html`<header class="bar"><h2>Executions</h2></header>`}
+      ${!scriptId && html`<header class="bar"><h2>${traceId ? html`Trace <code>${traceId}</code>` : "Executions"}</h2></header>`}
       <div class="filters">
         ${!scriptId && html`<input placeholder="script id" value=${script} onInput=${(e: Event) => setScript((e.target as HTMLInputElement).value)} />`}
         <select aria-label="status" value=${status} onChange=${(e: Event) => setStatus((e.target as HTMLSelectElement).value)}>

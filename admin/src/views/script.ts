@@ -2,10 +2,12 @@ import type * as Monaco from "monaco-editor";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, ApiFailure, LANGUAGES, type Diagnostic, type Execution, type Language, type Script } from "../api";
 import { scriptModel, setUpMonaco, showDiagnostics } from "../monaco";
+import { ExecutionDetail } from "../components/execution-detail";
 import { bytes, describe, ErrorNote, html, Json, Status, useLoad, when } from "../ui";
 import { ExecutionsView } from "./executions";
+import { MetricsTab } from "./metrics";
 
-const TABS = ["editor", "versions", "run", "executions"] as const;
+const TABS = ["editor", "versions", "run", "executions", "metrics"] as const;
 type Tab = (typeof TABS)[number];
 
 /** One script: its editor, its versions and their diffs, a run panel, its executions. */
@@ -44,6 +46,7 @@ export function ScriptPage({ id, tab }: { id: string; tab: Tab }) {
       ${tab === "versions" && html`<${VersionsTab} script=${s} onRestored=${script.reload} />`}
       ${tab === "run" && html`<${RunTab} script=${s} />`}
       ${tab === "executions" && html`<${ExecutionsView} scriptId=${id} />`}
+      ${tab === "metrics" && html`<${MetricsTab} scriptId=${id} />`}
     </section>
   `;
 }
@@ -245,24 +248,6 @@ function RunTab({ script }: { script: Script }) {
       </form>
       <${ErrorNote} error=${error} />
       ${execution && html`<${ExecutionDetail} execution=${execution} />`}
-    </div>
-  `;
-}
-
-export function ExecutionDetail({ execution }: { execution: Execution }) {
-  return html`
-    <div class="execution" data-testid="execution">
-      <p><${Status} value=${execution.status} /> <code>${execution.id}</code> · v${execution.version} · ${execution.trigger} · attempt ${execution.attempt}</p>
-      <p class="timing">${execution.durationMs ?? "–"} ms · CPU ${execution.cpuMs ?? "–"} ms · memory ${bytes(execution.memoryBytes)} · ${execution.sdkCalls} SDK calls · ${when(execution.startedAt)}</p>
-      ${execution.error && html`<div class="error-box"><strong>${execution.error.name}</strong>: ${execution.error.message}<pre>${execution.error.stack}</pre></div>`}
-      <h4>Result</h4>
-      <${Json} value=${execution.result} />
-      <h4>Logs</h4>
-      <ol class="logs">
-        ${execution.logs.map((l) => html`<li class=${`log-${l.level}`}><time>${new Date(l.at).toLocaleTimeString()}</time> <b>${l.level}</b> ${l.message}</li>`)}
-      </ol>
-      <h4>Input</h4>
-      <${Json} value=${execution.input} />
     </div>
   `;
 }

@@ -35,7 +35,8 @@ eventRoutes.post("/", tenantAccess("events:publish"), async (c) => {
     throw new ApiError("payload_too_large", `the payload is ${bytes} bytes as JSON; an event's payload may take at most ${MAX_EVENT_PAYLOAD_BYTES}`, [{ path: "payload", message: `at most ${MAX_EVENT_PAYLOAD_BYTES} bytes` }]);
   }
   const tenant = c.var.tenant;
-  const accepted = await runnerFor(c.env, tenant.id).acceptEvent({ type: body.type, payload: body.payload ?? null, idempotencyKey: body.idempotencyKey });
+  const traceparent = c.req.header("traceparent");
+  const accepted = await runnerFor(c.env, tenant.id).acceptEvent({ type: body.type, payload: body.payload ?? null, idempotencyKey: body.idempotencyKey, ...(traceparent !== undefined && { traceparent }) });
   return c.json({ eventId: accepted.eventId }, 202, accepted.replayed ? { "Idempotent-Replayed": "true" } : {});
 });
 

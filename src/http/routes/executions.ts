@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { isId } from "../../lib/ids";
+import { isTraceId } from "../../observability/trace";
 import { decodeCursor, encodeCursor, limitParam } from "../../services/pagination";
 import { runnerFor } from "../../services/runner";
 import { tenantAccess } from "../auth";
@@ -28,6 +29,7 @@ const listQuery = z.object({
   since: isoTimestamp.optional(),
   limit: limitParam(200, 50),
   cursor: z.string().optional(),
+  traceId: z.string().refine(isTraceId, "must be a W3C trace id: 32 lower-case hex digits, not all zero").optional(),
 });
 
 executionRoutes.get("/", read, async (c) => {
@@ -40,6 +42,7 @@ executionRoutes.get("/", read, async (c) => {
     trigger: query.trigger,
     since: query.since,
     before,
+    traceId: query.traceId,
     limit: query.limit,
   });
   const items = rows.slice(0, query.limit);

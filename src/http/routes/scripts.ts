@@ -147,7 +147,8 @@ scriptRoutes.post("/:id/run", execute, async (c) => {
   const body = (await readJson(c, runBody)) ?? {};
   const { script } = await loadScript(c.var.db, c.var.tenant, c.req.param("id"));
   if (script.status === "archived") throw ApiError.conflict("an archived script cannot be run; change its status to draft first");
-  const outcome = await runnerFor(c.env, c.var.tenant.id).runManual({ scriptId: script.id, version: body.version, input: body.input ?? null, async: async === "true" });
+  const traceparent = c.req.header("traceparent");
+  const outcome = await runnerFor(c.env, c.var.tenant.id).runManual({ scriptId: script.id, version: body.version, input: body.input ?? null, async: async === "true", ...(traceparent !== undefined && { traceparent }) });
   if ("notFound" in outcome) throw ApiError.notFound(`version ${body.version}`);
   if ("refused" in outcome) {
     const { reason, retryAfterSeconds } = outcome.refused;
