@@ -292,6 +292,8 @@ export const CATALOGUE: HostileCase[] = [
     ),
     status: "completed",
     error: null,
+    // One SDK call per spelling: more than the default allowance of one execution.
+    limits: { sdkCallsPerExecution: 1_000 },
     check: (r) => expect(r.result).toEqual(refusedFetchOutcomes()),
   },
   { name: "form data from a body that is not multipart", source: loop("await new Response('--x\\r\\nbroken', { headers: { 'content-type': 'multipart/form-data; boundary=x' } }).formData();"), status: "failed", error: "TypeError" },
