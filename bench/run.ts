@@ -114,8 +114,9 @@ async function tenant(slug: string, limits: Record<string, number> = {}) {
   return key.key as string;
 }
 
-async function httpScript(key: string, name: string, path: string, source: string, limits?: Record<string, number>) {
-  return api("/api/scripts", { name, type: "http", trigger: { path, methods: ["GET", "POST"] }, source, limits }, key);
+/** An http script; `cell` unless told (the scenarios before placement measured the cell). */
+async function httpScript(key: string, name: string, path: string, source: string, limits?: Record<string, number>, placement: "edge" | "cell" = "cell") {
+  return api("/api/scripts", { name, type: "http", trigger: { path, methods: ["GET", "POST"] }, source, limits, placement }, key);
 }
 
 /** Resident memory of the workerd processes (kB → bytes). */
@@ -163,6 +164,54 @@ async function inIsolate(query: string): Promise<Stats & { min?: number }> {
  * validation included. Side by side with the same-sized JavaScript: in the isolate (the
  * check alone), POST /api/scripts/validate, and PUT (a new version each time, D1 included).
  */
+/**
+ * Scenario 16 (API.md §14): a warm trivial script at the edge beside the bare route and the
+ * cell, at 1 and 4 in flight (16a); one tenant at 16 in flight, edge vs cell (16b); the
+ * records of many edge executions reaching the tenant's history (16c).
+ */
+async function edgeScenarios(recordsScriptId: string, key: string) {
+  const at = async (concurrency: number) => [
+    { name: `bare Hono route, ${concurrency} in flight`, stats: await load("/bench/floor", { concurrency }) },
+    { name: `warm trivial script, edge, ${concurrency} in flight`, stats: await load("/t/bench-a/edge/trivial", { concurrency }) },
+    { name: `warm trivial script, cell, ${concurrency} in flight`, stats: await load("/t/bench-a/trivial", { concurrency }) },
+  ];
+  const one = await at(1);
+  const four = await at(4);
+  scenario("16a", "placement: warm trivial script at the edge vs in the cell vs the bare route (records included)", [...one, ...four], [
+    `edge − bare at 1 in flight: ${round(one[1]!.stats.p50 - one[0]!.stats.p50)} ms p50 (goal ≤ 1 ms); cell − bare: ${round(one[2]!.stats.p50 - one[0]!.stats.p50)} ms`,
+    `edge / bare at 4 in flight: ${round(four[1]!.stats.p50 / four[0]!.stats.p50)}× p50 (goal ≤ 1.3×); cell / bare: ${round(four[2]!.stats.p50 / four[0]!.stats.p50)}×`,
+  ]);
+
+  const n16 = quick ? 200 : 2_000;
+  const edge16 = await load("/t/bench-c/edge/trivial", { concurrency: 16, n: n16 });
+  const cell16 = await load("/t/bench-c/cell/trivial", { concurrency: 16, n: n16 });
+  scenario("16b", "one tenant at 16 requests in flight: edge vs cell", [
+    { name: "edge, 16 in flight", stats: edge16 },
+    { name: "cell, 16 in flight", stats: cell16 },
+  ], [`throughput edge / cell: ${round(edge16.rps / cell16.rps)}× (one workerd process locally: the cell shares the Worker's thread)`]);
+
+  const total = quick ? 1_000 : 10_000;
+  const before = await recordedCount(recordsScriptId, key);
+  const driven = await load("/t/bench-c/edge/records", { concurrency: 16, n: total });
+  const lastResponse = performance.now();
+  let recorded = 0;
+  while (performance.now() - lastResponse < 30_000) {
+    recorded = (await recordedCount(recordsScriptId, key)) - before;
+    if (recorded >= total - driven.errors) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const handOff = performance.now() - lastResponse;
+  scenario("16c", `records: ${total} edge executions reaching the tenant's history`, [{ name: `${total} edge executions, 16 in flight`, stats: driven }], [
+    `${recorded} of ${total - driven.errors} recorded ${round(handOff / 1000, 2)} s after the last response (goal: all within 5 s; counted through the script's metrics, which roll up from the records)`,
+  ]);
+}
+
+/** How many executions of a script the tenant's history holds (the sum of its minute metrics over the last hour). */
+async function recordedCount(scriptId: string, key: string): Promise<number> {
+  const metrics = (await api(`/api/scripts/${scriptId}/metrics`, undefined, key)) as { points: Array<{ invocations: number }> };
+  return metrics.points.reduce((sum, p) => sum + p.invocations, 0);
+}
+
 async function savingScenario(key: string) {
   const n = quick ? 10 : 100;
   const sources = { javascript: fiftyKilobyteScript(), typescript: fiftyKilobyteTypeScript() };
@@ -266,10 +315,18 @@ async function main() {
     await httpScript(a, "db", "/db", DB_SCRIPT);
     await httpScript(b, "trivial", "/trivial", TRIVIAL_SCRIPT);
     await httpScript(spin, "spin", "/spin", SPIN_SCRIPT);
+    // The same scripts at the edge (API.md §14).
+    const c = await tenant("bench-c", { concurrency: 20, executionsPerMinute: 100_000, outboundRequestsPerMinute: 0 });
+    await httpScript(a, "trivial-edge", "/edge/trivial", TRIVIAL_SCRIPT, undefined, "edge");
+    await httpScript(b, "trivial-edge", "/edge/trivial", TRIVIAL_SCRIPT, undefined, "edge");
+    await httpScript(spin, "spin-edge", "/edge/spin", SPIN_SCRIPT, undefined, "edge");
+    await httpScript(c, "trivial-edge", "/edge/trivial", TRIVIAL_SCRIPT, undefined, "edge");
+    await httpScript(c, "trivial-cell", "/cell/trivial", TRIVIAL_SCRIPT, undefined, "cell");
+    const records = await httpScript(c, "records-edge", "/edge/records", TRIVIAL_SCRIPT, undefined, "edge");
     await api("/api/scripts", { name: "on-bench", type: "event", trigger: { eventTypes: ["bench.*"] }, source: "export default async (e) => e.payload.n;" }, a);
 
     // Warm everything once: the first request of each compiles and instantiates.
-    for (const path of ["/bench/floor", "/t/bench-a/trivial", "/t/bench-a/cpu", "/t/bench-a/big", "/t/bench-a/db", "/t/bench-b/trivial", "/bench/native/cpu", "/bench/loader/trivial", "/bench/loader/cpu"]) {
+    for (const path of ["/t/bench-a/edge/trivial", "/t/bench-b/edge/trivial", "/t/bench-c/edge/trivial", "/t/bench-c/cell/trivial", "/t/bench-c/edge/records", "/bench/floor", "/t/bench-a/trivial", "/t/bench-a/cpu", "/t/bench-a/big", "/t/bench-a/db", "/t/bench-b/trivial", "/bench/native/cpu", "/bench/loader/trivial", "/bench/loader/cpu"]) {
       await load(path, { n: 3, concurrency: 1 });
     }
     const cold = { headers: { "x-bench-cold": "1" } };
@@ -279,6 +336,7 @@ async function main() {
       { name: "warm trivial script", stats: await load("/t/bench-a/trivial") },
       { name: "Worker → runner round trip, no script (D1 read included)", stats: await load("/bench/do-floor/bench-a") },
     ]);
+    await edgeScenarios(records.id as string, c);
     scenario("3", "trivial script, pooling and caching off (new runtime, fresh compile per request)", [
       { name: "warm", stats: await load("/t/bench-a/trivial") },
       { name: "cold", stats: await load("/t/bench-a/trivial", { init: cold, n: Math.min(N, 200) }) },
@@ -330,10 +388,25 @@ async function main() {
     const underLoad = await load("/t/bench-b/trivial", { concurrency: 1, n: quick ? 10 : 100 });
     spinning = false;
     await Promise.all(spinners);
+    // The same at the edge: A's spins there stop at the edge slice (EDGE_CPU_MS, 50 ms).
+    const aloneEdge = await load("/t/bench-b/edge/trivial", { concurrency: 1 });
+    spinning = true;
+    const edgeSpinners = Array.from({ length: 5 }, async () => {
+      while (spinning) await (await fetch(`${base}/t/bench-spin/edge/spin`)).arrayBuffer();
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    const underLoadEdge = await load("/t/bench-b/edge/trivial", { concurrency: 1, n: quick ? 10 : 100 });
+    spinning = false;
+    await Promise.all(edgeSpinners);
     scenario("8", "isolation: tenant B's latency while tenant A saturates its quota with while(1)", [
-      { name: "B alone", stats: alone },
-      { name: "B while A spins", stats: underLoad },
-    ], [`B's p99 under load / alone: ${round(underLoad.p99 / alone.p99)}× (A's executions stop at 200 ms of CPU each)`]);
+      { name: "B alone (cell)", stats: alone },
+      { name: "B while A spins (cell)", stats: underLoad },
+      { name: "B alone (edge)", stats: aloneEdge },
+      { name: "B while A spins (edge)", stats: underLoadEdge },
+    ], [
+      `cell: B's p99 under load / alone: ${round(underLoad.p99 / alone.p99)}× (A's executions stop at 200 ms of CPU each)`,
+      `edge: B's p99 under load − alone: ${round(underLoadEdge.p99 - aloneEdge.p99)} ms (goal: ≤ one edge CPU slice, 50 ms; A's executions there stop at 50 ms)`,
+    ]);
 
     await eventsScenario(a);
     await observabilityScenarios(a);
