@@ -34,10 +34,11 @@ export interface ExecuteRequest {
   host?: HostApi;
 }
 
-export type ExecutionStatus = "completed" | "failed" | "timeout";
+/** How a sandbox run ended (the record adds pending, running and cancelled: tenant/records.ts). */
+export type SandboxStatus = "completed" | "failed" | "timeout";
 
 export interface ExecutionResult {
-  status: ExecutionStatus;
+  status: SandboxStatus;
   /** The script's return value (JSON); undefined when it returned nothing or did not complete. */
   result: unknown;
   /** The same value as the JSON text the script produced. */
@@ -119,7 +120,7 @@ export class Sandbox {
   }
 }
 
-function ended(base: { budget: ExecutionBudget; started: number }, status: ExecutionStatus, error: ExecutionError): ExecutionResult {
+function ended(base: { budget: ExecutionBudget; started: number }, status: SandboxStatus, error: ExecutionError): ExecutionResult {
   return {
     status,
     result: undefined,
