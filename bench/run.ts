@@ -21,6 +21,8 @@ const eventsOnly = process.argv.includes("--events");
 const observabilityOnly = process.argv.includes("--observability");
 /** `npm run bench -- --saving`: only scenario 12 (saving 50 KB JavaScript vs TypeScript), printed, nothing written. */
 const savingOnly = process.argv.includes("--saving");
+/** `npm run bench -- --edge`: only the placement scenarios (16a–c, 8), printed, nothing written. */
+const edgeOnly = process.argv.includes("--edge");
 const N = quick ? 20 : 400;
 const CONCURRENCY = quick ? 2 : 4;
 let ADMIN = "";
@@ -299,6 +301,7 @@ async function main() {
   if (eventsOnly) return eventsMain();
   if (observabilityOnly) return observabilityMain();
   if (savingOnly) return savingMain();
+  if (edgeOnly) return edgeMain();
   const node = await sandboxBench(quick);
   console.log("[sandbox/node]", JSON.stringify(node));
 
@@ -379,34 +382,7 @@ async function main() {
       { name: "db insert + query", stats: await load("/t/bench-a/db") },
     ]);
 
-    const alone = await load("/t/bench-b/trivial", { concurrency: 1 });
-    let spinning = true;
-    const spinners = Array.from({ length: 5 }, async () => {
-      while (spinning) await (await fetch(`${base}/t/bench-spin/spin`)).arrayBuffer();
-    });
-    await new Promise((r) => setTimeout(r, 200));
-    const underLoad = await load("/t/bench-b/trivial", { concurrency: 1, n: quick ? 10 : 100 });
-    spinning = false;
-    await Promise.all(spinners);
-    // The same at the edge: A's spins there stop at the edge slice (EDGE_CPU_MS, 50 ms).
-    const aloneEdge = await load("/t/bench-b/edge/trivial", { concurrency: 1 });
-    spinning = true;
-    const edgeSpinners = Array.from({ length: 5 }, async () => {
-      while (spinning) await (await fetch(`${base}/t/bench-spin/edge/spin`)).arrayBuffer();
-    });
-    await new Promise((r) => setTimeout(r, 200));
-    const underLoadEdge = await load("/t/bench-b/edge/trivial", { concurrency: 1, n: quick ? 10 : 100 });
-    spinning = false;
-    await Promise.all(edgeSpinners);
-    scenario("8", "isolation: tenant B's latency while tenant A saturates its quota with while(1)", [
-      { name: "B alone (cell)", stats: alone },
-      { name: "B while A spins (cell)", stats: underLoad },
-      { name: "B alone (edge)", stats: aloneEdge },
-      { name: "B while A spins (edge)", stats: underLoadEdge },
-    ], [
-      `cell: B's p99 under load / alone: ${round(underLoad.p99 / alone.p99)}× (A's executions stop at 200 ms of CPU each)`,
-      `edge: B's p99 under load − alone: ${round(underLoadEdge.p99 - aloneEdge.p99)} ms (goal: ≤ one edge CPU slice, 50 ms; A's executions there stop at 50 ms)`,
-    ]);
+    await isolationScenario();
 
     await eventsScenario(a);
     await observabilityScenarios(a);
@@ -444,6 +420,63 @@ async function observabilityMain() {
   ADMIN = stack.adminToken;
   try {
     await observabilityScenarios(await tenant("bench-a", { concurrency: 10, executionsPerMinute: 100_000, outboundRequestsPerMinute: 0 }));
+  } finally {
+    stack.stop();
+  }
+}
+
+/** Scenario 8: tenant B's latency alone and while tenant A spins (5 in flight), in the cell and at the edge. */
+async function isolationScenario() {
+  const whileSpinning = async (spinPath: string, bPath: string) => {
+    const alone = await load(bPath, { concurrency: 1 });
+    let spinning = true;
+    const spinners = Array.from({ length: 5 }, async () => {
+      while (spinning) await (await fetch(`${base}${spinPath}`)).arrayBuffer();
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    const underLoad = await load(bPath, { concurrency: 1, n: quick ? 10 : 100 });
+    spinning = false;
+    await Promise.all(spinners);
+    return { alone, underLoad };
+  };
+  const cell = await whileSpinning("/t/bench-spin/spin", "/t/bench-b/trivial");
+  // At the edge A's spins stop at the edge slice (EDGE_CPU_MS, 50 ms) and take turns on the isolate's thread.
+  const edge = await whileSpinning("/t/bench-spin/edge/spin", "/t/bench-b/edge/trivial");
+  scenario("8", "isolation: tenant B's latency while tenant A saturates its quota with while(1)", [
+    { name: "B alone (cell)", stats: cell.alone },
+    { name: "B while A spins (cell)", stats: cell.underLoad },
+    { name: "B alone (edge)", stats: edge.alone },
+    { name: "B while A spins (edge)", stats: edge.underLoad },
+  ], [
+    `cell: B's p99 under load / alone: ${round(cell.underLoad.p99 / cell.alone.p99)}× (A's executions stop at 200 ms of CPU each)`,
+    `edge: B's p99 under load − alone: ${round(edge.underLoad.p99 - edge.alone.p99)} ms (goal: ≤ one edge CPU slice, 50 ms; A's executions there stop at 50 ms)`,
+  ]);
+}
+
+/** `npm run bench -- --edge`: only the placement scenarios (16a–c and 8), printed, nothing written. */
+async function edgeMain() {
+  const stack = await startLocalStack({ config: join(root, "bench", "wrangler.toml"), stateDir: join(root, "bench", ".state") });
+  base = stack.base;
+  ADMIN = stack.adminToken;
+  try {
+    const a = await tenant("bench-a", { concurrency: 10, executionsPerMinute: 100_000, outboundRequestsPerMinute: 0 });
+    const b = await tenant("bench-b", { executionsPerMinute: 100_000 });
+    const spin = await tenant("bench-spin", { timeoutMs: 200, cpuMs: 200, concurrency: 5, executionsPerMinute: 100_000 });
+    const c = await tenant("bench-c", { concurrency: 20, executionsPerMinute: 100_000, outboundRequestsPerMinute: 0 });
+    await httpScript(a, "trivial", "/trivial", TRIVIAL_SCRIPT);
+    await httpScript(b, "trivial", "/trivial", TRIVIAL_SCRIPT);
+    await httpScript(spin, "spin", "/spin", SPIN_SCRIPT);
+    await httpScript(a, "trivial-edge", "/edge/trivial", TRIVIAL_SCRIPT, undefined, "edge");
+    await httpScript(b, "trivial-edge", "/edge/trivial", TRIVIAL_SCRIPT, undefined, "edge");
+    await httpScript(spin, "spin-edge", "/edge/spin", SPIN_SCRIPT, undefined, "edge");
+    await httpScript(c, "trivial-edge", "/edge/trivial", TRIVIAL_SCRIPT, undefined, "edge");
+    await httpScript(c, "trivial-cell", "/cell/trivial", TRIVIAL_SCRIPT, undefined, "cell");
+    const records = await httpScript(c, "records-edge", "/edge/records", TRIVIAL_SCRIPT, undefined, "edge");
+    for (const path of ["/bench/floor", "/t/bench-a/trivial", "/t/bench-a/edge/trivial", "/t/bench-b/trivial", "/t/bench-b/edge/trivial", "/t/bench-c/edge/trivial", "/t/bench-c/cell/trivial", "/t/bench-c/edge/records"]) {
+      await load(path, { n: 3, concurrency: 1 });
+    }
+    await edgeScenarios(records.id as string, c);
+    await isolationScenario();
   } finally {
     stack.stop();
   }

@@ -15,6 +15,7 @@ import { Catalogue } from "../tenant/catalogue";
 import { invokeEndpoint } from "../tenant/http-endpoint";
 import type { HttpInvocation, HttpReply } from "../tenant/http-mapping";
 import type { EdgeRecord, ExecutionRecord } from "../tenant/records";
+import { CpuMeter } from "../tenant/quota-ledger";
 import { SecretCache } from "../tenant/secret-cache";
 import { EdgeAllowance } from "./allowance";
 import { EdgeReporter } from "./reporter";
@@ -35,6 +36,8 @@ export class EdgeTenant {
   private readonly reporter: EdgeReporter;
   private readonly executor: Executor;
   private running = 0;
+  /** How much of this isolate's thread the tenant's executions took lately (fair share). */
+  private readonly cpu = new CpuMeter();
   /** The request being served, so records and published events can be handed over after it. */
   private pendingWork: Promise<unknown>[] = [];
   /** Each running execution's trace, from its start to its record. */
@@ -67,6 +70,15 @@ export class EdgeTenant {
             this.running -= 1;
             admission.release();
           },
+        };
+      },
+      turn: async () => {
+        // As in the cell: a tenant that kept this isolate's thread busy takes turns, so
+        // another tenant's request waits at most for the one execution already running.
+        const endTurn = await this.cpu.turn((ms) => scheduler.wait(ms));
+        return (cpuMs) => {
+          this.cpu.record(cpuMs);
+          endTurn();
         };
       },
       services: (tenant, limits) => ({
