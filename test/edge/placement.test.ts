@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, createScript, recordedExecution, recordedExecutions, tenantWithKey } from "../helpers/api";
 import { hit } from "../helpers/endpoint";
+import { CACHE_TTL_MS, EdgeTenant } from "../../src/edge/tenant";
 
 /** Where a response says it ran: `Server-Timing: placement;desc="edge|cell", sandbox;dur=…`. */
 function placementOf(res: { headers: Headers }): string | undefined {
@@ -148,5 +149,22 @@ describe("edge executions: admission, records, events, caches", () => {
     expect((await hit(slug, "/it")).json).toBe("v2");
     expect((await call(`/api/scripts/${script.id}`, { method: "DELETE", token: key })).status).toBe(204);
     expect((await hit(slug, "/it")).status).toBe(404);
+  });
+});
+
+describe("edge caches: a change reaches every isolate within 5 s (API.md §14)", () => {
+  it("an isolate that did not handle a write serves the old version until its cache is 5 s old, then the new one", async () => {
+    const { slug, key, script } = await endpoint("export default () => 'v1';", { placement: "edge" });
+    const { id: tenantId } = (await env.DB.prepare("SELECT id FROM tenants WHERE slug = ?").bind(slug).first<{ id: string }>())!;
+    let now = 1_000_000;
+    // Another isolate's view of the tenant: its caches, its clock; writes handled here never reach it directly.
+    const elsewhere = new EdgeTenant(env, tenantId, () => now);
+    expect((await elsewhere.catalogue().script(script.id))?.version.version).toBe(1);
+    const saved = await call(`/api/scripts/${script.id}`, { method: "PUT", token: key, body: { source: "export default () => 'v2';" } });
+    expect(saved.json.version).toBe(2);
+    now += CACHE_TTL_MS - 1;
+    expect((await elsewhere.catalogue().script(script.id))?.version.version).toBe(1);
+    now += 1;
+    expect((await elsewhere.catalogue().script(script.id))?.version.version).toBe(2);
   });
 });
