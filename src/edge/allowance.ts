@@ -10,6 +10,12 @@ import { QUEUE_WAIT_MS } from "../tenant/quota-ledger";
 
 /** A lease this close to expiring is not started on (an execution admitted on it may outlive it; its slot is held until it ends anyway). */
 const EXPIRY_MARGIN_MS = 100;
+/**
+ * A lease with nothing running goes back to the cell once it has been idle this long: long
+ * enough that requests one after another reuse it (no cell round trip each), short enough
+ * that its slots and unused executions are soon free for the tenant's other placements.
+ */
+export const IDLE_SETTLE_MS = 100;
 /** How many executions a lease asks for, at least and at most. */
 const MIN_ASK = 8;
 const MAX_ASK = 200;
@@ -29,6 +35,8 @@ export class EdgeAllowance {
   private ended: LeaseUse[] = [];
   private asking: Promise<LeaseAnswer> | null = null;
   private lastUsed = 0;
+  /** When an execution here last started or ended. */
+  private lastActivity = 0;
   /** Requests of this isolate waiting in `admit`: how many slots the next lease asks for. */
   private waiting = 0;
 
@@ -67,12 +75,17 @@ export class EdgeAllowance {
     return true;
   }
 
-  /** Leases to settle with the cell: those ended, and the current one once it is idle (`idle`). */
+  /** Leases to settle with the cell: those ended, and the current one once nothing has run on it for IDLE_SETTLE_MS (`idle`: nothing of the tenant runs here). */
   settlements(idle: boolean): LeaseUse[] {
-    this.retire(idle);
+    this.retire(idle && this.idleForMs() >= IDLE_SETTLE_MS);
     const out = this.ended;
     this.ended = [];
     return out;
+  }
+
+  /** How long since an execution here last started or ended. */
+  idleForMs(): number {
+    return this.clock() - this.lastActivity;
   }
 
   /** Whether a lease is held (running or not settled yet). */
@@ -93,6 +106,7 @@ export class EdgeAllowance {
     held.executions += 1;
     held.running += 1;
     this.lastUsed += 1;
+    this.lastActivity = this.clock();
     let released = false;
     return {
       admitted: true,
@@ -100,6 +114,7 @@ export class EdgeAllowance {
         if (released) return;
         released = true;
         held.running -= 1;
+        this.lastActivity = this.clock();
         this.retire(false);
       },
     };

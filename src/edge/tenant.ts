@@ -17,7 +17,7 @@ import type { HttpInvocation, HttpReply } from "../tenant/http-mapping";
 import type { EdgeRecord, ExecutionRecord } from "../tenant/records";
 import { CpuMeter } from "../tenant/quota-ledger";
 import { SecretCache } from "../tenant/secret-cache";
-import { EdgeAllowance } from "./allowance";
+import { EdgeAllowance, IDLE_SETTLE_MS } from "./allowance";
 import { EdgeReporter } from "./reporter";
 
 /** A change (a new version, a status, a secret) reaches every isolate within this. */
@@ -102,10 +102,15 @@ export class EdgeTenant {
   async invoke(tenant: TenantRow, invocation: HttpInvocation, ctx: RequestContext): Promise<HttpReply> {
     const reply = await invokeEndpoint(tenant, this.catalogue(), this.executor, invocation, { placement: "edge" });
     for (const work of this.pendingWork.splice(0)) ctx.waitUntil(work);
-    // Leases with nothing left to run go back to the cell with the next report.
-    if (!this.allowance.holding) return reply;
-    ctx.waitUntil(this.reporter.flushSoon());
+    // A lease left idle goes back to the cell with a report once it has been idle a while.
+    if (this.allowance.holding) ctx.waitUntil(this.settleWhenIdle());
     return reply;
+  }
+
+  /** Sends a report once the current lease has been idle for IDLE_SETTLE_MS, so it is settled (the records went already). */
+  private async settleWhenIdle(): Promise<void> {
+    await scheduler.wait(IDLE_SETTLE_MS);
+    if (this.running === 0 && this.allowance.idleForMs() >= IDLE_SETTLE_MS) await this.reporter.flush();
   }
 
   /** The tenant's catalogue as this isolate caches it (CACHE_TTL_MS). */

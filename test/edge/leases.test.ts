@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_LIMITS, type Limits } from "../../src/domain/limits";
-import { EdgeAllowance } from "../../src/edge/allowance";
+import { EdgeAllowance, IDLE_SETTLE_MS } from "../../src/edge/allowance";
 import { EdgeReporter, MAX_BATCH } from "../../src/edge/reporter";
 import { EDGE_LEASE_MS, EdgeLeases, type LeaseAnswer, type LeaseRequest } from "../../src/tenant/edge-leases";
 import { QuotaLedger } from "../../src/tenant/quota-ledger";
@@ -107,7 +107,8 @@ describe("edge admission in an isolate", () => {
 
   it("settles a spent lease with what it used, once its executions have ended", async () => {
     const { ask } = cell(lend(2, 2));
-    const allowance = new EdgeAllowance(ask);
+    let now = Date.now();
+    const allowance = new EdgeAllowance(ask, () => now);
     const first = await allowance.admit({ concurrency: 5 });
     const second = await allowance.admit({ concurrency: 5 });
     // The lease is spent: the next admission takes a new one.
@@ -119,8 +120,24 @@ describe("edge admission in an isolate", () => {
     if (second.admitted) second.release();
     expect(allowance.settlements(false)).toEqual([{ id: expect.any(String), executions: 2, outbound: 0 }]);
     if (third.admitted) third.release();
+    // Idle, but not for long: the current lease is kept for the next request.
+    expect(allowance.settlements(true)).toEqual([]);
+    now += IDLE_SETTLE_MS;
     expect(allowance.settlements(true)).toEqual([{ id: expect.any(String), executions: 1, outbound: 1 }]);
     expect(allowance.holding).toBe(false);
+  });
+
+  it("reuses an idle lease for requests one after another, without asking the cell again", async () => {
+    const { asked, ask } = cell(lend(100, 1));
+    let now = Date.now();
+    const allowance = new EdgeAllowance(ask, () => now);
+    for (let i = 0; i < 5; i++) {
+      const admission = await allowance.admit({ concurrency: 5 });
+      if (admission.admitted) admission.release();
+      now += IDLE_SETTLE_MS - 1;
+      expect(allowance.settlements(true)).toEqual([]);
+    }
+    expect(asked).toHaveLength(1);
   });
 });
 
