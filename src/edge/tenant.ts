@@ -10,7 +10,7 @@ import { edgeCpuMs } from "../domain/placement";
 import { Executor, type ExecutionOutcome, type ExecutionRequest } from "../executor/executor";
 import { isolateSandbox } from "../executor/isolate-sandbox";
 import { runnerFor } from "../services/runner";
-import type { CollectionsPort } from "../sdk/host-api";
+import type { CollectionsPort } from "../host/host-api";
 import { Catalogue } from "../tenant/catalogue";
 import { invokeEndpoint } from "../tenant/http-endpoint";
 import type { HttpInvocation, HttpReply } from "../tenant/http-mapping";

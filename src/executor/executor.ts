@@ -19,7 +19,7 @@ import { sandboxError } from "../sandbox/errors";
 import type { LogEntry } from "../sandbox/host";
 import type { ExecutionResult, Sandbox } from "../sandbox/sandbox";
 import { newSpanId, startTrace, type TraceContext, traceparentOf } from "../observability/trace";
-import { executionHost, type HostServices, type PublishedEvent, redactSecrets } from "../sdk/host-api";
+import { executionHost, type HostServices, type PublishedEvent, redactSecrets } from "../host/host-api";
 import type { RunnableScript } from "../tenant/catalogue";
 import type { ExecutionRecord, TriggerKind } from "../tenant/records";
 

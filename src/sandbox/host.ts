@@ -1,6 +1,6 @@
 /**
  * The bridge's host side: what a script's `iota.*` calls reach. The sandbox knows nothing
- * of what they do (src/sdk/host-api.ts implements them); it validates nothing but their shape:
+ * of what they do (src/host/host-api.ts implements them); it validates nothing but their shape:
  * arguments arrive as parsed JSON, the value returned goes back as JSON.
  */
 

@@ -5,7 +5,7 @@ import type { DeadLetterFilter } from "../tenant/event-store";
 import type { DeadLetter, ExecutionRecord } from "../tenant/records";
 import type { LeaseAnswer, LeaseRequest } from "../tenant/edge-leases";
 import type { EdgeReport } from "../edge/reporter";
-import type { PublishedEvent } from "../sdk/host-api";
+import type { PublishedEvent } from "../host/host-api";
 import type { HttpInvocation, HttpReply } from "../tenant/http-mapping";
 import type { EventView, ManualRun, QueueVerdict, TenantRunner, Usage } from "../tenant/runner";
 import type { ExecutionFilter } from "../tenant/store";

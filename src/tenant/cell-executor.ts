@@ -10,7 +10,7 @@ import type { Limits } from "../domain/limits";
 import { Executor, type ExecutionOutcome, type ExecutionRequest } from "../executor/executor";
 import { TENANT_SANDBOX_SHARE_BYTES } from "../executor/isolate-sandbox";
 import type { Sandbox } from "../sandbox/sandbox";
-import type { Collections } from "../sdk/collections";
+import type { Collections } from "../host/collections";
 import type { Catalogue } from "./catalogue";
 import type { Deliveries } from "./deliveries";
 import type { CellMetrics } from "./metrics";

@@ -15,7 +15,7 @@ import { retryBase } from "../events/retry-policy";
 import { subscribesAny } from "../events/subscriptions";
 import { newId } from "../lib/ids";
 import type { JsonValue } from "../lib/json";
-import type { PublishedEvent } from "../sdk/host-api";
+import type { PublishedEvent } from "../host/host-api";
 import { parseTraceparent, publisherTraceparent, type TraceContext } from "../observability/trace";
 import type { Catalogue, RunnableScript, Subscription } from "./catalogue";
 import type { Delivery, EventStore, StoredEvent } from "./event-store";

@@ -6,8 +6,8 @@ import { isolateSandbox, TENANT_SANDBOX_SHARE_BYTES } from "../executor/isolate-
 import { queueMessage, type QueueMessage } from "../events/messages";
 import { newId } from "../lib/ids";
 import type { JsonValue } from "../lib/json";
-import { Collections } from "../sdk/collections";
-import type { PublishedEvent } from "../sdk/host-api";
+import { Collections } from "../host/collections";
+import type { PublishedEvent } from "../host/host-api";
 import { Catalogue, type InvalidateScope, type RunnableScript } from "./catalogue";
 import { cellExecutor } from "./cell-executor";
 import { Deliveries, type TenantCell } from "./deliveries";

@@ -7,7 +7,7 @@
  */
 import type { ExecutionError } from "../sandbox/errors";
 import type { LogEntry } from "../sandbox/host";
-import { COLLECTIONS_MIGRATION } from "../sdk/collections";
+import { COLLECTIONS_MIGRATION } from "../host/collections";
 import { DELIVERY_STATE_MIGRATION, EVENT_TRACE_MIGRATION, EVENTS_MIGRATION } from "./event-store";
 import { METRICS_MIGRATION } from "./metrics";
 import { OUTBOX_SEND_MIGRATION } from "./outbox";

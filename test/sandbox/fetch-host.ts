@@ -1,5 +1,5 @@
 import type { HostApi } from "../../src/sandbox/host";
-import { type OutboundContext, planRequest, send } from "../../src/sdk/http-client";
+import { type OutboundContext, planRequest, send } from "../../src/host/http-client";
 
 /** A Headers object as a plain record (forEach: iteration is not typed in every tsconfig here). */
 function record(headers: Headers): Record<string, string> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkOutboundUrl, hostMatches } from "../../src/sdk/address-guard";
+import { checkOutboundUrl, hostMatches } from "../../src/host/address-guard";
 import { ALLOWED, REFUSED } from "./urls";
 
 describe("outbound address guard", () => {

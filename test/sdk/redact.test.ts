@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { redactSecrets, secretForms } from "../../src/sdk/host-api";
+import { redactSecrets, secretForms } from "../../src/host/host-api";
 
 /** `JSON.stringify` applied `times` times over. */
 const json = (value: unknown, times: number): string => (times === 0 ? String(value) : json(JSON.stringify(value), times - 1));
