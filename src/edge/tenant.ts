@@ -147,6 +147,7 @@ export class EdgeTenant {
       cpuMs: outcome.cpuMs,
       memoryBytes: outcome.memoryBytes,
       sdkCalls: outcome.sdkCalls,
+      modules: outcome.modules,
     };
     this.pendingWork.push(this.reporter.add(record));
     return liveRecord(record);
@@ -173,6 +174,7 @@ function liveRecord(record: EdgeRecord): ExecutionRecord {
     memoryBytes: record.memoryBytes,
     sdkCalls: record.sdkCalls,
     traceId: record.traceId,
+    modules: record.modules ?? [],
   };
 }
 

@@ -173,12 +173,15 @@ export function compileLinked(source: string, language: Language, lookup: Module
  * a cycle through it is refused). Answers the diagnostics (empty when it links) and the
  * UTF-8 size of it plus every module it reaches.
  */
-export function checkModule(source: string, language: Language, lookup: ModuleLookup, self: string): { diagnostics: Diagnostic[]; sourceBytes: number } {
+export function checkModule(source: string, language: Language, lookup: ModuleLookup, self: string): { diagnostics: Diagnostic[]; sourceBytes: number; factory?: string } {
   const own = compileModule({ name: self, version: 0, source, language });
   if (!own.ok) return { diagnostics: own.diagnostics, sourceBytes: utf8Bytes(source) };
   const graph = resolveGraph(source, own.module.imports, lookup, self);
   if (!graph.ok) return { diagnostics: graph.diagnostics, sourceBytes: utf8Bytes(source) };
-  return { diagnostics: [], sourceBytes: graph.modules.reduce((total, m) => total + m.sourceBytes, own.module.sourceBytes) };
+  const linked = link(MODULE_PREFIX, own.module.body, own.module.imports);
+  const broken = verifyLinked(linked.text, linked.prefixLength, codeLength(own.module.body), linked.tailCount);
+  if (broken) return { diagnostics: [{ line: 1, column: 1, message: broken }], sourceBytes: own.module.sourceBytes };
+  return { diagnostics: [], sourceBytes: graph.modules.reduce((total, m) => total + m.sourceBytes, own.module.sourceBytes), factory: linked.text };
 }
 
 /**
@@ -338,6 +341,15 @@ function splitImports(js: string): { ok: true; value: Split } | { ok: false; dia
   }
   if (diagnostics.length > 0) return { ok: false, diagnostics };
   return { ok: true, value: { js: applyEdits(js, edits), imports } };
+}
+
+/** The module names a source imports (as written, `./` taken off); [] when it does not parse. */
+export function importedModuleNames(source: string, language: Language): string[] {
+  const js = toJavaScript(source, language);
+  if (!js.ok) return [];
+  const split = splitImports(js.code);
+  if (!split.ok) return [];
+  return split.value.imports.filter((site) => site.target.kind === "module").map((site) => site.target.name);
 }
 
 /** `./name`, `./name.ts`, `./name.js` → a module; `name`, `npm:name` → an allowed package; else why not. */
