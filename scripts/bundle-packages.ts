@@ -5,8 +5,22 @@
  * `npm run packages:bundle`; the generated file is committed.
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import { build } from "esbuild";
+import { build, type Plugin } from "esbuild";
 import { ALLOWED_PACKAGES } from "../src/packages/allowed";
+
+/** Applies a package's build-time edit (allowed.ts says why); a patch that no longer applies stops the build. */
+function patchPlugin(patch: { file: string; find: string; replace: string }): Plugin {
+  return {
+    name: "patch",
+    setup(b) {
+      b.onLoad({ filter: new RegExp(`${patch.file.replace(/[.]/g, "\\.")}$`) }, (args) => {
+        const text = readFileSync(args.path, "utf8");
+        if (!text.includes(patch.find)) throw new Error(`patch for ${patch.file} does not apply`);
+        return { contents: text.replace(patch.find, patch.replace), loader: "js" };
+      });
+    },
+  };
+}
 
 const out: Record<string, { version: string; exports: string[]; source: string }> = {};
 for (const pkg of ALLOWED_PACKAGES) {
@@ -29,6 +43,7 @@ for (const pkg of ALLOWED_PACKAGES) {
     metafile: true,
     // lodash finds the global object through `global`, else Function("return this") (refused in the realm).
     define: { global: "globalThis" },
+    plugins: pkg.patch ? [patchPlugin(pkg.patch)] : [],
   });
   const exports = Object.values(result.metafile.outputs)[0]!.exports.sort();
   const version = JSON.parse(readFileSync(`node_modules/${pkg.from}/package.json`, "utf8")).version as string;

@@ -23,6 +23,8 @@ export interface AllowedPackage {
   entry?: (exports: string[]) => string;
   /** Named exports left out of `entry`'s `export *` (each with its reason in `leftOut`). */
   exclude?: string[];
+  /** A source edit applied while bundling (file name ending, exact text, replacement), with its reason in `leftOut`. */
+  patch?: { file: string; find: string; replace: string };
   /** Why it is safe in a QuickJS realm shared by executions once frozen. */
   why: string;
   /** What was left out or configured, and why. */
@@ -75,6 +77,23 @@ export const ALLOWED_PACKAGES: readonly AllowedPackage[] = [
     name: "d3-dsv",
     from: "d3-dsv",
     why: "CSV/TSV parse and format: pure functions.",
+    leftOut:
+      "Configured at build time: csvParse/tsvParse build their row objects with the Function constructor (the realm has none); the bundle's objectConverter makes them with a loop instead (same objects, own data properties).",
+    patch: {
+      file: "d3-dsv.mjs",
+      find: `function objectConverter(columns) {
+  return new Function("d", "return {" + columns.map(function(name, i) {
+    return JSON.stringify(name) + ": d[" + i + "] || \\"\\"";
+  }).join(",") + "}");
+}`,
+      replace: `function objectConverter(columns) {
+  return function(d) {
+    var object = {};
+    for (var i = 0; i < columns.length; i++) Object.defineProperty(object, columns[i], { value: d[i] || "", writable: true, enumerable: true, configurable: true });
+    return object;
+  };
+}`,
+    },
   },
   {
     name: "fast-xml-parser",

@@ -42,17 +42,43 @@ const queue = [];
 for (const ns of [${packages.map((_, i) => `p${i}`).join(",")}]) for (const key of Reflect.ownKeys(ns)) queue.push(ns[key]);
 const reached = new Set();
 const prototypes = new Set();
+const collections = [];
 while (queue.length > 0) {
   const value = queue.pop();
   if ((typeof value !== "object" && typeof value !== "function") || value === null || reached.has(value)) continue;
   reached.add(value);
   queue.push(Object.getPrototypeOf(value));
+  if (value instanceof Map) for (const [k, v] of value) queue.push(k, v);
+  if (value instanceof Set) for (const v of value) queue.push(v);
   for (const key of Reflect.ownKeys(value)) {
     const d = Object.getOwnPropertyDescriptor(value, key);
     if (d === undefined) continue;
     if ("value" in d) queue.push(d.value); else queue.push(d.get, d.set);
     if (typeof value === "function" && key === "prototype" && typeof d.value === "object" && d.value !== null && !Object.isFrozen(d.value)) prototypes.add(d.value);
+    if ("value" in d && (d.value instanceof Map || d.value instanceof Set) && d.writable && !Object.isFrozen(value)) collections.push([value, key, d.value]);
   }
+}
+// A frozen Map or Set still takes entries: each one a package keeps on an object becomes a
+// read-only view of a private copy (lookup tables such as js-yaml's are only read).
+function readOnlyView(collection) {
+  const copy = collection instanceof Map ? new Map(collection) : new Set(collection);
+  const view = {
+    has: (k) => copy.has(k),
+    forEach: (f, self) => copy.forEach((v, k) => f.call(self, v, k, view)),
+    keys: () => copy.keys(),
+    values: () => copy.values(),
+    entries: () => copy.entries(),
+    [Symbol.iterator]: () => copy[Symbol.iterator](),
+    get size() { return copy.size; },
+  };
+  if (copy instanceof Map) view.get = (k) => copy.get(k);
+  for (const key of Reflect.ownKeys(view)) { const d = Object.getOwnPropertyDescriptor(view, key); if ("value" in d) reached.add(d.value); else reached.add(d.get); }
+  reached.add(view);
+  return view;
+}
+for (const [holder, key, collection] of collections) {
+  reached.delete(collection);
+  holder[key] = readOnlyView(collection);
 }
 function overridable(proto, key, value, enumerable) {
   const get = { [key]() { return value; } }[key];

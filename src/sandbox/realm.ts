@@ -169,7 +169,8 @@ export class Realm {
         const hostFunctions = {
           call: realm.newFunction("call", (name, json) => ref.instance?.hostCall(name!, json!)),
           log: realm.newFunction("log", (level, text) => ref.instance?.hostLog(level!, text!)),
-          charge: realm.newFunction("charge", (ns) => ref.instance?.hostCharge(ns!)),
+          // Before the instance exists (packages evaluated while the realm is built), the setup budget pays.
+          charge: realm.newFunction("charge", (ns) => (ref.instance ? ref.instance.hostCharge(ns!) : setup.charge(realm.getNumber(ns!)) ? realm.true : realm.false)),
           sync: realm.newFunction("sync", (name, json, text) => ref.instance?.hostSync(name!, json!, text)),
           compute: realm.newFunction("compute", (name, json) => ref.instance?.hostCompute(name!, json!)),
           put: realm.newFunction("put", (buffer) => ref.instance?.hostPut(buffer!)),
