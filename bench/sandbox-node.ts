@@ -15,7 +15,7 @@ import { Engine } from "../src/sandbox/engine";
 import { Realm } from "../src/sandbox/realm";
 import { Sandbox } from "../src/sandbox/sandbox";
 import { tenantLimits } from "../src/domain/limits";
-import { CATALOGUE, HOSTILE_HOST, hostileLimits } from "../test/sandbox/hostile-catalogue";
+import { CATALOGUE, compileHostile, HOSTILE_HOST, hostileLimits } from "../test/sandbox/hostile-catalogue";
 import { fiftyKilobyteScript, TRIVIAL_SCRIPT } from "./scripts";
 
 export interface SandboxBenchResult {
@@ -99,10 +99,8 @@ async function overshoot(module: WebAssembly.Module): Promise<SandboxBenchResult
   const sandbox = new Sandbox({ wasmModule: module, memoryBudgetBytes: 256 * 1024 * 1024 });
   const found: Array<{ name: string; ms: number }> = [];
   for (const c of CATALOGUE.filter((c) => c.status === "timeout")) {
-    const compiled = compileScript(c.source);
-    if (!compiled.ok) throw new Error(`${c.name} does not compile`);
     const limits = { ...tenantLimits({}), ...hostileLimits(c) };
-    const result = await sandbox.execute({ tenant: "bench", scriptKey: c.name, script: compiled.script, event: {}, ctx: {}, limits, host: HOSTILE_HOST });
+    const result = await sandbox.execute({ tenant: "bench", scriptKey: c.name, script: compileHostile(c), event: {}, ctx: {}, limits, host: HOSTILE_HOST });
     if (result.status !== "timeout") throw new Error(`${c.name} ended ${result.status}`);
     found.push({ name: c.name, ms: Math.max(0, result.durationMs - Math.min(limits.timeoutMs, limits.cpuMs)) });
   }
