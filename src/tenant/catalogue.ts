@@ -49,6 +49,8 @@ export class Catalogue {
   private moduleRows?: Promise<Map<string, ScriptAtVersion>>;
   /** Module id → the cache keys of scripts compiled with it: saving a module drops its importers. */
   private readonly importers = new Map<string, Set<string>>();
+  /** Cache keys of versions that did not compile: a module coming (back) may fix them, so any change drops them. */
+  private readonly failed = new Set<string>();
 
   constructor(
     private readonly db: Db,
@@ -121,6 +123,8 @@ export class Catalogue {
       for (const key of [...this.scripts.keys()]) if (key === scope.scriptId || key.startsWith(`${scope.scriptId}@`)) this.scripts.delete(key);
       for (const key of this.importers.get(scope.scriptId) ?? []) this.scripts.delete(key);
       this.importers.delete(scope.scriptId);
+      for (const key of this.failed) this.scripts.delete(key);
+      this.failed.clear();
     }
     this.moduleRows = undefined;
     this.routes = undefined;
@@ -145,6 +149,7 @@ export class Catalogue {
     const compiled = compileLinked(found.version.source, found.version.language, moduleLookup(modules));
     const used = compiled.ok ? compiled.modules : [];
     const cacheKey = version === undefined ? id : `${id}@${version}`;
+    if (!compiled.ok) this.failed.add(cacheKey);
     for (const { name } of used) {
       const moduleId = modules.get(name)!.script.id;
       if (!this.importers.has(moduleId)) this.importers.set(moduleId, new Set());

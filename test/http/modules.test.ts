@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { call, createScript, expectError, recordedExecution, recordedExecutions, tenantWithKey } from "../helpers/api";
 import { hit } from "../helpers/endpoint";
+import { eventually } from "../helpers/wait";
 
 // Modules and packages through the API (API.md §13), in workerd with D1 and the tenant's
 // Durable Object: imports checked at save against the tenant's active modules, run with
@@ -86,6 +87,29 @@ describe("modules (API.md §13)", () => {
     // Once no active script imports it, it may go.
     expect((await status(user.id, key, "paused")).status).toBe(200);
     expect((await call(`/api/scripts/${mod.id}`, { method: "DELETE", token: key })).status).toBe(204);
+  });
+
+  it("a run in flight keeps the module version it started with; the next run takes the new one", async () => {
+    const { key } = await tenantWithKey();
+    const mod = await createScript(key, { name: "slow", type: "module", source: "export const v = 1;" });
+    const user = await createScript(key, { name: "user", source: `import { v } from "./slow";\nexport default async () => { await new Promise((r) => setTimeout(r, 300)); return v; };` });
+    const inFlight = run(user.id, key);
+    await eventually(async () => (await call("/api/executions?status=running", { token: key })).json.items, (items: unknown[]) => items.length === 1, 5_000);
+    expect((await put(mod.id, key, { source: "export const v = 2;" })).status).toBe(200);
+    expect(await inFlight).toMatchObject({ result: 1, modules: [{ name: "slow", version: 1 }] });
+    expect(await run(user.id, key)).toMatchObject({ result: 2, modules: [{ name: "slow", version: 2 }] });
+  });
+
+  it("a module the platform admin disables under its importers: they fail naming it, then run again once it is back", async () => {
+    const { slug, key } = await tenantWithKey();
+    const mod = await createScript(key, { name: "lib", type: "module", source: "export const x = 1;" });
+    const user = await createScript(key, { name: "user", source: `import { x } from "./lib";\nexport default () => x;` });
+    expect((await call(`/api/scripts/${mod.id}/status`, { method: "PATCH", tenant: slug, body: { status: "disabled" } })).status).toBe(200);
+    const failed = await run(user.id, key);
+    expect(failed.status).toBe("failed");
+    expect(failed.error).toMatchObject({ name: "CompileError", message: "the saved source does not compile: 1:19 no module named lib in this tenant" });
+    expect((await call(`/api/scripts/${mod.id}/status`, { method: "PATCH", tenant: slug, body: { status: "active" } })).status).toBe(200);
+    expect((await run(user.id, key)).result).toBe(1);
   });
 
   it("caps the script plus its modules by sourceBytes (413)", async () => {
