@@ -24,7 +24,7 @@
  * than MAX_IMPORTED_MODULES, a name the target does not export, a package not allowed.
  */
 import { parse, type Node } from "acorn";
-import { allowedPackage, allowedPackageList, packageExports } from "../packages/registry";
+import { allowedPackage, allowedPackageList, packageExports, packageSource } from "../packages/registry";
 import {
   acornDiagnostic,
   applyEdits,
@@ -460,6 +460,17 @@ export function mapLinkedStack(stack: string, linePrefixes: Record<string, numbe
     const shift = file === SCRIPT_FILE ? prefix - SOURCE_PREFIX.length : prefix;
     return `${file}:1:${Math.max(1, Number(column) - shift)}`;
   });
+}
+
+/**
+ * Characters of code a realm for `script` compiles: the script, its modules and the packages
+ * it imports (a package counts towards the realm's memory like any code).
+ */
+export function realmSourceChars(script: CompiledScript): number {
+  let total = script.factorySource.length;
+  for (const text of Object.values(script.linked?.modules ?? {})) total += text.length;
+  for (const name of script.linked?.packages ?? []) total += packageSource(name)?.length ?? 0;
+  return total;
 }
 
 function utf8Bytes(text: string): number {

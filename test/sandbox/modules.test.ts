@@ -135,6 +135,14 @@ describe("packages: bundled, evaluated once per realm, frozen", () => {
     expect(result.result).toEqual([3, "aB"]);
   });
 
+  it("counts a package towards the realm's memory like any code", async () => {
+    const without = await runLinked(`export default async () => typeof Object;`, {});
+    const withZod = await runLinked(`import { z } from "zod";\nexport default async () => typeof z.object;`, {});
+    expect(withZod.result).toBe("function");
+    // zod's 60 KB of code and the objects it builds live in the realm's own heap.
+    expect(withZod.memoryBytes - without.memoryBytes).toBeGreaterThan(200 * 1024);
+  });
+
   it("freezes a package's exports: an execution cannot change them for the next", async () => {
     const source = `import { z } from "zod";\nexport default async () => { try { z.string = () => "hacked"; } catch (e) { return e.constructor.name; } return "written"; };`;
     const result = await runLinked(source, {});
