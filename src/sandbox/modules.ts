@@ -89,8 +89,11 @@ export const moduleFile = (name: string) => `module:${name}`;
 export const packageFile = (name: string) => `package:${name}`;
 
 const TABLE = "$iota_r$";
-/** A script's wrapper: the table of evaluated modules starts empty in every execution. */
-const ROOT_PREFIX = `export default async function ${MODULE_FUNCTION}(${TABLE}={__proto__:null}){let ${DEFAULT_BINDING};`;
+/**
+ * A script's wrapper: compile.ts's own, then the table of evaluated modules, empty in every
+ * execution (a literal: no global the author could shadow is involved).
+ */
+const ROOT_PREFIX = `${SOURCE_PREFIX}const ${TABLE}={__proto__:null};`;
 /** A module's wrapper: its importer passes the execution's table. */
 const MODULE_PREFIX = `export default async function ${MODULE_FUNCTION}(${TABLE}){let ${DEFAULT_BINDING};`;
 
@@ -140,7 +143,7 @@ export function compileLinked(source: string, language: Language, lookup: Module
   if (!graph.ok) return graph;
   const body = compiled.script.factorySource.slice(SOURCE_PREFIX.length);
   const root = link(ROOT_PREFIX, body, split.value.imports);
-  const problem = verifyLinked(root.text, root.prefixLength, codeLength(body), root.tailCount);
+  const problem = verifyLinked(root.text, root.prefixLength, codeLength(body), root.tailCount, 0);
   if (problem) return { ok: false, diagnostics: [{ line: 1, column: 1, message: problem }] };
   const modules: Record<string, string> = {};
   const linePrefixes: Record<string, number> = { [SCRIPT_FILE]: root.prefixLength };
@@ -150,7 +153,7 @@ export function compileLinked(source: string, language: Language, lookup: Module
   let total = sourceBytes;
   for (const mod of graph.modules) {
     const linked = link(MODULE_PREFIX, mod.body, mod.imports);
-    const broken = verifyLinked(linked.text, linked.prefixLength, codeLength(mod.body), linked.tailCount);
+    const broken = verifyLinked(linked.text, linked.prefixLength, codeLength(mod.body), linked.tailCount, 1);
     if (broken) return { ok: false, diagnostics: [{ line: 1, column: 1, message: `module ${mod.name}: ${broken}` }] };
     modules[moduleFile(mod.name)] = linked.text;
     linePrefixes[moduleFile(mod.name)] = linked.prefixLength;
@@ -179,7 +182,7 @@ export function checkModule(source: string, language: Language, lookup: ModuleLo
   const graph = resolveGraph(source, own.module.imports, lookup, self);
   if (!graph.ok) return { diagnostics: graph.diagnostics, sourceBytes: utf8Bytes(source) };
   const linked = link(MODULE_PREFIX, own.module.body, own.module.imports);
-  const broken = verifyLinked(linked.text, linked.prefixLength, codeLength(own.module.body), linked.tailCount);
+  const broken = verifyLinked(linked.text, linked.prefixLength, codeLength(own.module.body), linked.tailCount, 1);
   if (broken) return { diagnostics: [{ line: 1, column: 1, message: broken }], sourceBytes: own.module.sourceBytes };
   return { diagnostics: [], sourceBytes: graph.modules.reduce((total, m) => total + m.sourceBytes, own.module.sourceBytes), factory: linked.text };
 }
@@ -274,7 +277,7 @@ function codeLength(body: string): number {
  * author's code inside the function, and only the imports it was given after it: the same
  * guarantee as compile.ts's `verifyFactory`, for a file with imports. Answers why not, or null.
  */
-function verifyLinked(text: string, prefixLength: number, codeLength: number, tailCount: number): string | null {
+function verifyLinked(text: string, prefixLength: number, codeLength: number, tailCount: number, params: 0 | 1): string | null {
   const refused = "the code cannot be wrapped safely (it would reach outside its function)";
   let program: Node & Record<string, any>;
   try {
@@ -294,7 +297,7 @@ function verifyLinked(text: string, prefixLength: number, codeLength: number, ta
     fn.type === "FunctionDeclaration" &&
     fn.id?.name === MODULE_FUNCTION &&
     fn.async === true &&
-    fn.params.length === 1 &&
+    fn.params.length === params &&
     rest.length === tailCount &&
     rest.every((s: Node & Record<string, any>) => s.type === "ImportDeclaration" && s.start > fn.end) &&
     last?.type === "ReturnStatement" &&
