@@ -67,6 +67,7 @@ const IMPORTS = {
   baseUrl: "file:///",
   paths: { "npm:*": ["node_modules/*"] },
   allowImportingTsExtensions: true,
+  noEmit: true,
 };
 
 /** The allowed packages' declarations, loaded with the editor (a separate chunk of about 1 MB). */
