@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import readme from "../../README.md?raw";
 import { call, createScript, expectError, recordedExecution, recordedExecutions, tenantWithKey } from "../helpers/api";
 import { hit } from "../helpers/endpoint";
 import { eventually } from "../helpers/wait";
@@ -130,6 +131,19 @@ describe("modules (API.md §13)", () => {
       diagnostics: [{ line: 1, column: 19, message: "module lib has no export named y" }],
     });
     expect(await validate({ type: "module", name: "lib2", source: `import { x } from "./lib";\nexport const y = x;` })).toEqual({ ok: true, diagnostics: [] });
+  });
+});
+
+describe("README walk-through: a shared module and a package", () => {
+  it("creates the module and the script the README shows, and the endpoint answers as it says", async () => {
+    const bodies = [...readme.matchAll(/-d '(\{\n  "name": "greet(?:ing)?"[\s\S]*?\n\})'/g)].map((m) => JSON.parse(m[1]!));
+    expect(bodies.map((b) => b.name)).toEqual(["greeting", "greet"]);
+    const { slug, key } = await tenantWithKey();
+    for (const body of bodies) await createScript(key, body);
+    expect(readme).toContain('curl -s "$API/t/acme/greet?who=ada"    # {"text":"hello ada"}');
+    expect((await hit(slug, "/greet?who=ada")).text).toBe('{"text":"hello ada"}');
+    const [record] = await recordedExecutions(key, 1);
+    expect(record.modules).toEqual([{ name: "greeting", version: 1 }]);
   });
 });
 
