@@ -11,7 +11,7 @@ import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { startLocalStack } from "../scripts/local-stack";
 import { root } from "../scripts/project-env.mjs";
-import { sandboxBench, type SandboxBenchResult } from "./sandbox-node";
+import { importsBench, sandboxBench, type SandboxBenchResult, wasm } from "./sandbox-node";
 import { CPU_SCRIPT, DB_SCRIPT, fiftyKilobyteScript, fiftyKilobyteTypeScript, SPIN_SCRIPT, TRIVIAL_SCRIPT } from "./scripts";
 
 const quick = process.argv.includes("--quick");
@@ -23,6 +23,8 @@ const observabilityOnly = process.argv.includes("--observability");
 const savingOnly = process.argv.includes("--saving");
 /** `npm run bench -- --edge`: only the placement scenarios (16a–c, 8), printed, nothing written. */
 const edgeOnly = process.argv.includes("--edge");
+/** `npm run bench -- --imports`: only scenario 18 (a script importing a module and a package vs inlined, in the sandbox), printed, nothing written. */
+const importsOnly = process.argv.includes("--imports");
 const N = quick ? 20 : 400;
 const CONCURRENCY = quick ? 2 : 4;
 let ADMIN = "";
@@ -302,6 +304,7 @@ async function main() {
   if (observabilityOnly) return observabilityMain();
   if (savingOnly) return savingMain();
   if (edgeOnly) return edgeMain();
+  if (importsOnly) return console.log("[imports/node]", JSON.stringify(await importsBench(wasm(), quick), null, 2));
   const node = await sandboxBench(quick);
   console.log("[sandbox/node]", JSON.stringify(node));
 
@@ -754,6 +757,19 @@ function render(result: Result): string {
   lines.push("## The sandbox alone", "", "| runtime | script | executions/s | p50 ms | p99 ms |", "|---|---|---|---|---|");
   for (const [name, row] of Object.entries(result.sandbox.node.rows)) lines.push(`| ${result.sandbox.node.runtime} | ${name} | ${row.perSecond} | ${row.p50} | ${row.p99} |`);
   for (const [name, row] of Object.entries(result.sandbox.workerd)) lines.push(`| workerd (in-isolate loop, 1 ms clock) | ${name} | ${row.perSecond} | ${row.p50} | ${row.p99} |`);
+  const imports = result.sandbox.node.imports;
+  if (imports) {
+    lines.push(
+      "",
+      "## 18. a script importing one module and one package vs the same code inlined (sandbox, Node)",
+      "",
+      "| run | linked | inlined | difference |",
+      "|---|---|---|---|",
+      `| warm, mean of ${imports.n} (ms) | ${imports.warm.linked.mean} | ${imports.warm.inlined.mean} | ${imports.warm.deltaMeanMs} |`,
+      `| warm, p50 (ms) | ${imports.warm.linked.p50} | ${imports.warm.inlined.p50} | ${imports.warm.deltaP50Ms} |`,
+      `| cold (new realm), p50 of ${imports.cold.coldN} (ms) | ${imports.cold.linkedP50} | ${imports.cold.inlinedP50} | no package at all: ${imports.cold.noPackageP50} |`,
+    );
+  }
   lines.push("", "## Reading", "", previousReading() ?? "(to be written after looking at the numbers)", "");
   return lines.join("\n");
 }

@@ -10,12 +10,13 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { ExecutionBudget } from "../src/sandbox/budget";
 import { compileScript } from "../src/sandbox/compile";
+import { compileLinked } from "../src/sandbox/modules";
 import { SDK_FUNCTIONS } from "../src/sandbox/host";
 import { Engine } from "../src/sandbox/engine";
 import { Realm } from "../src/sandbox/realm";
 import { Sandbox } from "../src/sandbox/sandbox";
 import { tenantLimits } from "../src/domain/limits";
-import { CATALOGUE, HOSTILE_HOST, hostileLimits } from "../test/sandbox/hostile-catalogue";
+import { CATALOGUE, compileHostile, HOSTILE_HOST, hostileLimits } from "../test/sandbox/hostile-catalogue";
 import { fiftyKilobyteScript, TRIVIAL_SCRIPT } from "./scripts";
 
 export interface SandboxBenchResult {
@@ -31,6 +32,85 @@ export interface SandboxBenchResult {
   };
   /** How far past its deadline each time-limited case of the hostile catalogue ended. */
   overshoot: { cases: number; p50Ms: number; worstMs: number; worstCase: string };
+  /** A script importing one module and one package vs the same code inlined (API.md §13). */
+  imports: ImportsBenchResult;
+}
+
+export interface ImportsBenchResult {
+  n: number;
+  /** Mean and p50 of a warm execution, ms. */
+  warm: { linked: { mean: number; p50: number }; inlined: { mean: number; p50: number }; deltaMeanMs: number; deltaP50Ms: number };
+  /** The first run in a new realm (the package evaluated and frozen, the files linked), ms, p50 of `coldN`. */
+  cold: { coldN: number; linkedP50: number; inlinedP50: number; noPackageP50: number };
+}
+
+/** The module both scripts use: as a module, and inlined. */
+const MONEY_MODULE = `import Big from "big.js";
+export function total(lines) {
+  return lines.reduce((sum, line) => sum.plus(new Big(line.price).times(line.qty)), new Big(0)).toFixed(2);
+}`;
+const LINKED_SCRIPT = `import { total } from "./money";
+export default async (event) => total(event.lines);`;
+const INLINED_SCRIPT = `import Big from "big.js";
+function total(lines) {
+  return lines.reduce((sum, line) => sum.plus(new Big(line.price).times(line.qty)), new Big(0)).toFixed(2);
+}
+export default async (event) => total(event.lines);`;
+/** For scale: a script with neither imports nor the package. */
+const NO_PACKAGE_SCRIPT = `export default async (event) => event.lines.reduce((s, l) => s + Number(l.price) * l.qty, 0).toFixed(2);`;
+
+/**
+ * Issue 15's goal: a warm execution of a script importing a module and a package within
+ * 0.1 ms of the same code inlined. The two run interleaved (one of each per round) so the
+ * machine's drift touches both alike.
+ */
+export async function importsBench(module: WebAssembly.Module, quick: boolean): Promise<ImportsBenchResult> {
+  const sandbox = new Sandbox({ wasmModule: module, memoryBudgetBytes: 256 * 1024 * 1024 });
+  const limits = tenantLimits({});
+  const lookup = (name: string) => (name === "money" ? { name, version: 1, source: MONEY_MODULE, language: "javascript" as const } : undefined);
+  const compile = (source: string) => {
+    const linked = compileLinked(source, "javascript", lookup);
+    if (!linked.ok) throw new Error(JSON.stringify(linked.diagnostics));
+    return linked.script;
+  };
+  const event = { lines: [{ price: "0.10", qty: 3 }, { price: "0.20", qty: 1 }] };
+  const once = async (source: string, key: string) => {
+    const started = performance.now();
+    const result = await sandbox.execute({ tenant: "bench", scriptKey: key, script: compile(source), event, ctx: {}, limits });
+    if (result.status !== "completed" || result.result !== "0.50") throw new Error(JSON.stringify(result.error ?? result.result));
+    return performance.now() - started;
+  };
+  const coldN = quick ? 5 : 30;
+  const cold = { linked: [] as number[], inlined: [] as number[], none: [] as number[] };
+  for (let i = 0; i < coldN; i++) {
+    for (const [kind, source] of [["linked", LINKED_SCRIPT], ["inlined", INLINED_SCRIPT], ["none", NO_PACKAGE_SCRIPT]] as const) {
+      cold[kind].push(await once(source, `cold-${kind}-${i}`));
+      sandbox.pool.evictScript(`cold-${kind}-${i}`);
+    }
+  }
+  const n = quick ? 200 : 5000;
+  const linkedScript = compile(LINKED_SCRIPT);
+  const inlinedScript = compile(INLINED_SCRIPT);
+  const warm = { linked: [] as number[], inlined: [] as number[] };
+  for (let i = 0; i < n + 50; i++) {
+    for (const [kind, script] of [["linked", linkedScript], ["inlined", inlinedScript]] as const) {
+      const started = performance.now();
+      const result = await sandbox.execute({ tenant: "bench", scriptKey: `warm-${kind}`, script, event, ctx: {}, limits });
+      const ms = performance.now() - started;
+      if (result.status !== "completed") throw new Error(JSON.stringify(result.error));
+      if (i >= 50) warm[kind].push(ms);
+    }
+  }
+  sandbox.dispose();
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const p50 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const linked = { mean: round(mean(warm.linked)), p50: round(p50(warm.linked)) };
+  const inlined = { mean: round(mean(warm.inlined)), p50: round(p50(warm.inlined)) };
+  return {
+    n,
+    warm: { linked, inlined, deltaMeanMs: round(mean(warm.linked) - mean(warm.inlined)), deltaP50Ms: round(p50(warm.linked) - p50(warm.inlined)) },
+    cold: { coldN, linkedP50: round(p50(cold.linked)), inlinedP50: round(p50(cold.inlined)), noPackageP50: round(p50(cold.none)) },
+  };
 }
 
 /** The web platform's hot path: a response built realm-side (no crossing for a string body). */
@@ -51,7 +131,7 @@ const HMAC_TEXT_SCRIPT = `export default async () => {
   return (await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(body))).byteLength;
 };`;
 
-const wasm = () => new WebAssembly.Module(readFileSync(createRequire(import.meta.url).resolve("@jitl/quickjs-wasmfile-release-sync/wasm")));
+export const wasm = () => new WebAssembly.Module(readFileSync(createRequire(import.meta.url).resolve("@jitl/quickjs-wasmfile-release-sync/wasm")));
 
 export async function sandboxBench(quick: boolean): Promise<SandboxBenchResult> {
   const module = wasm();
@@ -87,7 +167,7 @@ export async function sandboxBench(quick: boolean): Promise<SandboxBenchResult> 
     }
   }
   sandbox.dispose();
-  return { runtime: `Node ${process.version}`, rows, memory: await memory(module), overshoot: await overshoot(module) };
+  return { runtime: `Node ${process.version}`, rows, memory: await memory(module), overshoot: await overshoot(module), imports: await importsBench(module, quick) };
 }
 
 /**
@@ -99,10 +179,8 @@ async function overshoot(module: WebAssembly.Module): Promise<SandboxBenchResult
   const sandbox = new Sandbox({ wasmModule: module, memoryBudgetBytes: 256 * 1024 * 1024 });
   const found: Array<{ name: string; ms: number }> = [];
   for (const c of CATALOGUE.filter((c) => c.status === "timeout")) {
-    const compiled = compileScript(c.source);
-    if (!compiled.ok) throw new Error(`${c.name} does not compile`);
     const limits = { ...tenantLimits({}), ...hostileLimits(c) };
-    const result = await sandbox.execute({ tenant: "bench", scriptKey: c.name, script: compiled.script, event: {}, ctx: {}, limits, host: HOSTILE_HOST });
+    const result = await sandbox.execute({ tenant: "bench", scriptKey: c.name, script: compileHostile(c), event: {}, ctx: {}, limits, host: HOSTILE_HOST });
     if (result.status !== "timeout") throw new Error(`${c.name} ended ${result.status}`);
     found.push({ name: c.name, ms: Math.max(0, result.durationMs - Math.min(limits.timeoutMs, limits.cpuMs)) });
   }

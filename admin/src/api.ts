@@ -59,7 +59,7 @@ export interface Script {
   id: string;
   name: string;
   description: string;
-  type: "http" | "event" | "scheduled" | "manual";
+  type: "http" | "event" | "scheduled" | "manual" | "module";
   status: "draft" | "active" | "paused" | "disabled" | "archived";
   version: number;
   source?: string;

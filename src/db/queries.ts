@@ -29,3 +29,12 @@ export async function scriptAt(db: Db, tenantId: string, scriptId: string, versi
     .where(and(eq(scripts.id, scriptId), eq(scripts.tenantId, tenantId), eq(scriptVersions.version, version)))
     .get();
 }
+
+/**
+ * A tenant's importable modules (API.md §13): its active `module` scripts at their latest
+ * versions, by name. Another tenant's modules are never in it.
+ */
+export async function activeModules(db: Db, tenantId: string): Promise<Map<string, ScriptAtVersion>> {
+  const rows = await scriptsAtLatest(db, and(eq(scripts.tenantId, tenantId), eq(scripts.type, "module"), eq(scripts.status, "active")));
+  return new Map(rows.map((row) => [row.script.name, row]));
+}

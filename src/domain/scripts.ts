@@ -52,4 +52,5 @@ export const updateScriptBody = z.strictObject({
 
 export const statusBody = z.strictObject({ status: z.enum(SCRIPT_STATUSES) });
 
-export const validateBody = z.strictObject({ source, language: language.optional() });
+/** `type: "module"` checks the source as a module; `name` is the module's own (a cycle through it is refused). */
+export const validateBody = z.strictObject({ source, language: language.optional(), type: z.enum(SCRIPT_TYPES).optional(), name: scriptName.optional() });

@@ -1,8 +1,8 @@
 import { Cron } from "croner";
 import { z } from "zod";
 
-/** How a script is started (API.md §6); fixed when the script is created. */
-export const SCRIPT_TYPES = ["http", "event", "scheduled", "manual"] as const;
+/** How a script is started (API.md §6), or `module`: imported by other scripts, never run alone (§13); fixed when the script is created. */
+export const SCRIPT_TYPES = ["http", "event", "scheduled", "manual", "module"] as const;
 export type ScriptType = (typeof SCRIPT_TYPES)[number];
 
 export const HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
@@ -100,6 +100,8 @@ export const TRIGGER_SCHEMAS = {
   event: eventTrigger,
   scheduled: scheduledTrigger,
   manual: manualTrigger,
+  /** A module has no trigger. */
+  module: manualTrigger,
 } as const;
 
 export type HttpTrigger = z.infer<typeof httpTrigger>;

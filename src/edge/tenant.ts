@@ -166,6 +166,7 @@ export class EdgeTenant {
       cpuMs: outcome.cpuMs,
       memoryBytes: outcome.memoryBytes,
       sdkCalls: outcome.sdkCalls,
+      modules: outcome.modules,
     };
     this.pendingWork.push(this.reporter.add(record));
     return liveRecord(record);
@@ -192,6 +193,7 @@ function liveRecord(record: EdgeRecord): ExecutionRecord {
     memoryBytes: record.memoryBytes,
     sdkCalls: record.sdkCalls,
     traceId: record.traceId,
+    modules: record.modules ?? [],
   };
 }
 

@@ -66,6 +66,8 @@ export interface ExecutionOutcome {
   durationMs: number;
   /** Events the script published; sent only when it completed. */
   published: PublishedEvent[];
+  /** The modules it ran with (API.md §13). */
+  modules: Array<{ name: string; version: number }>;
 }
 
 /** Where an execution's record lives (the cell's SQLite, or a batch on its way to it). */
@@ -138,7 +140,7 @@ export class Executor {
     }
     const finishedAt = Date.now();
     const published = host.outbox.map((event) => ({ ...event, traceparent }));
-    const outcome = recordedOutcome(result, host.secretValues, finishedAt, finishedAt - startedAt, published);
+    const outcome = { ...recordedOutcome(runnable, result, host.secretValues, finishedAt, finishedAt - startedAt, published), modules: runnable.modules };
     const execution = await this.ports.records.finished(id, request, outcome);
     this.ports.onFinished?.(execution, outcome);
     return { execution, resultJson: result?.resultJson, sandboxMs: result?.durationMs ?? 0 };
@@ -162,9 +164,18 @@ function traced(services: HostServices, traceparent: string): HostServices {
 }
 
 /** The sandbox's result as it is recorded: every secret the script read redacted from what it produced. */
-function recordedOutcome(result: ExecutionResult | null, secrets: Set<string>, finishedAt: number, durationMs: number, published: PublishedEvent[]): ExecutionOutcome {
+function recordedOutcome(
+  runnable: RunnableScript,
+  result: ExecutionResult | null,
+  secrets: Set<string>,
+  finishedAt: number,
+  durationMs: number,
+  published: PublishedEvent[],
+): Omit<ExecutionOutcome, "modules"> {
   if (!result) {
-    const error = sandboxError("CompileError", "the saved source does not compile");
+    // E.g. a module it imports was disabled, or lost an export it uses, since it was saved.
+    const first = runnable.compiled.ok ? undefined : runnable.compiled.diagnostics[0];
+    const error = sandboxError("CompileError", first ? `the saved source does not compile: ${first.line}:${first.column} ${first.message}` : "the saved source does not compile");
     return { status: "failed", resultJson: undefined, error, logs: [], cpuMs: 0, memoryBytes: 0, sdkCalls: 0, finishedAt, durationMs, published: [] };
   }
   const redact = (text: string) => redactSecrets(text, secrets);

@@ -1,3 +1,4 @@
+import { runtimeRoutes } from "./routes/runtime";
 import { Hono } from "hono";
 import { openDb } from "../db/client";
 import { authenticate } from "./auth";
@@ -46,6 +47,7 @@ export function createApp() {
   api.route("/events", eventRoutes);
   api.route("/dead-letters", deadLetterRoutes);
   api.route("/rejected-messages", rejectedRoutes);
+  api.route("/runtime", runtimeRoutes);
   app.route("/api", api);
   app.route("/t", endpointRoutes);
 

@@ -17,6 +17,7 @@
  * newlines, so line and column numbers in errors match the source.
  */
 import { parse, tokenizer, type Node } from "acorn";
+import type { LinkedFiles } from "./modules";
 import { type Language, stripTypes } from "./typescript";
 
 export interface Diagnostic {
@@ -38,6 +39,8 @@ export interface CompiledScript {
    * answer errs towards true. Placement `auto` runs such scripts in the tenant's cell.
    */
   usesCellState: boolean;
+  /** The modules and packages it imports, as the realm links them (modules.ts); absent without imports. */
+  linked?: LinkedFiles;
 }
 
 /** `iota` members that touch nothing of the tenant's state: a script using only these can run anywhere. */
@@ -48,9 +51,9 @@ export type CompileResult = { ok: true; script: CompiledScript } | { ok: false; 
 /** The file name scripts carry in stack traces. */
 export const SCRIPT_FILE = "script.js";
 /** The variable the default export is assigned to when it is an expression. */
-const DEFAULT_BINDING = "$dflt$";
+export const DEFAULT_BINDING = "$dflt$";
 /** The factory's own name: stack frames of the script's top-level code. */
-const MODULE_FUNCTION = "$module$";
+export const MODULE_FUNCTION = "$module$";
 /** Names the wrapper declares; a script may not use them. */
 const RESERVED_NAMES = new Set([DEFAULT_BINDING, MODULE_FUNCTION]);
 /**
@@ -59,7 +62,7 @@ const RESERVED_NAMES = new Set([DEFAULT_BINDING, MODULE_FUNCTION]);
  */
 export const SOURCE_PREFIX = `export default async function ${MODULE_FUNCTION}(){let ${DEFAULT_BINDING};`;
 /** After the author's code: a newline ends a trailing line comment, `;` a trailing expression. */
-const BODY_END = "\n;";
+export const BODY_END = "\n;";
 
 /**
  * Checks a script and builds its factory (TypeScript is stripped first). Pure (no QuickJS): the engine's own parse of the
@@ -75,7 +78,8 @@ export function compileScript(source: string, language: Language = "javascript")
   return compiled.ok ? { ok: true, script: { ...compiled.script, sourceBytes: new TextEncoder().encode(source).byteLength } } : compiled;
 }
 
-function compileJavaScript(source: string): CompileResult {
+/** Checks JavaScript (TypeScript already stripped) and builds its factory. */
+export function compileJavaScript(source: string): CompileResult {
   let program: Node & { body: Node[] };
   try {
     program = parse(source, { ecmaVersion: "latest", sourceType: "module", locations: true }) as never;
@@ -85,20 +89,7 @@ function compileJavaScript(source: string): CompileResult {
   const diagnostics: Diagnostic[] = [];
   const problem = (node: Node, message: string) => diagnostics.push({ ...position(source, node.start), message });
 
-  let usesCellState = false;
-  const statelessIota = new Set<Node>();
-  for (const node of allNodes(program)) {
-    const n = node as Node & Record<string, any>;
-    if (n.type === "MemberExpression" && n.object?.type === "Identifier" && n.object.name === "iota" && !n.computed && STATELESS_IOTA_MEMBERS.has(n.property?.name)) {
-      statelessIota.add(n.object);
-    } else if (n.type === "Identifier" && n.name === "iota" && !statelessIota.has(n)) {
-      usesCellState = true;
-    }
-    if (n.type === "Identifier" && RESERVED_NAMES.has(n.name)) problem(n, `${n.name} is a name reserved by iota`);
-    else if (n.type === "ImportExpression") problem(n, "dynamic import() is not supported: a script is self-contained (use iota.* for I/O)");
-    else if (n.type === "MetaProperty" && n.meta?.name === "import") problem(n, "import.meta is not supported");
-    else if (n.type === "Literal" && typeof n.bigint === "string") problem(n, "BigInt is not available in iota scripts");
-  }
+  const usesCellState = scanNodes(program, problem);
 
   const edits: Edit[] = [];
   // A hashbang is only allowed at the very start, which the wrapper is not.
@@ -162,6 +153,31 @@ function compileJavaScript(source: string): CompileResult {
   return { ok: true, script: { factorySource, sourceBytes: new TextEncoder().encode(source).byteLength, usesCellState } };
 }
 
+
+/**
+ * The rules every node of a script or module obeys (reserved names, no dynamic import, no
+ * import.meta, no BigInt literals), reported through `problem`; answers whether the code
+ * may reach the tenant's state (see `CompiledScript.usesCellState`).
+ */
+export function scanNodes(program: Node, problem: (node: Node, message: string) => void): boolean {
+  let usesCellState = false;
+  const statelessIota = new Set<Node>();
+  for (const node of allNodes(program)) {
+    const n = node as Node & Record<string, any>;
+    if (n.type === "MemberExpression" && n.object?.type === "Identifier" && n.object.name === "iota" && !n.computed && STATELESS_IOTA_MEMBERS.has(n.property?.name)) {
+      statelessIota.add(n.object);
+    } else if (n.type === "Identifier" && n.name === "iota" && !statelessIota.has(n)) {
+      usesCellState = true;
+    }
+    if (n.type === "Identifier" && (RESERVED_NAMES.has(n.name) || n.name.startsWith("$iota_"))) problem(n, `${n.name} is a name reserved by iota`);
+    else if (n.type === "ImportExpression") problem(n, "dynamic import() is not supported: a script is self-contained (use iota.* for I/O)");
+    else if (n.type === "MetaProperty" && n.meta?.name === "import") problem(n, "import.meta is not supported");
+    else if (n.type === "Literal" && typeof n.bigint === "string") problem(n, "BigInt is not available in iota scripts");
+  }
+
+  return usesCellState;
+}
+
 /**
  * Parses the factory module as QuickJS will (an ES module) and checks that it is the
  * wrapper and only the wrapper: one `export default async function` spanning the whole
@@ -221,18 +237,18 @@ export function mapStack(stack: string): string {
     .join("\n");
 }
 
-interface Edit {
+export interface Edit {
   start: number;
   end: number;
   text: string;
 }
 
 /** Replaces a range with spaces, keeping its newlines so later lines do not move. */
-function blank(start: number, end: number): Edit {
+export function blank(start: number, end: number): Edit {
   return { start, end, text: "" };
 }
 
-function applyEdits(source: string, edits: Edit[]): string {
+export function applyEdits(source: string, edits: Edit[]): string {
   let out = "";
   let at = 0;
   for (const edit of [...edits].sort((a, b) => a.start - b.start)) {
@@ -245,7 +261,7 @@ function applyEdits(source: string, edits: Edit[]): string {
 }
 
 /** The position of the `default` keyword between `export` and the declaration (comments may sit between). */
-function defaultKeyword(source: string, exportStart: number, declarationStart: number): number {
+export function defaultKeyword(source: string, exportStart: number, declarationStart: number): number {
   const between = source.slice(exportStart, declarationStart);
   for (const token of tokenizer(between, { ecmaVersion: "latest" })) {
     if (token.type.keyword === "default") return exportStart + token.start;
@@ -253,12 +269,12 @@ function defaultKeyword(source: string, exportStart: number, declarationStart: n
   throw new Error("export default without a default keyword");
 }
 
-function exportedName(specifier: { exported: { type: string; name?: string; value?: string } }): string | undefined {
+export function exportedName(specifier: { exported: { type: string; name?: string; value?: string } }): string | undefined {
   return specifier.exported.type === "Identifier" ? specifier.exported.name : specifier.exported.value;
 }
 
 /** Every node of the tree, walked without recursion (sources can nest deeply). */
-function* allNodes(root: Node): Generator<Node> {
+export function* allNodes(root: Node): Generator<Node> {
   const stack: unknown[] = [root];
   while (stack.length > 0) {
     const value = stack.pop();
@@ -273,7 +289,7 @@ function* allNodes(root: Node): Generator<Node> {
   }
 }
 
-function position(source: string, offset: number): { line: number; column: number } {
+export function position(source: string, offset: number): { line: number; column: number } {
   let line = 1;
   let lineStart = 0;
   for (let i = 0; i < offset; i++) {
@@ -286,13 +302,13 @@ function position(source: string, offset: number): { line: number; column: numbe
   return { line, column: offset - lineStart + 1 };
 }
 
-function acornDiagnostic(error: unknown): Diagnostic {
+export function acornDiagnostic(error: unknown): Diagnostic {
   const e = error as { loc?: { line: number; column: number }; message?: string };
   if (e instanceof RangeError) return { line: 1, column: 1, message: "the script is nested too deeply to parse" };
   const message = (e.message ?? "syntax error").replace(/ \(\d+:\d+\)$/, "");
   return { line: e.loc?.line ?? 1, column: (e.loc?.column ?? 0) + 1, message: `SyntaxError: ${message}` };
 }
 
-function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
+export function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
   return diagnostics.sort((a, b) => a.line - b.line || a.column - b.column);
 }

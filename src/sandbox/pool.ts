@@ -20,6 +20,7 @@
  * Giving memory back: linear memory never shrinks, so an engine that grew past its first
  * size, or crashed, is dropped, with its idle realms, as soon as nothing runs in it.
  */
+import { realmSourceChars } from "./modules";
 import type { CompiledScript } from "./compile";
 import { Engine, ENGINE_INITIAL_BYTES, ENGINE_OVERHEAD_BYTES } from "./engine";
 import { Realm, type RealmLimits } from "./realm";
@@ -226,7 +227,7 @@ export class SandboxPool {
    * if need be; null when a new engine is the way (the caller makes one and asks again).
    */
   private engineWithRoom(tenant: string, memoryBytes: number, script: CompiledScript): Engine | null {
-    const needed = REALM_ESTIMATE_BYTES + script.factorySource.length * SOURCE_HEAP_FACTOR;
+    const needed = REALM_ESTIMATE_BYTES + realmSourceChars(script) * SOURCE_HEAP_FACTOR;
     const available = [...this.engines].filter((e) => e.availableTo(tenant)).sort((a, b) => b.freeBytes - a.freeBytes);
     const roomy = available.find((e) => e.freeBytes >= needed);
     if (roomy) {

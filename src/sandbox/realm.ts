@@ -18,6 +18,8 @@ import { guestUtf8, newGuestString } from "./strings";
 import { ExecutionBudget } from "./budget";
 import { type CompiledScript, type Diagnostic, mapStack, SCRIPT_FILE, SOURCE_PREFIX } from "./compile";
 import { type ExecutionError, sandboxError } from "./errors";
+import { evaluateFreeze, installModuleLoader } from "./linking";
+import { mapLinkedStack } from "./modules";
 import type { Engine } from "./engine";
 import type { HostApi, LogEntry, LogLevel } from "./host";
 import {
@@ -123,6 +125,8 @@ export class Realm {
   alive = true;
   /** QuickJS's heap in use when last measured (after creation, after each execution). */
   heapBytes = 0;
+  /** Linked files' line-1 prefixes, taken out of stack traces (modules.ts). */
+  linePrefixes: Record<string, number> | undefined;
   /** The engine's count of refused growths when the current execution started. */
   private refusedGrowthsAtStart = 0;
 
@@ -153,6 +157,8 @@ export class Realm {
       runtime.setMemoryLimit(limits.memoryBytes);
       runtime.setMaxStackSize(limits.stackBytes);
       runtime.setInterruptHandler(() => setup.tick());
+      // Imports are served while the realm is built, and only then (linking.ts).
+      if (script.linked) installModuleLoader(runtime, script.linked);
       const realm = (context = runtime.newContext());
       // The host functions exist before the instance does; they reach it through this.
       const ref: { instance?: Realm } = {};
@@ -163,7 +169,8 @@ export class Realm {
         const hostFunctions = {
           call: realm.newFunction("call", (name, json) => ref.instance?.hostCall(name!, json!)),
           log: realm.newFunction("log", (level, text) => ref.instance?.hostLog(level!, text!)),
-          charge: realm.newFunction("charge", (ns) => ref.instance?.hostCharge(ns!)),
+          // Before the instance exists (packages evaluated while the realm is built), the setup budget pays.
+          charge: realm.newFunction("charge", (ns) => (ref.instance ? ref.instance.hostCharge(ns!) : setup.charge(realm.getNumber(ns!)) ? realm.true : realm.false)),
           sync: realm.newFunction("sync", (name, json, text) => ref.instance?.hostSync(name!, json!, text)),
           compute: realm.newFunction("compute", (name, json) => ref.instance?.hostCompute(name!, json!)),
           put: realm.newFunction("put", (buffer) => ref.instance?.hostPut(buffer!)),
@@ -178,12 +185,15 @@ export class Realm {
         const api = scope.manage(unwrapSetup(realm, setup, realm.callFunction(bootstrap, realm.undefined, host), bootstrapFailure));
         const guestApi = ["run", "describe", "nextTimer", "fireTimer"].map((name) => scope.manage(realm.getProp(api, name)));
         const factory = scope.manage(loadFactory(realm, runtime, setup, script));
+        if (script.linked && script.linked.packages.length > 0) freezePackages(realm, runtime, setup, script.linked.packages);
         // Created: the instance owns copies; the scope frees the rest.
         return [...guestApi.map((handle) => handle.dup()), factory.dup()] as const;
       });
       runtime.removeInterruptHandler();
+      if (script.linked) runtime.removeModuleLoader();
       const owned = [guestRun!, guestDescribe!, guestNextTimer!, guestFireTimer!, factory!];
       ref.instance = new Realm(engine, runtime, realm, guestRun!, guestDescribe!, guestNextTimer!, guestFireTimer!, factory!, owned);
+      ref.instance.linePrefixes = script.linked?.linePrefixes;
       ref.instance.heapBytes = ref.instance.measureHeap();
       return ref.instance;
     } catch (error) {
@@ -371,7 +381,7 @@ export class Realm {
     return {
       name: parsed.name.slice(0, 200),
       message: parsed.message.slice(0, MAX_ERROR_TEXT),
-      stack: mapStack(parsed.stack.slice(0, MAX_ERROR_TEXT)),
+      stack: mapStack(mapLinkedStack(parsed.stack.slice(0, MAX_ERROR_TEXT), this.linePrefixes)),
     };
   }
 
@@ -771,6 +781,25 @@ function loadFactory(context: QuickJSContext, runtime: QuickJSRuntime, setup: Ex
       throw new SandboxCompileError([{ line: 1, column: 1, message: "the script's module has no factory" }]);
     }
     return factory;
+  });
+}
+
+/**
+ * Deep-freezes the packages the script imports (linking.ts), once, before any execution:
+ * nothing an execution does to a package's objects can be seen by the next.
+ */
+function freezePackages(context: QuickJSContext, runtime: QuickJSRuntime, setup: ExecutionBudget, packages: string[]) {
+  const failure = (error: { message?: string }) => new SandboxCompileError([{ line: 1, column: 1, message: `a package could not be loaded: ${error.message ?? "unknown error"}` }]);
+  Scope.withScope((scope) => {
+    const evaluated = scope.manage(unwrapSetup(context, setup, evaluateFreeze(context, packages), failure));
+    const state = context.getPromiseState(evaluated);
+    if (state.type === "fulfilled" && state.notAPromise) return;
+    if (state.type === "fulfilled") state.value.dispose();
+    if (state.type === "rejected") state.error.dispose();
+    unwrapSetup(context, setup, runtime.executePendingJobs(), failure);
+    const settled = context.getPromiseState(evaluated);
+    if (settled.type === "pending") throw failure({ message: "freezing did not finish" });
+    scope.manage(unwrapSetup(context, setup, settled.type === "fulfilled" ? { value: settled.value } : { error: settled.error }, failure));
   });
 }
 

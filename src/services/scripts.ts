@@ -16,6 +16,7 @@ import { jsonEqual, utf8Bytes } from "../lib/json";
 import { actorName, type Principal } from "./actor";
 import { auditInsert } from "./audit";
 import { type Page, pageOf } from "./pagination";
+import { checkTotalSourceSize, refuseWhileImported, tenantModuleLookup } from "./modules";
 import { checkSource } from "./source-check";
 
 /** What a version holds; everything else about a script changes in place. */
@@ -101,7 +102,7 @@ export async function listScripts(db: Db, tenant: TenantRow, filter: ScriptFilte
  * oversize source → 413 (TypeScript: the source as written), limits above the tenant's → 400,
  * compile errors → 400 (TypeScript: at the TypeScript's line and column).
  */
-async function checkSnapshot(tenant: TenantRow, snapshot: Snapshot) {
+async function checkSnapshot(db: Db, tenant: TenantRow, snapshot: Snapshot, script: { type: ScriptType; name: string }) {
   const limits = tenantLimits(tenant.limits);
   checkSourceSize(tenant, snapshot.source);
   const above = limitsAboveTenant(limits, snapshot.limits);
@@ -111,7 +112,10 @@ async function checkSnapshot(tenant: TenantRow, snapshot: Snapshot) {
       above.map((name) => ({ path: `limits.${name}`, message: `must be at most the tenant's ${name} (${limits[name]})` })),
     );
   }
-  await checkSource(snapshot.source, snapshot.language);
+  // Imports resolve against the tenant's active modules (API.md §13); the cap covers the script and its modules.
+  const modules = await tenantModuleLookup(db, tenant.id);
+  const totalBytes = await checkSource(snapshot.source, snapshot.language, { modules, isModule: script.type === "module", name: script.name });
+  checkTotalSourceSize(tenant, totalBytes);
 }
 
 /** A source over the tenant's `sourceBytes` (UTF-8) is a 413. */
@@ -168,7 +172,7 @@ export async function createScript(db: Db, principal: Principal, tenant: TenantR
     trigger: parseTrigger(body.type, body.trigger),
     limits: body.limits ?? {},
   };
-  await checkSnapshot(tenant, snapshot);
+  await checkSnapshot(db, tenant, snapshot, { type: body.type, name: body.name });
   const now = Date.now();
   const actor = actorName(principal);
   const script: ScriptRow = {
@@ -324,7 +328,8 @@ async function save(db: Db, principal: Principal, tenant: TenantRow, current: Lo
   const { names, next } = change;
   const renamed = names.name !== script.name || names.description !== script.description;
   if (!next && !renamed) return current;
-  if (next) await checkSnapshot(tenant, next);
+  if (next) await checkSnapshot(db, tenant, next, { type: script.type, name: names.name });
+  if (names.name !== script.name) await refuseWhileImported(db, tenant, script, "renamed");
 
   const now = Date.now();
   const actor = actorName(principal);
@@ -379,6 +384,8 @@ export async function setStatus(db: Db, principal: Principal, tenant: TenantRow,
   const refusal = statusChangeRefusal(from, to, principal.kind === "admin");
   if (refusal) throw refusal;
   if (from === to) return current;
+  // A module leaving while active scripts import it (the admin may still disable one).
+  if (!(principal.kind === "admin" && to === "disabled")) await refuseWhileImported(db, tenant, current.script, to === "archived" ? "archived" : `made ${to}`);
 
   const now = Date.now();
   const statements: BatchItem<"sqlite">[] = [

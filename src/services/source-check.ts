@@ -1,6 +1,7 @@
 import { loadQuickJSWasm } from "../lib/quickjs-wasm";
 import { SyntaxChecker } from "../sandbox/checker";
-import { compileScript, type Diagnostic } from "../sandbox/compile";
+import { compileScript, type CompileResult, type Diagnostic } from "../sandbox/compile";
+import { checkModule, compileLinked, type ModuleLookup } from "../sandbox/modules";
 import type { Language } from "../sandbox/typescript";
 import { ApiError } from "../domain/errors";
 
@@ -13,7 +14,35 @@ let checker: Promise<SyntaxChecker> | undefined;
  * then QuickJS's own. Positions are the author's, in TypeScript too.
  */
 export async function diagnose(source: string, language: Language = "javascript"): Promise<Diagnostic[]> {
-  const compiled = compileScript(source, language);
+  return engineCheck(compileScript(source, language));
+}
+
+/** Where a source is checked with its imports (API.md §13): the tenant's modules, and whether it is a module itself. */
+export interface ImportContext {
+  modules: ModuleLookup;
+  /** The script's type; a `module` is checked as a module (named exports, no default rule). */
+  isModule: boolean;
+  /** A module's own name: a save that closes a cycle through it is refused. */
+  name?: string;
+}
+
+/**
+ * `diagnose` with imports resolved: the diagnostics (empty when it compiles and links) and
+ * the UTF-8 size of the source plus every module it reaches (the total the source cap applies to).
+ */
+export async function diagnoseLinked(source: string, language: Language, context: ImportContext): Promise<{ diagnostics: Diagnostic[]; totalBytes: number }> {
+  if (context.isModule) {
+    const checked = checkModule(source, language, context.modules, context.name ?? "");
+    if (checked.diagnostics.length > 0 || !checked.factory) return { diagnostics: checked.diagnostics, totalBytes: checked.sourceBytes };
+    return { diagnostics: await engineCheck({ ok: true, script: { factorySource: checked.factory, sourceBytes: checked.sourceBytes, usesCellState: false } }), totalBytes: checked.sourceBytes };
+  }
+  const linked = compileLinked(source, language, context.modules);
+  if (!linked.ok) return { diagnostics: linked.diagnostics, totalBytes: new TextEncoder().encode(source).byteLength };
+  return { diagnostics: await engineCheck({ ok: true, script: linked.script }), totalBytes: linked.sourceBytes };
+}
+
+/** QuickJS's own verdict on a compiled script (the standard parser's came first). */
+async function engineCheck(compiled: CompileResult): Promise<Diagnostic[]> {
   if (!compiled.ok) return compiled.diagnostics;
   const current = (checker ??= loadQuickJSWasm().then((wasm) => SyntaxChecker.create(wasm)));
   try {
@@ -33,8 +62,12 @@ export async function diagnose(source: string, language: Language = "javascript"
   }
 }
 
-/** Compile-on-save: a source that would not run is a 400 with its diagnostics. */
-export async function checkSource(source: string, language: Language): Promise<void> {
-  const diagnostics = await diagnose(source, language);
-  if (diagnostics.length > 0) throw ApiError.invalid("the script does not compile", diagnostics);
+/**
+ * Compile-on-save: a source that would not run (or link) is a 400 with its diagnostics.
+ * Answers the UTF-8 size of the source plus the modules it imports.
+ */
+export async function checkSource(source: string, language: Language, context: ImportContext): Promise<number> {
+  const { diagnostics, totalBytes } = await diagnoseLinked(source, language, context);
+  if (diagnostics.length > 0) throw ApiError.invalid(context.isModule ? "the module does not compile" : "the script does not compile", diagnostics);
+  return totalBytes;
 }

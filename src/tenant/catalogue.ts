@@ -6,10 +6,12 @@
  */
 import { and, eq } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { scriptAt, scriptsAtLatest } from "../db/queries";
+import { activeModules, scriptAt, scriptsAtLatest, type ScriptAtVersion } from "../db/queries";
 import { scripts, tenants, type ScriptRow, type ScriptVersionRow, type TenantRow } from "../db/schema";
 import type { EventTrigger, HttpTrigger, ScheduledTrigger, Trigger } from "../domain/triggers";
-import { compileScript, type CompileResult } from "../sandbox/compile";
+import type { CompileResult } from "../sandbox/compile";
+import { compileLinked, type ModuleVersion } from "../sandbox/modules";
+import { moduleLookup } from "../services/modules";
 import { type Route, RouteTable } from "./routes";
 import type { Schedule } from "./schedules";
 
@@ -21,9 +23,11 @@ export interface Subscription {
 export interface RunnableScript {
   script: ScriptRow;
   version: ScriptVersionRow;
-  /** Identifies the compiled code in the sandbox pool: id, version and source hash. */
+  /** Identifies the compiled code in the sandbox pool: id, version and source hash, and each imported module's version. */
   key: string;
   compiled: CompileResult;
+  /** The modules it imports, at the versions it was compiled with (the execution record lists them). */
+  modules: ModuleVersion[];
 }
 
 export interface InvalidateScope {
@@ -42,6 +46,11 @@ export class Catalogue {
   private routes?: Promise<RouteTable>;
   private subscriptionList?: Promise<Subscription[]>;
   private scheduleList?: Promise<Schedule[]>;
+  private moduleRows?: Promise<Map<string, ScriptAtVersion>>;
+  /** Module id → the cache keys of scripts compiled with it: saving a module drops its importers. */
+  private readonly importers = new Map<string, Set<string>>();
+  /** Cache keys of versions that did not compile: a module coming (back) may fix them, so any change drops them. */
+  private readonly failed = new Set<string>();
 
   constructor(
     private readonly db: Db,
@@ -112,21 +121,46 @@ export class Catalogue {
     if (scope.tenant) this.tenantRow = undefined;
     if (scope.scriptId) {
       for (const key of [...this.scripts.keys()]) if (key === scope.scriptId || key.startsWith(`${scope.scriptId}@`)) this.scripts.delete(key);
+      for (const key of this.importers.get(scope.scriptId) ?? []) this.scripts.delete(key);
+      this.importers.delete(scope.scriptId);
+      for (const key of this.failed) this.scripts.delete(key);
+      this.failed.clear();
     }
+    this.moduleRows = undefined;
     this.routes = undefined;
     this.subscriptionList = undefined;
     this.scheduleList = undefined;
   }
 
+  /** The tenant's active modules (API.md §13), read once until the next write. */
+  private modules(): Promise<Map<string, ScriptAtVersion>> {
+    return (this.moduleRows ??= this.remember(
+      () => activeModules(this.db, this.tenantId),
+      () => (this.moduleRows = undefined),
+    ));
+  }
+
   private async load(id: string, version?: number): Promise<RunnableScript | null> {
     const found = await scriptAt(this.db, this.tenantId, id, version);
     if (!found) return null;
+    const modules = await this.modules();
+    // TypeScript is stripped here, once per version: the version keeps what the author wrote.
+    // Imports link against each module's latest version; the key names them all.
+    const compiled = compileLinked(found.version.source, found.version.language, moduleLookup(modules));
+    const used = compiled.ok ? compiled.modules : [];
+    const cacheKey = version === undefined ? id : `${id}@${version}`;
+    if (!compiled.ok) this.failed.add(cacheKey);
+    for (const { name } of used) {
+      const moduleId = modules.get(name)!.script.id;
+      if (!this.importers.has(moduleId)) this.importers.set(moduleId, new Set());
+      this.importers.get(moduleId)!.add(cacheKey);
+    }
     return {
       script: found.script,
       version: found.version,
-      key: `${found.script.id}:${found.version.version}:${found.version.sha256}`,
-      // TypeScript is stripped here, once per version: the version keeps what the author wrote.
-      compiled: compileScript(found.version.source, found.version.language),
+      key: `${found.script.id}:${found.version.version}:${found.version.sha256}${used.map((m) => `+${m.name}@${m.version}`).join("")}`,
+      compiled: compiled.ok ? { ok: true, script: compiled.script } : compiled,
+      modules: used,
     };
   }
 

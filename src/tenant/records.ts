@@ -29,6 +29,8 @@ export interface ExecutionRecord {
   sdkCalls: number;
   /** The W3C trace this execution belongs to (API.md §15); null for executions recorded before traces existed. */
   traceId: string | null;
+  /** The modules it ran with (API.md §13), each at the version used; [] when it imports none. */
+  modules: Array<{ name: string; version: number }>;
 }
 
 export interface DeadLetter {
@@ -69,4 +71,6 @@ export interface EdgeRecord {
   cpuMs: number;
   memoryBytes: number;
   sdkCalls: number;
+  /** The modules it ran with (API.md §13). */
+  modules?: Array<{ name: string; version: number }>;
 }

@@ -59,6 +59,8 @@ const MIGRATIONS: string[][] = [
     ...EVENT_TRACE_MIGRATION,
     ...TAIL_TICKETS_MIGRATION,
   ],
+  // Modules (API.md §13): the module versions each execution ran with, as JSON.
+  ["ALTER TABLE executions ADD COLUMN modules TEXT"],
 ];
 
 /** Inputs and results longer than this are stored cut, with a marker (see `storedJson`). */
@@ -95,6 +97,7 @@ interface ExecutionRow extends Record<string, SqlStorageValue> {
   memory_bytes: number | null;
   sdk_calls: number;
   trace_id: string | null;
+  modules: string | null;
 }
 
 export class TenantStore {
@@ -172,11 +175,12 @@ export class TenantStore {
       cpuMs: number;
       memoryBytes: number;
       sdkCalls: number;
+      modules?: Array<{ name: string; version: number }>;
     },
   ) {
     this.sql.exec(
       `UPDATE executions SET status = ?, result = ?, error = ?, logs = ?, finished_at = ?, duration_ms = ?, cpu_ms = ?,
-         memory_bytes = ?, sdk_calls = ?, finish_seq = ? WHERE id = ?`,
+         memory_bytes = ?, sdk_calls = ?, finish_seq = ?, modules = ? WHERE id = ?`,
       outcome.status,
       outcome.resultJson === undefined ? null : storedText(outcome.resultJson),
       outcome.error ? JSON.stringify(outcome.error) : null,
@@ -187,6 +191,7 @@ export class TenantStore {
       outcome.memoryBytes,
       outcome.sdkCalls,
       finishSeq,
+      outcome.modules && outcome.modules.length > 0 ? JSON.stringify(outcome.modules) : null,
       id,
     );
   }
@@ -284,5 +289,6 @@ function toRecord(row: ExecutionRow): ExecutionRecord {
     memoryBytes: row.memory_bytes,
     sdkCalls: row.sdk_calls,
     traceId: row.trace_id ?? null,
+    modules: row.modules ? JSON.parse(row.modules) : [],
   };
 }

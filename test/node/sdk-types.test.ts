@@ -11,9 +11,10 @@ const declarations = join(root, "sdk", "iota.d.ts");
  * Type-checks scripts against sdk/iota.d.ts, as the admin UI's editor would: JavaScript with
  * JSDoc, or TypeScript with the editor's options (only erasable syntax, API.md §13).
  */
-function typeErrors(sources: string[], language: "javascript" | "typescript" = "javascript"): string[] {
+function typeErrors(sources: string[] | Record<string, string>, language: "javascript" | "typescript" = "javascript"): string[] {
   const extension = language === "typescript" ? "ts" : "js";
-  const files = new Map(sources.map((source, i) => [join(root, `example-${i}.${extension}`), source]));
+  const named = Array.isArray(sources) ? Object.fromEntries(sources.map((source, i) => [`example-${i}`, source])) : sources;
+  const files = new Map(Object.entries(named).map(([name, source]) => [join(root, `${name}.${extension}`), source]));
   const options: ts.CompilerOptions = {
     allowJs: true,
     checkJs: true,
@@ -25,6 +26,11 @@ function typeErrors(sources: string[], language: "javascript" | "typescript" = "
     module: ts.ModuleKind.ESNext,
     lib: ["lib.es2023.d.ts"],
     types: [],
+    // As in the editor: modules beside the script, `zod` as the platform bundles it (zod 3).
+    moduleResolution: ts.ModuleResolutionKind.Bundler,
+    allowImportingTsExtensions: true,
+    baseUrl: root,
+    paths: { zod: ["node_modules/zod3"], "npm:*": ["node_modules/*"] },
   };
   const host = ts.createCompilerHost(options);
   const readFile = host.readFile.bind(host);
@@ -49,10 +55,16 @@ describe("sdk/iota.d.ts", () => {
 
   it("type-checks the TypeScript example in docs/sdk.md, as the editor does", () => {
     const typescript = tsBlocks(readFileSync(join(root, "docs", "sdk.md"), "utf8"));
-    expect(typescript).toHaveLength(1);
-    expect(typeErrors(typescript, "typescript")).toEqual([]);
+    expect(typescript).toHaveLength(3);
+    expect(typeErrors(typescript.slice(0, 1), "typescript")).toEqual([]);
     // The editor's options flag what the platform refuses to strip.
     expect(typeErrors(["enum Color { Red }\nexport default () => Color.Red;\n"], "typescript")).toEqual([expect.stringContaining("erasableSyntaxOnly")]);
+  }, 60_000);
+
+  it("type-checks the modules example (a module importing big.js, a script importing it and zod), as the editor does", () => {
+    const [, money, order] = tsBlocks(readFileSync(join(root, "docs", "sdk.md"), "utf8"));
+    expect(typeErrors({ money: money!, order: order! }, "typescript")).toEqual([]);
+    expect(typeErrors({ money: money!, order: order!.replace("total(lines)", "total(3)") }, "typescript")).toHaveLength(1);
   }, 60_000);
 
   it("catches misuse of the SDK", () => {

@@ -1,4 +1,6 @@
 import { expect } from "vitest";
+import type { CompiledScript } from "../../src/sandbox/compile";
+import { compileLinked } from "../../src/sandbox/modules";
 import type { ExecutionLimits, ExecutionResult } from "../../src/sandbox/sandbox";
 import { REFUSED } from "../sdk/urls";
 import { fetchHost, testInternet } from "./fetch-host";
@@ -22,7 +24,18 @@ export interface HostileCase {
   error: string | null;
   limits?: Partial<ExecutionLimits>;
   check?: (result: ExecutionResult) => void;
+  /** Modules the script imports (API.md §13), by name. */
+  modules?: Record<string, string>;
 }
+
+/** A case's script compiled, with its modules linked when it has any. */
+export function compileHostile(c: HostileCase): CompiledScript {
+  const compiled = compileLinked(c.source, "javascript", (name) => (c.modules?.[name] === undefined ? undefined : { name, version: 1, source: c.modules[name]!, language: "javascript" }));
+  if (!compiled.ok) throw new Error(`${c.name} does not compile: ${JSON.stringify(compiled.diagnostics)}`);
+  return compiled.script;
+}
+
+const importing = (names: string[]) => `${names.map((n) => `import * as ${n} from "./${n}";`).join("\n")}\nexport default async function () { return "imported"; }`;
 
 const loop = (body: string) => `export default async function () { ${body} }`;
 
@@ -297,4 +310,43 @@ export const CATALOGUE: HostileCase[] = [
     check: (r) => expect(r.result).toEqual(refusedFetchOutcomes()),
   },
   { name: "form data from a body that is not multipart", source: loop("await new Response('--x\\r\\nbroken', { headers: { 'content-type': 'multipart/form-data; boundary=x' } }).formData();"), status: "failed", error: "TypeError" },
+  // ---- modules and packages (API.md §13): module code runs inside the execution, under its limits ----
+  {
+    name: "a module that throws at import",
+    source: importing(["boom"]),
+    modules: { boom: `export const x = 1;\nthrow new RangeError("refusing to load");` },
+    status: "failed",
+    error: "RangeError",
+    check: (r) => expect(r.error?.stack).toContain("module:boom:2:"),
+  },
+  { name: "a module with an infinite loop at top level", source: importing(["spin"]), modules: { spin: "while (true) {}\nexport const x = 1;" }, status: "timeout", error: "TimeoutError" },
+  {
+    name: "a module two levels down with an infinite loop in a swallowing try/catch",
+    source: importing(["outer"]),
+    modules: { outer: `import { x } from "./inner";\nexport const y = x;`, inner: "for (;;) { try { for (;;) {} } catch {} }\nexport const x = 1;" },
+    status: "timeout",
+    error: "TimeoutError",
+  },
+  { name: "a module whose top level awaits forever", source: importing(["stuck"]), modules: { stuck: "await new Promise(() => {});\nexport const x = 1;" }, status: "timeout", error: "TimeoutError" },
+  {
+    name: "a module that builds a huge array at import",
+    source: importing(["hog"]),
+    modules: { hog: "const a = []; for (;;) a.push(new Array(1e5).fill(1));\nexport const x = a;" },
+    status: "failed",
+    error: "OutOfMemoryError",
+  },
+  {
+    name: "a module that writes to a frozen package",
+    source: importing(["tamper"]),
+    modules: { tamper: `import { z } from "zod";\nz.string = () => "hijacked";\nexport const x = 1;` },
+    status: "failed",
+    error: "TypeError",
+  },
+  {
+    name: "a module that replaces a global for its importer",
+    source: `import "./poison";\nexport default async function () { return JSON.stringify({ a: 1 }); }`,
+    modules: { poison: `JSON.stringify = () => "poisoned";` },
+    status: "failed",
+    error: "TypeError",
+  },
 ];

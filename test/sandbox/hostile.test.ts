@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { CATALOGUE, HOSTILE_HOST, hostileLimits } from "./hostile-catalogue";
-import { expectHealthy, newSandbox, run } from "./helpers";
+import { CATALOGUE, compileHostile, HOSTILE_HOST, hostileLimits } from "./hostile-catalogue";
+import { expectHealthy, LIMITS, newSandbox } from "./helpers";
 
 describe("hostile catalogue", () => {
   const sandbox = newSandbox();
@@ -11,7 +11,7 @@ describe("hostile catalogue", () => {
 
   for (const c of CATALOGUE) {
     it(c.name, async () => {
-      const result = await run(sandbox, c.source, { limits: hostileLimits(c), host: HOSTILE_HOST });
+      const result = await sandbox.execute({ tenant: "test-tenant", scriptKey: `hostile-${c.name}`, script: compileHostile(c), event: {}, ctx: { executionId: "exec-hostile" }, limits: { ...LIMITS, ...hostileLimits(c) }, host: HOSTILE_HOST });
       expect({ status: result.status, error: result.error?.name ?? null }, JSON.stringify(result.error)).toEqual({ status: c.status, error: c.error });
       c.check?.(result);
       await expectHealthy(sandbox);

@@ -57,7 +57,7 @@ describe("docs/sdk.md examples run", () => {
 
   it("the TypeScript example: saved as TypeScript, it quotes, and its error names the TypeScript line and column", async () => {
     const [source] = tsBlocks(sdkDoc);
-    expect(tsBlocks(sdkDoc)).toHaveLength(1);
+    expect(tsBlocks(sdkDoc)).toHaveLength(3);
     const { slug, key } = await tenantWithKey();
     await createScript(key, { name: "quote", type: "http", language: "typescript", trigger: { path: "/quote", methods: ["POST"] }, source });
     const quote = await hit(slug, "/quote", { method: "POST", json: { items: [{ sku: "a", price: 2.5, qty: 4 }] } });
@@ -68,6 +68,21 @@ describe("docs/sdk.md examples run", () => {
     // The position the page quotes.
     expect(record.error).toMatchObject({ name: "RangeError", stack: expect.stringContaining("script.js:12:72") });
     expect(sdkDoc).toContain("`script.js:12:72`");
+  });
+
+  it("the modules example: a TypeScript http script importing a shared module and an allowed package", async () => {
+    const [, money, order] = tsBlocks(sdkDoc);
+    const { slug, key } = await tenantWithKey();
+    await createScript(key, { name: "money", type: "module", language: "typescript", source: money });
+    await createScript(key, { name: "order", type: "http", language: "typescript", trigger: { path: "/order", methods: ["POST"] }, source: order });
+    const ok = await hit(slug, "/order", { method: "POST", json: { lines: [{ price: "0.10", qty: 3 }, { price: "0.20", qty: 1 }] } });
+    expect(ok.json, ok.text).toEqual({ total: "0.50", currency: "EUR" });
+    expect(sdkDoc).toContain('answers `{"total": "0.50", "currency": "EUR"}`');
+    const bad = await hit(slug, "/order", { method: "POST", json: { lines: [] } });
+    expect(bad.status).toBe(400);
+    expect(bad.json.errors).toHaveLength(1);
+    const [record] = await recordedExecutions(key, 2, "?limit=2");
+    expect(record.modules).toEqual([{ name: "money", version: 1 }]);
   });
 
   it("the tour: every SDK member, through an HTTP endpoint, as the docs show", async () => {

@@ -1,7 +1,7 @@
 import type * as Monaco from "monaco-editor";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, ApiFailure, LANGUAGES, type Diagnostic, type Execution, type Language, type Script } from "../api";
-import { scriptModel, setUpMonaco, showDiagnostics } from "../monaco";
+import { scriptModel, setTenantModules, setUpMonaco, showDiagnostics } from "../monaco";
 import { ExecutionDetail } from "../components/execution-detail";
 import { bytes, describe, ErrorNote, html, Json, Status, useLoad, when } from "../ui";
 import { ExecutionsView } from "./executions";
@@ -67,6 +67,12 @@ function EditorTab({ script, onSaved }: { script: Script; onSaved: () => void })
   const [error, setError] = useState<string | null>(null);
 
   // A new language is a new model (Monaco's TypeScript tells the two apart by file name), with the text as it is.
+  // The tenant's modules resolve in IntelliSense (API.md §13).
+  useEffect(() => {
+    setUpMonaco();
+    void loadTenantModules(script.id).then(setTenantModules, () => undefined);
+  }, [script.id]);
+
   useEffect(() => {
     const monaco = setUpMonaco();
     const model = scriptModel(carried.current ?? script.source ?? "", language, script.id);
@@ -78,7 +84,7 @@ function EditorTab({ script, onSaved }: { script: Script; onSaved: () => void })
       // (the change scheduled a check of its own).
       const version = model.getVersionId();
       try {
-        const { data } = await api<{ ok: boolean; diagnostics: Diagnostic[] }>("/api/scripts/validate", { method: "POST", body: { source: model.getValue(), language } });
+        const { data } = await api<{ ok: boolean; diagnostics: Diagnostic[] }>("/api/scripts/validate", { method: "POST", body: { source: model.getValue(), language, ...(script.type === "module" && { type: "module", name: script.name }) } });
         if (model.isDisposed() || model.getVersionId() !== version) return;
         setDiagnostics(data.diagnostics);
         showDiagnostics(model, data.diagnostics);
@@ -250,4 +256,11 @@ function RunTab({ script }: { script: Script }) {
       ${execution && html`<${ExecutionDetail} execution=${execution} />`}
     </div>
   `;
+}
+
+/** The tenant's active modules with their sources, except the script being edited. */
+async function loadTenantModules(except: string): Promise<Array<{ name: string; language: Language; source: string }>> {
+  const { data } = await api<{ items: Array<{ id: string }> }>("/api/scripts?type=module&status=active&limit=200");
+  const others = data.items.filter((m) => m.id !== except);
+  return Promise.all(others.map(async (m) => (await api<{ name: string; language: Language; source: string }>(`/api/scripts/${m.id}`)).data));
 }

@@ -8,11 +8,18 @@ const STARTERS: Record<Script["type"], { trigger: Record<string, unknown>; event
   event: { trigger: { eventTypes: ["order.*"] }, event: "EventEvent", body: '  iota.log.info("got", event.type);\n' },
   scheduled: { trigger: { cron: "*/5 * * * *" }, event: "ScheduledEvent", body: "  return { ranAt: event.scheduledTime };\n" },
   manual: { trigger: {}, event: "ManualEvent", body: "  return { input: event.input };\n" },
+  // A module has no trigger and no handler: other scripts import its exports (API.md §13).
+  module: { trigger: {}, event: "", body: "" },
 };
 
 /** The starter source: JavaScript typed with JSDoc, or TypeScript (API.md §13). */
 export function starterSource(type: Script["type"], language: Language): string {
   const { event, body } = STARTERS[type];
+  if (type === "module") {
+    return language === "typescript"
+      ? `// Imported by this tenant's scripts as "./<this module's name>".\nexport function greet(name: string): string {\n  return "hello " + name;\n}\n`
+      : `// Imported by this tenant's scripts as "./<this module's name>".\nexport function greet(name) {\n  return "hello " + name;\n}\n`;
+  }
   return language === "typescript"
     ? `export default async function (event: Iota.${event}, ctx: Iota.Context) {\n${body}}\n`
     : `/** @param {Iota.${event}} event @param {Iota.Context} ctx */\nexport default async function (event, ctx) {\n${body}}\n`;
@@ -38,7 +45,7 @@ export function ScriptsList() {
         <input placeholder="Search name or description" value=${q} onInput=${(e: Event) => setQ((e.target as HTMLInputElement).value)} />
         <select value=${type} onChange=${(e: Event) => setType((e.target as HTMLSelectElement).value)} aria-label="type">
           <option value="">any type</option>
-          ${["http", "event", "scheduled", "manual"].map((t) => html`<option value=${t}>${t}</option>`)}
+          ${["http", "event", "scheduled", "manual", "module"].map((t) => html`<option value=${t}>${t}</option>`)}
         </select>
         <select value=${status} onChange=${(e: Event) => setStatus((e.target as HTMLSelectElement).value)} aria-label="status">
           <option value="">any status but archived</option>

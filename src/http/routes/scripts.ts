@@ -4,7 +4,8 @@ import { z } from "zod";
 import { createScriptBody, SCRIPT_STATUSES, statusBody, updateScriptBody, validateBody } from "../../domain/scripts";
 import { SCRIPT_TYPES } from "../../domain/triggers";
 import { diffVersions } from "../../services/diff";
-import { diagnose } from "../../services/source-check";
+import { tenantModuleLookup } from "../../services/modules";
+import { diagnoseLinked } from "../../services/source-check";
 import { runnerFor } from "../../services/runner";
 import { quotaMessage } from "../../tenant/runner";
 import { decodeCursor, limitParam } from "../../services/pagination";
@@ -52,9 +53,10 @@ const versionNumber = z.coerce.number({ error: "must be a version number" }).int
 
 /** `POST /api/scripts/validate` `{source, language?}` → `{ok, diagnostics}`; refused like a save only when too large. */
 scriptRoutes.post("/validate", read, async (c) => {
-  const { source, language } = await readJson(c, validateBody);
+  const { source, language, type, name } = await readJson(c, validateBody);
   checkSourceSize(c.var.tenant, source);
-  const diagnostics = await diagnose(source, language ?? "javascript");
+  const modules = await tenantModuleLookup(c.var.db, c.var.tenant.id);
+  const { diagnostics } = await diagnoseLinked(source, language ?? "javascript", { modules, isModule: type === "module", name });
   return c.json({ ok: diagnostics.length === 0, diagnostics });
 });
 
@@ -147,6 +149,9 @@ scriptRoutes.post("/:id/run", execute, async (c) => {
   const body = (await readJson(c, runBody)) ?? {};
   const { script } = await loadScript(c.var.db, c.var.tenant, c.req.param("id"));
   if (script.status === "archived") throw ApiError.conflict("an archived script cannot be run; change its status to draft first");
+  if (script.type === "module") {
+    throw ApiError.invalid(`${script.name} is a module: it never runs alone; scripts import it as "./${script.name}"`, [{ path: "type", message: "is module" }]);
+  }
   const traceparent = c.req.header("traceparent");
   const outcome = await runnerFor(c.env, c.var.tenant.id).runManual({ scriptId: script.id, version: body.version, input: body.input ?? null, async: async === "true", ...(traceparent !== undefined && { traceparent }) });
   if ("notFound" in outcome) throw ApiError.notFound(`version ${body.version}`);
