@@ -35,7 +35,7 @@ function method(value) {
   return NORMALIZED.includes(upper) ? upper : text;
 }
 
-let isRequest, requestParts;
+let isRequest, requestParts, requestFromHost;
 class Request {
   #url;
   #method = "GET";
@@ -134,6 +134,17 @@ class Request {
       redirect: request.#redirect,
       signal: request.#source,
     });
+    /**
+     * The request a fetch handler receives (API.md §13): trusted values from the platform,
+     * immutable headers, the raw body as received (capped by the Worker, not by outputBytes).
+     */
+    requestFromHost = (url, method, headerList, bytes) => {
+      const request = new Request(url);
+      request.#method = method;
+      request.#headers = headersState.freeze(headersState.fromList(headerList));
+      request.#body = new bodyState.BodyState(bytes === null ? null : { bytes }, request.#headers);
+      return request;
+    };
   }
 }
 Object.defineProperty(Request.prototype, Symbol.toStringTag, { value: "Request", configurable: true });
@@ -172,5 +183,5 @@ async function fetch(input, init) {
   const bytes = answer.body === null ? null : internals.take(answer.body);
   return responseState.fromHost(answer.status, answer.statusText, answer.headers, bytes, answer.url, answer.redirected);
 }
-return { Request, fetch, isRequest };
+return { Request, fetch, isRequest, requestFromHost };
 })`;
