@@ -71,7 +71,8 @@ export class EdgeTenant {
       },
       services: (tenant, limits) => ({
         collections: remoteCollections((op, args) => cell().edgeDb(op, args, limits.dbBytes)),
-        secret: (name) => this.secret(tenant.id, name),
+        secret: (name) => this.freshSecrets().get(tenant.id, name),
+        secretNames: () => this.freshSecrets().names(tenant.id),
         // The lease's outbound allowance: counted by the cell when lent (edge-leases.ts).
         outbound: { count: () => (this.allowance.takeOutbound() ? 0 : Number.MAX_SAFE_INTEGER), add: () => undefined },
         fetch: (input, init) => fetch(input, init),
@@ -86,12 +87,18 @@ export class EdgeTenant {
 
   /** A request to one of the tenant's endpoints, run here. */
   async invoke(tenant: TenantRow, invocation: HttpInvocation, ctx: RequestContext): Promise<HttpReply> {
-    const reply = await invokeEndpoint(tenant, this.catalogue(), this.executor, invocation, { placement: "edge" });
-    for (const work of this.pendingWork.splice(0)) ctx.waitUntil(work);
-    // Leases with nothing left to run go back to the cell with the next report.
-    if (!this.allowance.holding) return reply;
-    ctx.waitUntil(this.reporter.flushSoon());
+    // A response that leaves early (a fetch handler's waitUntil work): the request's waitUntil keeps the isolate on it.
+    const background = (rest: Promise<unknown>) => ctx.waitUntil(rest.then(() => this.handOver()));
+    const reply = await invokeEndpoint(tenant, this.catalogue(), this.executor, invocation, { placement: "edge", background });
+    ctx.waitUntil(this.handOver());
     return reply;
+  }
+
+  /** Records and refusals of finished executions go to the cell; leases with nothing left to run go back with the next report. */
+  private handOver(): Promise<unknown> {
+    const work = this.pendingWork.splice(0);
+    if (this.allowance.holding) work.push(this.reporter.flushSoon());
+    return Promise.all(work);
   }
 
   /** The tenant's catalogue as this isolate caches it (CACHE_TTL_MS). */
@@ -109,13 +116,14 @@ export class EdgeTenant {
     this.secrets.clear();
   }
 
-  private secret(tenantId: string, name: string): Promise<string | null> {
+  /** The secrets cache, emptied every CACHE_TTL_MS. */
+  private freshSecrets(): SecretCache {
     const now = Date.now();
     if (this.secretsUntil <= now) {
       this.secrets.clear();
       this.secretsUntil = now + CACHE_TTL_MS;
     }
-    return this.secrets.get(tenantId, name);
+    return this.secrets;
   }
 
   /**
@@ -147,6 +155,7 @@ export class EdgeTenant {
       cpuMs: outcome.cpuMs,
       memoryBytes: outcome.memoryBytes,
       sdkCalls: outcome.sdkCalls,
+      responseMs: outcome.responseMs,
     };
     this.pendingWork.push(this.reporter.add(record));
     return liveRecord(record);
@@ -173,6 +182,7 @@ function liveRecord(record: EdgeRecord): ExecutionRecord {
     memoryBytes: record.memoryBytes,
     sdkCalls: record.sdkCalls,
     traceId: record.traceId,
+    ...(record.responseMs != null && { responseMs: record.responseMs }),
   };
 }
 

@@ -101,7 +101,7 @@ export async function listScripts(db: Db, tenant: TenantRow, filter: ScriptFilte
  * oversize source → 413 (TypeScript: the source as written), limits above the tenant's → 400,
  * compile errors → 400 (TypeScript: at the TypeScript's line and column).
  */
-async function checkSnapshot(tenant: TenantRow, snapshot: Snapshot) {
+async function checkSnapshot(tenant: TenantRow, snapshot: Snapshot, type: ScriptType) {
   const limits = tenantLimits(tenant.limits);
   checkSourceSize(tenant, snapshot.source);
   const above = limitsAboveTenant(limits, snapshot.limits);
@@ -111,7 +111,7 @@ async function checkSnapshot(tenant: TenantRow, snapshot: Snapshot) {
       above.map((name) => ({ path: `limits.${name}`, message: `must be at most the tenant's ${name} (${limits[name]})` })),
     );
   }
-  await checkSource(snapshot.source, snapshot.language);
+  await checkSource(snapshot.source, snapshot.language, type);
 }
 
 /** A source over the tenant's `sourceBytes` (UTF-8) is a 413. */
@@ -168,7 +168,7 @@ export async function createScript(db: Db, principal: Principal, tenant: TenantR
     trigger: parseTrigger(body.type, body.trigger),
     limits: body.limits ?? {},
   };
-  await checkSnapshot(tenant, snapshot);
+  await checkSnapshot(tenant, snapshot, body.type);
   const now = Date.now();
   const actor = actorName(principal);
   const script: ScriptRow = {
@@ -324,7 +324,7 @@ async function save(db: Db, principal: Principal, tenant: TenantRow, current: Lo
   const { names, next } = change;
   const renamed = names.name !== script.name || names.description !== script.description;
   if (!next && !renamed) return current;
-  if (next) await checkSnapshot(tenant, next);
+  if (next) await checkSnapshot(tenant, next, current.script.type);
 
   const now = Date.now();
   const actor = actorName(principal);

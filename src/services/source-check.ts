@@ -1,6 +1,6 @@
 import { loadQuickJSWasm } from "../lib/quickjs-wasm";
 import { SyntaxChecker } from "../sandbox/checker";
-import { compileScript, type Diagnostic } from "../sandbox/compile";
+import { compileScript, type Diagnostic, type HandlerName } from "../sandbox/compile";
 import type { Language } from "../sandbox/typescript";
 import { ApiError } from "../domain/errors";
 
@@ -33,8 +33,26 @@ export async function diagnose(source: string, language: Language = "javascript"
   }
 }
 
-/** Compile-on-save: a source that would not run is a 400 with its diagnostics. */
-export async function checkSource(source: string, language: Language): Promise<void> {
+/** The handler of a handler object each script type's trigger calls (API.md §13). */
+export const TRIGGER_HANDLER: Record<string, HandlerName> = { http: "fetch", event: "event", scheduled: "scheduled", manual: "run" };
+
+/**
+ * Compile-on-save: a source that would not run is a 400 with its diagnostics; so is a handler
+ * object (its names read from the text) without the handler its script type's trigger calls.
+ */
+export async function checkSource(source: string, language: Language, type?: string): Promise<void> {
   const diagnostics = await diagnose(source, language);
   if (diagnostics.length > 0) throw ApiError.invalid("the script does not compile", diagnostics);
+  const missing = type === undefined ? null : missingHandler(source, language, type);
+  if (missing) throw ApiError.invalid("the script does not compile", [{ line: 1, column: 1, message: missing }]);
+}
+
+/** Why a handler object cannot serve a script type's trigger, or null when it can (or its handlers cannot be told from the text). */
+export function missingHandler(source: string, language: Language, type: string): string | null {
+  const compiled = compileScript(source, language);
+  const shape = compiled.ok ? compiled.script.shape : undefined;
+  const needed = TRIGGER_HANDLER[type];
+  if (shape?.form !== "object" || shape.handlers === null || needed === undefined || shape.handlers.includes(needed)) return null;
+  const has = shape.handlers.length === 0 ? "none" : shape.handlers.join(", ");
+  return `a ${type} script's default export needs a ${needed} handler (it has: ${has})`;
 }

@@ -29,6 +29,11 @@ export interface ExecutionRecord {
   sdkCalls: number;
   /** The W3C trace this execution belongs to (API.md §15); null for executions recorded before traces existed. */
   traceId: string | null;
+  /**
+   * Milliseconds from the start until the HTTP response left, when a fetch handler's
+   * response left before the execution ended (`waitUntil` work, API.md §13); absent otherwise.
+   */
+  responseMs?: number;
 }
 
 export interface DeadLetter {
@@ -69,4 +74,6 @@ export interface EdgeRecord {
   cpuMs: number;
   memoryBytes: number;
   sdkCalls: number;
+  /** As ExecutionRecord's; absent from edges that predate it. */
+  responseMs?: number | null;
 }

@@ -59,6 +59,8 @@ const MIGRATIONS: string[][] = [
     ...EVENT_TRACE_MIGRATION,
     ...TAIL_TICKETS_MIGRATION,
   ],
+  // The handler object (API.md §13): when a fetch handler's response left, before waitUntil work ended.
+  ["ALTER TABLE executions ADD COLUMN response_ms REAL"],
 ];
 
 /** Inputs and results longer than this are stored cut, with a marker (see `storedJson`). */
@@ -95,6 +97,7 @@ interface ExecutionRow extends Record<string, SqlStorageValue> {
   memory_bytes: number | null;
   sdk_calls: number;
   trace_id: string | null;
+  response_ms: number | null;
 }
 
 export class TenantStore {
@@ -172,11 +175,13 @@ export class TenantStore {
       cpuMs: number;
       memoryBytes: number;
       sdkCalls: number;
+      /** When an early response left (a fetch handler's); null or absent when none did. */
+      responseMs?: number | null;
     },
   ) {
     this.sql.exec(
       `UPDATE executions SET status = ?, result = ?, error = ?, logs = ?, finished_at = ?, duration_ms = ?, cpu_ms = ?,
-         memory_bytes = ?, sdk_calls = ?, finish_seq = ? WHERE id = ?`,
+         memory_bytes = ?, sdk_calls = ?, finish_seq = ?, response_ms = ? WHERE id = ?`,
       outcome.status,
       outcome.resultJson === undefined ? null : storedText(outcome.resultJson),
       outcome.error ? JSON.stringify(outcome.error) : null,
@@ -187,6 +192,7 @@ export class TenantStore {
       outcome.memoryBytes,
       outcome.sdkCalls,
       finishSeq,
+      outcome.responseMs ?? null,
       id,
     );
   }
@@ -284,5 +290,6 @@ function toRecord(row: ExecutionRow): ExecutionRecord {
     memoryBytes: row.memory_bytes,
     sdkCalls: row.sdk_calls,
     traceId: row.trace_id ?? null,
+    ...(row.response_ms !== null && row.response_ms !== undefined && { responseMs: row.response_ms }),
   };
 }
