@@ -45,6 +45,21 @@ const MAX_LOG_ENTRY_CHARS = 16 * 1024 + 64;
  * in a runtime without an interrupt handler.
  */
 export const SETUP_LIMITS = { timeoutMs: 2_000, cpuMs: 2_000 };
+/**
+ * Web groups a realm holding a handler object (or a script whose shape only running tells)
+ * loads while it is built: what `request` and a `Response` need. Cold, they cost a new realm
+ * ~40 ms of interpreter time, near the edge's whole CPU slice (API.md §14); loaded here they
+ * are setup work, and warm executions never pay it again anyway.
+ */
+const PRELOADED_GROUPS = ["url", "encoding", "fetch"];
+
+/** A web group's source compiled in `context` (nothing runs): the guest calls the function it evaluates to. */
+function compileGroup(context: QuickJSContext, nameHandle: QuickJSHandle) {
+  const name = context.getString(nameHandle);
+  const source = Object.hasOwn(WEB_SOURCES, name) ? WEB_SOURCES[name] : undefined;
+  return source === undefined ? undefined : context.evalCode(source, `iota-web-${name}.js`);
+}
+
 /** The bootstrap as QuickJS gets it (see source.ts). */
 const BOOTSTRAP = compactSource(BOOTSTRAP_SOURCE);
 /** Largest JSON argument list one SDK call may send. */
@@ -194,6 +209,7 @@ export class Realm {
       const realm = (context = runtime.newContext());
       // The host functions exist before the instance does; they reach it through this.
       const ref: { instance?: Realm } = {};
+      let preloading = false;
       const [guestRun, guestDescribe, guestNextTimer, guestFireTimer, factory] = Scope.withScope((scope) => {
         const host = scope.manage(realm.newObject());
         // The only functions of the host the guest can call; the bootstrap captures them
@@ -206,7 +222,8 @@ export class Realm {
           compute: realm.newFunction("compute", (name, json) => ref.instance?.hostCompute(name!, json!)),
           put: realm.newFunction("put", (buffer) => ref.instance?.hostPut(buffer!)),
           take: realm.newFunction("take", (id) => ref.instance?.hostTake(id!)),
-          load: realm.newFunction("load", (name) => ref.instance?.hostLoad(name!)),
+          // While the realm is built, only the groups it preloads (below); then during executions.
+          load: realm.newFunction("load", (name) => (ref.instance ? ref.instance.hostLoad(name!) : preloading ? compileGroup(realm, name!) : undefined)),
           respond: realm.newFunction("respond", (meta, bytes) => ref.instance?.hostRespond(meta!, bytes)),
           env: realm.newFunction("env", (name) => ref.instance?.hostEnv(name!)),
         };
@@ -218,6 +235,15 @@ export class Realm {
         const api = scope.manage(unwrapSetup(realm, setup, realm.callFunction(bootstrap, realm.undefined, host), bootstrapFailure));
         const guestApi = ["run", "describe", "nextTimer", "fireTimer"].map((name) => scope.manage(realm.getProp(api, name)));
         const factory = scope.manage(loadFactory(realm, runtime, setup, script));
+        if (script.shape?.form !== "function") {
+          // A handler object builds a Request and answers a Response on every run: their groups load
+          // with the realm (setup limits), not in its first execution's CPU time.
+          const preload = scope.manage(realm.getProp(api, "preload"));
+          preloading = true;
+          const names = scope.manage(realm.newString(JSON.stringify(PRELOADED_GROUPS)));
+          scope.manage(unwrapSetup(realm, setup, realm.callFunction(preload, realm.undefined, names), bootstrapFailure));
+          preloading = false;
+        }
         // Created: the instance owns copies; the scope frees the rest.
         return [...guestApi.map((handle) => handle.dup()), factory.dup()] as const;
       });
@@ -690,10 +716,7 @@ export class Realm {
    */
   private hostLoad(nameHandle: QuickJSHandle) {
     if (!this.current) return undefined;
-    const name = this.context.getString(nameHandle);
-    const source = Object.hasOwn(WEB_SOURCES, name) ? WEB_SOURCES[name] : undefined;
-    if (source === undefined) return undefined;
-    return this.context.evalCode(source, `iota-web-${name}.js`);
+    return compileGroup(this.context, nameHandle);
   }
 
   /**

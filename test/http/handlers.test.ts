@@ -184,8 +184,6 @@ describe("the handler object over HTTP (API.md §13)", () => {
         { path: "/fail-late", methods: ["GET"] },
         placement,
       );
-      // A cold start (a new realm loading the Response groups) can exceed the edge's 50 ms CPU slice on a busy test machine; the second run is warm.
-      await hit(slug, "/fail-late");
       const res = await hit(slug, "/fail-late");
       expect(res.status, res.status === 200 ? "" : JSON.stringify((await recordedExecution(key, res.headers.get("x-iota-execution-id")!)).error)).toBe(200);
       expect(res.text).toBe("ok");
