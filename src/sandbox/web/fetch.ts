@@ -36,6 +36,8 @@ function method(value) {
 }
 
 let isRequest, requestParts, requestFromHost;
+/** Set only while requestFromHost constructs (synchronously): the trusted parts of the new Request. */
+let trustedParts = null;
 class Request {
   #url;
   #method = "GET";
@@ -46,6 +48,16 @@ class Request {
   #source = null;
   #signal = null;
   constructor(input, init) {
+    if (trustedParts !== null) {
+      // requestFromHost: the platform's own values, taken as they are (no URL parsing, no checks).
+      const parts = trustedParts;
+      trustedParts = null;
+      this.#url = parts.url;
+      this.#method = parts.method;
+      this.#headers = parts.headers;
+      this.#body = new bodyState.BodyState(parts.bytes === null ? null : { bytes: parts.bytes }, parts.headers);
+      return;
+    }
     needArguments(arguments.length, 1, "Request");
     const options = init === undefined || init === null ? {} : init;
     if (typeof options !== "object" && typeof options !== "function") throw new TypeError("Request: init must be an object");
@@ -139,11 +151,8 @@ class Request {
      * immutable headers, the raw body as received (capped by the Worker, not by outputBytes).
      */
     requestFromHost = (url, method, headerList, bytes) => {
-      const request = new Request(url);
-      request.#method = method;
-      request.#headers = headersState.freeze(headersState.fromList(headerList));
-      request.#body = new bodyState.BodyState(bytes === null ? null : { bytes }, request.#headers);
-      return request;
+      trustedParts = { url: String(url), method: String(method), headers: headersState.freeze(headersState.fromList(headerList)), bytes };
+      return new Request(url);
     };
   }
 }
