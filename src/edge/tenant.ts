@@ -88,7 +88,8 @@ export class EdgeTenant {
   /** A request to one of the tenant's endpoints, run here. */
   async invoke(tenant: TenantRow, invocation: HttpInvocation, ctx: RequestContext): Promise<HttpReply> {
     // A response that leaves early (a fetch handler's waitUntil work): the request's waitUntil keeps the isolate on it.
-    const background = (rest: Promise<unknown>) => ctx.waitUntil(rest.then(() => this.handOver()));
+    const background = (rest: Promise<unknown>) =>
+      ctx.waitUntil(rest.catch((error: unknown) => console.error("an edge execution failed after its response left", error)).then(() => this.handOver()));
     const reply = await invokeEndpoint(tenant, this.catalogue(), this.executor, invocation, { placement: "edge", background });
     ctx.waitUntil(this.handOver());
     return reply;

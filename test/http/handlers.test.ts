@@ -231,6 +231,20 @@ describe("the handler object for the other triggers", () => {
     expect(res.json).toMatchObject({ status: "completed", result: { doubled: 42, trigger: "manual", basePath: "" } });
   });
 
+  it("a published event calls event(event, env, ctx), with env and waitUntil as for fetch", async () => {
+    const { key } = await tenantWithKey();
+    expect((await call("/api/secrets/REGION", { method: "PUT", token: key, body: { value: "eu-west-region" } })).status).toBe(204);
+    const script = await createScript(key, {
+      name: "on-order",
+      type: "event",
+      trigger: { eventTypes: ["order.*"] },
+      source: `export default { event(event, env, ctx) { ctx.waitUntil(Promise.resolve().then(() => console.log("later", event.type))); return { id: event.payload.id, region: env.REGION.length, trigger: ctx.trigger }; } };`,
+    });
+    expect((await call("/api/events", { method: "POST", token: key, body: { type: "order.created", payload: { id: 42 } } })).status).toBe(202);
+    const [execution] = await eventually(async () => (await call(`/api/executions?scriptId=${script.id}`, { token: key })).json.items, (items: any[]) => items.length === 1 && items[0].status === "completed");
+    expect(execution).toMatchObject({ trigger: "event", result: { id: 42, region: 14, trigger: "event" }, logs: [{ message: "later order.created" }] });
+  });
+
   it("a manual run of a script without run → 400 naming the handlers it has", async () => {
     const { key } = await tenantWithKey();
     const script = await httpScript(key, `export default { fetch() { return new Response("x"); }, scheduled() {} };`, { path: "/x", methods: ["GET"] });
