@@ -142,11 +142,18 @@ export class Executor {
     const endTurn = this.ports.turn ? await this.ports.turn() : undefined;
     let result: ExecutionResult | null = null;
     let heldResponse: (() => void) | null = null;
+    /** When an early response left (the executor's clock, as durationMs's). */
+    let respondedAt: number | null = null;
     try {
       if (runnable.compiled.ok) {
         const compiled = runnable.compiled.script;
         // Only a handler object gets env, the web Request and a Response path (a function's shape is known at compile).
-        const onResponse = request.onResponse && heldWhilePublishing(request.onResponse, host.outbox, (send) => (heldResponse = send));
+        const respond = request.onResponse;
+        const timed: ExecutionRequest["onResponse"] = respond && ((response, at) => {
+          respondedAt = Date.now();
+          respond(response, at);
+        });
+        const onResponse = timed && heldWhilePublishing(timed, host.outbox, (send) => (heldResponse = send));
         const call = compiled.shape?.form === "function" ? undefined : await this.handlerCall(tenant, limits, { ...request, onResponse }, id, startedAt, host.secretValues);
         result = await this.ports.sandbox.execute({ tenant: tenant.id, scriptKey: runnable.key, script: compiled, event: request.event, ctx, limits, host: host.api, call });
       }
@@ -157,7 +164,7 @@ export class Executor {
     const published = host.outbox.map((event) => ({ ...event, traceparent }));
     const outcome = recordedOutcome(result, host.secretValues, finishedAt, finishedAt - startedAt, published);
     // A response held for published events leaves at the end: it did not leave early.
-    if (heldResponse) outcome.responseMs = null;
+    outcome.responseMs = heldResponse || respondedAt === null ? null : (respondedAt as number) - startedAt;
     const execution = await this.ports.records.finished(id, request, outcome);
     // Its events went only if it completed; otherwise the platform's error answers instead.
     if (outcome.status === "completed") (heldResponse as (() => void) | null)?.();
