@@ -11,8 +11,8 @@ import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { startLocalStack } from "../scripts/local-stack";
 import { root } from "../scripts/project-env.mjs";
-import { importsBench, sandboxBench, type SandboxBenchResult, wasm } from "./sandbox-node";
-import { CPU_SCRIPT, DB_SCRIPT, fiftyKilobyteScript, fiftyKilobyteTypeScript, SPIN_SCRIPT, TRIVIAL_SCRIPT } from "./scripts";
+import { handlerRows, importsBench, sandboxBench, type SandboxBenchResult, wasm, webhookDelivery } from "./sandbox-node";
+import { CPU_SCRIPT, DB_SCRIPT, fiftyKilobyteScript, fiftyKilobyteTypeScript, FETCH_OK_SCRIPT, SPIN_SCRIPT, TRIVIAL_SCRIPT, WEBHOOK_HANDLER, WEBHOOK_SECRET } from "./scripts";
 
 const quick = process.argv.includes("--quick");
 /** `npm run bench -- --events`: only the events scenario, printed, nothing written (for working on events). */
@@ -25,6 +25,8 @@ const savingOnly = process.argv.includes("--saving");
 const edgeOnly = process.argv.includes("--edge");
 /** `npm run bench -- --imports`: only scenario 18 (a script importing a module and a package vs inlined, in the sandbox), printed, nothing written. */
 const importsOnly = process.argv.includes("--imports");
+/** `npm run bench -- --handlers`: only issue 14's handler scenarios (the Node rows and scenario 17), printed, nothing written. */
+const handlersOnly = process.argv.includes("--handlers");
 const N = quick ? 20 : 400;
 const CONCURRENCY = quick ? 2 : 4;
 let ADMIN = "";
@@ -305,6 +307,7 @@ async function main() {
   if (savingOnly) return savingMain();
   if (edgeOnly) return edgeMain();
   if (importsOnly) return console.log("[imports/node]", JSON.stringify(await importsBench(wasm(), quick), null, 2));
+  if (handlersOnly) return handlersMain();
   const node = await sandboxBench(quick);
   console.log("[sandbox/node]", JSON.stringify(node));
 
@@ -400,6 +403,7 @@ async function main() {
     await manyTenants(quick ? 12 : 60);
 
     await savingScenario(a);
+    await handlersScenario();
 
     const workerdSandbox = {
       warmTrivial: await sandboxLoop("warm", "trivial"),
@@ -483,6 +487,51 @@ async function edgeMain() {
   } finally {
     stack.stop();
   }
+}
+
+async function handlersMain() {
+  console.log("[sandbox/node handlers]", JSON.stringify(await handlerRows(quick)));
+  const stack = await startLocalStack({ config: join(root, "bench", "wrangler.toml"), stateDir: join(root, "bench", ".state") });
+  base = stack.base;
+  ADMIN = stack.adminToken;
+  try {
+    await handlersScenario();
+  } finally {
+    stack.stop();
+  }
+}
+
+/**
+ * Issue 14's scenario 17: the same Workers-style webhook (HMAC verify of the raw body + JSON
+ * reply) as an iota script in QuickJS (placement auto: at the edge, in the Worker isolate),
+ * in a cached Dynamic Worker Loader isolate, and as native Worker code; and a fetch handler
+ * answering `new Response("ok")` beside the function form's trivial script.
+ */
+async function handlersScenario() {
+  const slug = `bench-h-${Date.now().toString(36)}`;
+  await api("/api/tenants", { slug, name: slug, limits: { concurrency: 10, executionsPerMinute: 100_000 } });
+  const key = (await api(`/api/tenants/${slug}/keys`, { name: "bench", scopes: ["scripts:write", "secrets:manage"] })).key as string;
+  await api("/api/secrets/WEBHOOK_SECRET", { value: WEBHOOK_SECRET }, key, "PUT");
+  await httpScript(key, "webhook", "/webhook", WEBHOOK_HANDLER, undefined, "edge");
+  await httpScript(key, "ok", "/ok", FETCH_OK_SCRIPT, undefined, "edge");
+  await httpScript(key, "trivial", "/trivial", TRIVIAL_SCRIPT, undefined, "edge");
+  const delivery = webhookDelivery();
+  const post: RequestInit = { method: "POST", body: delivery.body, headers: { "content-type": "application/json", "x-signature": delivery.signature } };
+  for (const path of [`/t/${slug}/webhook`, "/bench/loader-webhook", "/bench/native/webhook"]) await load(path, { n: 5, concurrency: 1, init: post });
+  for (const path of [`/t/${slug}/ok`, `/t/${slug}/trivial`]) await load(path, { n: 5, concurrency: 1 });
+  const n = quick ? 20 : 400;
+  scenario("17", "Workers-style webhook (HMAC-SHA256 verify of a 1 KB raw body + JSON reply): QuickJS vs Dynamic Worker Loader vs native", [
+    // The peers first: each row also pays for what the row before it left in the background (records going to the cell).
+    { name: "native Worker code", stats: await load("/bench/native/webhook", { n, init: post }) },
+    { name: "Dynamic Worker Loader, cached isolate", stats: await load("/bench/loader-webhook", { n, init: post }) },
+    { name: "QuickJS handler object (edge)", stats: await load(`/t/${slug}/webhook`, { n, init: post }) },
+  ]);
+  scenario("17b", 'fetch handler answering new Response("ok") vs the function form\'s trivial script (edge, warm)', [
+    { name: "bare Hono route", stats: await load("/bench/floor", { n }) },
+    { name: "function form → { ok: true }", stats: await load(`/t/${slug}/trivial`, { n }) },
+    { name: 'fetch handler → new Response("ok")', stats: await load(`/t/${slug}/ok`, { n }) },
+    { name: "function form → { ok: true }, again", stats: await load(`/t/${slug}/trivial`, { n }) },
+  ]);
 }
 
 async function savingMain() {

@@ -17,7 +17,8 @@ import { Realm } from "../src/sandbox/realm";
 import { Sandbox } from "../src/sandbox/sandbox";
 import { tenantLimits } from "../src/domain/limits";
 import { CATALOGUE, compileHostile, HOSTILE_HOST, hostileLimits } from "../test/sandbox/hostile-catalogue";
-import { fiftyKilobyteScript, TRIVIAL_SCRIPT } from "./scripts";
+import { createHmac } from "node:crypto";
+import { FETCH_OK_SCRIPT, fiftyKilobyteScript, TRIVIAL_SCRIPT, WEBHOOK_HANDLER, WEBHOOK_SECRET } from "./scripts";
 
 export interface SandboxBenchResult {
   runtime: string;
@@ -166,8 +167,67 @@ export async function sandboxBench(quick: boolean): Promise<SandboxBenchResult> 
       rows[`${name} ${mode}`] = { n, perSecond: Math.round((n / total) * 1000), p50: round(times[Math.floor(n * 0.5)]!), p99: round(times[Math.floor(n * 0.99)]!) };
     }
   }
+  Object.assign(rows, await handlerRows(quick, module));
   sandbox.dispose();
   return { runtime: `Node ${process.version}`, rows, memory: await memory(module), overshoot: await overshoot(module), imports: await importsBench(module, quick) };
+}
+
+/** A webhook delivery the benchmark sends: a ~1 KB JSON body and its signature (hex HMAC-SHA256). */
+export function webhookDelivery(): { body: string; signature: string } {
+  const body = JSON.stringify({ id: "evt_bench", items: Array.from({ length: 20 }, (_, i) => ({ sku: `sku-${i}`, qty: i % 3, price: 9.99 + i })) });
+  return { body, signature: createHmac("sha256", WEBHOOK_SECRET).update(body).digest("hex") };
+}
+
+/**
+ * Handler objects (API.md §13) in the sandbox alone: a fetch handler answering
+ * `new Response("ok")` (issue 14's goal ≤ 0.25 ms p50 warm) and the Workers-style webhook
+ * (HMAC verify + JSON reply), each timed until its Response is handed over and the run ends.
+ */
+export async function handlerRows(quick: boolean, module = wasm()): Promise<SandboxBenchResult["rows"]> {
+  const sandbox = new Sandbox({ wasmModule: module, memoryBudgetBytes: 256 * 1024 * 1024 });
+  const limits = tenantLimits({});
+  const delivery = webhookDelivery();
+  const requests = {
+    'fetch handler → new Response("ok")': { source: FETCH_OK_SCRIPT, body: null, headers: [] as Array<[string, string]> },
+    "webhook handler (HMAC verify + JSON)": { source: WEBHOOK_HANDLER, body: new TextEncoder().encode(delivery.body), headers: [["x-signature", delivery.signature]] as Array<[string, string]> },
+  };
+  const rows: SandboxBenchResult["rows"] = {};
+  for (const [name, { source, body, headers }] of Object.entries(requests)) {
+    for (const mode of ["warm", "cold"] as const) {
+      const n = quick ? 20 : mode === "warm" ? 5000 : 300;
+      const compiledOnce = compileScript(source);
+      const times: number[] = [];
+      for (let i = 0; i < n + 10; i++) {
+        const started = performance.now();
+        const compiled = mode === "cold" ? compileScript(source) : compiledOnce;
+        if (!compiled.ok) throw new Error("does not compile");
+        const key = mode === "cold" ? `handler-cold-${i}` : `handler-warm-${name}`;
+        let status = 0;
+        const result = await sandbox.execute({
+          tenant: "bench",
+          scriptKey: key,
+          script: compiled.script,
+          event: {},
+          ctx: { trigger: "http" },
+          limits,
+          call: {
+            request: { url: "https://bench.example.com/webhook", method: "POST", headers, body },
+            env: { names: ["WEBHOOK_SECRET"], read: (secret) => (secret === "WEBHOOK_SECRET" ? WEBHOOK_SECRET : undefined) },
+            basePath: "",
+            onResponse: (response) => (status = response.status),
+          },
+        });
+        if (mode === "cold") sandbox.pool.evictScript(key);
+        if (result.status !== "completed" || status !== 200) throw new Error(`${name}: ${result.status} ${status} ${JSON.stringify(result.error)}`);
+        if (i >= 10) times.push(performance.now() - started);
+      }
+      times.sort((a, b) => a - b);
+      const total = times.reduce((a, b) => a + b, 0);
+      rows[`${name} ${mode}`] = { n, perSecond: Math.round((n / total) * 1000), p50: round(times[Math.floor(n * 0.5)]!), p99: round(times[Math.floor(n * 0.99)]!) };
+    }
+  }
+  sandbox.dispose();
+  return rows;
 }
 
 /**

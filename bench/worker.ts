@@ -16,7 +16,7 @@ import { TenantRunner as ProductRunner } from "../src/tenant/runner";
 import { metricsWindow } from "../src/observability/window";
 import { diagnose } from "../src/services/source-check";
 import { stripTypes } from "../src/sandbox/typescript";
-import { CPU_SCRIPT, TRIVIAL_SCRIPT, fiftyKilobyteScript, fiftyKilobyteTypeScript, nativeCpuWork } from "./scripts";
+import { CPU_SCRIPT, TRIVIAL_SCRIPT, WEBHOOK_HANDLER, WEBHOOK_SECRET, fiftyKilobyteScript, fiftyKilobyteTypeScript, nativeCpuWork, nativeWebhook } from "./scripts";
 
 /** With `x-bench-cold: 1`, a request runs in a new sandbox with a fresh compile, then drops it. */
 export class TenantRunner extends ProductRunner {
@@ -161,6 +161,21 @@ bench.get("/metrics-query/:slug/:scriptId", async (c) => {
 });
 
 bench.get("/native/cpu", (c) => c.json(nativeCpuWork()));
+
+/** The Workers-style webhook (scenario 16) as native code in this Worker. */
+bench.post("/native/webhook", (c) => nativeWebhook(c.req.raw, { WEBHOOK_SECRET }));
+
+/** The same webhook module in a cached Dynamic Worker Loader isolate, the secret in its env. */
+bench.post("/loader-webhook", async (c) => {
+  const worker = c.env.LOADER.get("webhook-cached", () => ({
+    compatibilityDate: "2026-11-01",
+    mainModule: "main.js",
+    modules: { "main.js": WEBHOOK_HANDLER },
+    env: { WEBHOOK_SECRET },
+    globalOutbound: null,
+  }));
+  return worker.getEntrypoint().fetch(c.req.raw);
+});
 
 /** The same scripts in a V8 isolate through the Worker Loader: cached (`fresh=0`) or new (`fresh=N`, N < 100). */
 bench.get("/loader/:kind", async (c) => {

@@ -3,7 +3,8 @@
  * script's `event` and `ctx`. The single source for script authors, the editor's
  * IntelliSense and docs/sdk.md.
  *
- * A script is an ES module that default-exports a function (no imports):
+ * A script is an ES module that default-exports a function (no imports), or a Workers-style
+ * handler object (`Iota.ExportedHandler`: `{ fetch(request, env, ctx) {…} }`, API.md §13):
  *
  * ```js
  * /** @param {Iota.HttpEvent} event @param {Iota.Context} ctx *\/
@@ -58,6 +59,8 @@ declare namespace Iota {
     headers: Record<string, string>;
     /** Parsed JSON for a JSON content type, else the text; null without a body. */
     body: Json;
+    /** The body as received, UTF-8 decoded ("" without a body): what a signature is computed over. Use the handler object's `request` for binary bodies. */
+    rawBody: string;
   }
 
   /**
@@ -95,6 +98,50 @@ declare namespace Iota {
   }
 
   type Handler<E, R = unknown> = (event: E, ctx: Context) => R | Promise<R>;
+
+  /**
+   * A handler object's `env` (API.md §13): the tenant's secrets by name (`env.WEBHOOK_SECRET`).
+   * Reading one is not an SDK call; its value is redacted from logs and records, as
+   * `iota.secrets.get` values are. A name the tenant has no secret for reads `undefined`.
+   */
+  interface Env {
+    readonly [name: string]: string | undefined;
+  }
+
+  /** A handler object's `ctx`: the function form's context, plus what Workers code expects. */
+  interface ExecutionContext extends Context {
+    /** `/t/<slug>` at `/t/<slug>/…`, `""` on the tenant's own host (`<slug>.<TENANT_DOMAIN>`). */
+    basePath: string;
+    /**
+     * Work that goes on after the response left, inside this execution: the same deadline and
+     * limits, its logs and errors in the execution's record (a rejection marks it failed; the
+     * response stands). The record ends when every such promise has settled.
+     */
+    waitUntil(promise: Promise<unknown>): void;
+    /** A no-op, for Workers code that calls it: there is no origin to pass through to. */
+    passThroughOnException(): void;
+  }
+
+  /** A scheduled run's controller (`scheduled(controller, env, ctx)`). */
+  interface ScheduledController {
+    /** ISO 8601: the minute this run is for. */
+    scheduledTime: string;
+    cron: string;
+  }
+
+  /**
+   * The Workers-style handler object a script may default-export instead of a function
+   * (API.md §13): one handler per trigger. An http script needs `fetch`; a manual run needs
+   * `run` (without it the run is refused with a 400 naming the handlers the object has).
+   */
+  interface ExportedHandler<E extends Env = Env> {
+    /** An http request, as a web `Request` (URL as received, raw body); answers a `Response`. */
+    fetch?(request: Request, env: E, ctx: ExecutionContext): Response | Promise<Response>;
+    scheduled?(controller: ScheduledController, env: E, ctx: ExecutionContext): unknown;
+    event?(event: EventEvent, env: E, ctx: ExecutionContext): unknown;
+    /** A manual run (`POST /api/scripts/:id/run`): `input` is the run's input. */
+    run?(input: Json, env: E, ctx: ExecutionContext): unknown;
+  }
 
   /** A document id: a string of 1 to 200 characters, or an integer. */
   type DocumentId = string | number;
@@ -231,6 +278,11 @@ declare namespace Iota {
 
 /** The only way out of the sandbox. Every db, http, secrets and events call counts toward `sdkCallsPerExecution`. */
 declare const iota: Iota.Sdk;
+
+/** Workers' names for the handler object's types, so Workers code type-checks unchanged. */
+type ExportedHandler<E extends Iota.Env = Iota.Env> = Iota.ExportedHandler<E>;
+type ExecutionContext = Iota.ExecutionContext;
+type ScheduledController = Iota.ScheduledController;
 
 /** `console.log`/`info` log at info, `debug`/`trace` at debug, `warn` and `error` at theirs. */
 declare const console: {

@@ -85,7 +85,8 @@ export class EdgeTenant {
       },
       services: (tenant, limits) => ({
         collections: remoteCollections((op, args) => cell().edgeDb(op, args, limits.dbBytes)),
-        secret: (name) => this.secret(tenant.id, name),
+        secret: (name) => this.freshSecrets().get(tenant.id, name),
+        secretNames: () => this.freshSecrets().names(tenant.id),
         // The lease's outbound allowance: counted by the cell when lent (edge-leases.ts).
         outbound: { count: () => (this.allowance.takeOutbound() ? 0 : Number.MAX_SAFE_INTEGER), add: () => undefined },
         fetch: (input, init) => fetch(input, init),
@@ -100,11 +101,19 @@ export class EdgeTenant {
 
   /** A request to one of the tenant's endpoints, run here. */
   async invoke(tenant: TenantRow, invocation: HttpInvocation, ctx: RequestContext): Promise<HttpReply> {
-    const reply = await invokeEndpoint(tenant, this.catalogue(), this.executor, invocation, { placement: "edge" });
-    for (const work of this.pendingWork.splice(0)) ctx.waitUntil(work);
-    // A lease left idle goes back to the cell with a report once it has been idle a while.
-    if (this.allowance.holding) ctx.waitUntil(this.settleWhenIdle());
+    // A response that leaves early (a fetch handler's waitUntil work): the request's waitUntil keeps the isolate on it.
+    const background = (rest: Promise<unknown>) =>
+      ctx.waitUntil(rest.catch((error: unknown) => console.error("an edge execution failed after its response left", error)).then(() => this.handOver()));
+    const reply = await invokeEndpoint(tenant, this.catalogue(), this.executor, invocation, { placement: "edge", background });
+    ctx.waitUntil(this.handOver());
     return reply;
+  }
+
+  /** Records and refusals of finished executions go to the cell; a lease left idle goes back with a report once it has been idle a while. */
+  private handOver(): Promise<unknown> {
+    const work = this.pendingWork.splice(0);
+    if (this.allowance.holding) work.push(this.settleWhenIdle());
+    return Promise.all(work);
   }
 
   /** Sends a report once the current lease has been idle for IDLE_SETTLE_MS, so it is settled (the records went already). */
@@ -128,13 +137,14 @@ export class EdgeTenant {
     this.secrets.clear();
   }
 
-  private secret(tenantId: string, name: string): Promise<string | null> {
+  /** The secrets cache, emptied every CACHE_TTL_MS. */
+  private freshSecrets(): SecretCache {
     const now = this.clock();
     if (this.secretsUntil <= now) {
       this.secrets.clear();
       this.secretsUntil = now + CACHE_TTL_MS;
     }
-    return this.secrets.get(tenantId, name);
+    return this.secrets;
   }
 
   /**
@@ -167,6 +177,7 @@ export class EdgeTenant {
       memoryBytes: outcome.memoryBytes,
       sdkCalls: outcome.sdkCalls,
       modules: outcome.modules,
+      responseMs: outcome.responseMs,
     };
     this.pendingWork.push(this.reporter.add(record));
     return liveRecord(record);
@@ -194,6 +205,7 @@ function liveRecord(record: EdgeRecord): ExecutionRecord {
     sdkCalls: record.sdkCalls,
     traceId: record.traceId,
     modules: record.modules ?? [],
+    ...(record.responseMs != null && { responseMs: record.responseMs }),
   };
 }
 

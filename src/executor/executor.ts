@@ -17,6 +17,7 @@ import type { TenantRow } from "../db/schema";
 import { newId } from "../lib/ids";
 import { sandboxError } from "../sandbox/errors";
 import type { LogEntry } from "../sandbox/host";
+import type { HandlerCall, HandlerEnv, HandlerRequest, ScriptResponse } from "../sandbox/realm";
 import type { ExecutionResult, Sandbox } from "../sandbox/sandbox";
 import { newSpanId, startTrace, type TraceContext, traceparentOf } from "../observability/trace";
 import { executionHost, type HostServices, type PublishedEvent, redactSecrets } from "../host/host-api";
@@ -51,6 +52,15 @@ export interface ExecutionRequest {
    * delivery records its outcome there, so the two can never disagree).
    */
   recorded?: (end: { executionId: string; status: ExecutionOutcome["status"]; error: ExecutionOutcome["error"] }, now: number) => void;
+  /** An http execution's request as a fetch handler receives it (API.md §13). */
+  request?: HandlerRequest;
+  /** `ctx.basePath` of a handler object: `/t/<slug>`, or "" on the tenant's host. */
+  basePath?: string;
+  /**
+   * Told as soon as a fetch handler's Response is ready, while the execution may go on
+   * (`waitUntil` work): the response can leave before the record ends.
+   */
+  onResponse?: (response: ScriptResponse, at: { executionId: string; sandboxMs: number }) => void;
 }
 
 /** How an execution ended, as recorded (secrets redacted). */
@@ -68,6 +78,8 @@ export interface ExecutionOutcome {
   published: PublishedEvent[];
   /** The modules it ran with (API.md §13). */
   modules: Array<{ name: string; version: number }>;
+  /** Milliseconds from the start until a fetch handler's response left; null when the response waited for the end (or there was none). */
+  responseMs: number | null;
 }
 
 /** Where an execution's record lives (the cell's SQLite, or a batch on its way to it). */
@@ -131,20 +143,86 @@ export class Executor {
     const ctx = { executionId: id, scriptId: script.id, version: version.version, tenant: tenant.slug, trigger: request.trigger, attempt };
     const endTurn = this.ports.turn ? await this.ports.turn() : undefined;
     let result: ExecutionResult | null = null;
+    let heldResponse: (() => void) | null = null;
+    /** When an early response left (the executor's clock, as durationMs's). */
+    let respondedAt: number | null = null;
     try {
       if (runnable.compiled.ok) {
-        result = await this.ports.sandbox.execute({ tenant: tenant.id, scriptKey: runnable.key, script: runnable.compiled.script, event: request.event, ctx, limits, host: host.api });
+        const compiled = runnable.compiled.script;
+        // Only a handler object gets env, the web Request and a Response path (a function's shape is known at compile).
+        const respond = request.onResponse;
+        const timed: ExecutionRequest["onResponse"] = respond && ((response, at) => {
+          respondedAt = Date.now();
+          respond(response, at);
+        });
+        const onResponse = timed && heldWhilePublishing(timed, host.outbox, (send) => (heldResponse = send));
+        const call = compiled.shape?.form === "function" ? undefined : await this.handlerCall(tenant, limits, { ...request, onResponse }, id, startedAt, host.secretValues);
+        result = await this.ports.sandbox.execute({ tenant: tenant.id, scriptKey: runnable.key, script: compiled, event: request.event, ctx, limits, host: host.api, call });
       }
     } finally {
       endTurn?.(result?.cpuMs ?? 0);
     }
     const finishedAt = Date.now();
     const published = host.outbox.map((event) => ({ ...event, traceparent }));
-    const outcome = { ...recordedOutcome(runnable, result, host.secretValues, finishedAt, finishedAt - startedAt, published), modules: runnable.modules };
+    const outcome: ExecutionOutcome = { ...recordedOutcome(runnable, result, host.secretValues, finishedAt, finishedAt - startedAt, published), modules: runnable.modules };
+    // A response held for published events leaves at the end: it did not leave early.
+    outcome.responseMs = heldResponse || respondedAt === null ? null : (respondedAt as number) - startedAt;
     const execution = await this.ports.records.finished(id, request, outcome);
+    // Its events went only if it completed; otherwise the platform's error answers instead.
+    if (outcome.status === "completed") (heldResponse as (() => void) | null)?.();
     this.ports.onFinished?.(execution, outcome);
     return { execution, resultJson: result?.resultJson, sandboxMs: result?.durationMs ?? 0 };
   }
+
+  /** What a handler object receives beyond its event: the request, env (the tenant's secrets), basePath, and the early response. */
+  private async handlerCall(tenant: TenantRow, limits: Limits, request: ExecutionRequest, executionId: string, startedAt: number, secretValues: Set<string>): Promise<HandlerCall> {
+    const onResponse = request.onResponse;
+    return {
+      request: request.request,
+      env: await secretEnv(this.ports.services(tenant, limits), secretValues),
+      basePath: request.basePath ?? "",
+      onResponse: onResponse && ((response) => onResponse(response, { executionId, sandboxMs: Date.now() - startedAt })),
+    };
+  }
+}
+
+/**
+ * A fetch handler's Response leaves as soon as it is ready, unless the execution published
+ * events by then: those are handed over (recorded in the cell) when it ends, and a 2xx must
+ * never hide a lost event (API.md §14), so that response is held (`hold`) until the record,
+ * and sent only if the execution completed (else the caller answers the platform's error).
+ */
+function heldWhilePublishing(onResponse: NonNullable<ExecutionRequest["onResponse"]>, outbox: readonly unknown[], hold: (send: () => void) => void): ExecutionRequest["onResponse"] {
+  return (response, at) => {
+    if (outbox.length > 0) hold(() => onResponse(response, at));
+    else onResponse(response, at);
+  };
+}
+
+/**
+ * The tenant's secrets as a handler's `env` (API.md §13). Reading `env.NAME` is synchronous,
+ * as in Workers, so the values are ready before the handler runs: each is decrypted on its
+ * first use in this isolate or cell and cached until it changes (secret-cache.ts). Not an SDK
+ * call. A value enters the execution only when the script reads it, and from then on is
+ * redacted from what is recorded, as `iota.secrets.get` values are.
+ */
+async function secretEnv(services: HostServices, secretValues: Set<string>): Promise<HandlerEnv> {
+  const names = await services.secretNames();
+  const values = new Map<string, string>();
+  await Promise.all(
+    names.map(async (name) => {
+      const value = await services.secret(name);
+      if (value !== null) values.set(name, value);
+    }),
+  );
+  return {
+    names: [...values.keys()],
+    read: (name) => {
+      const value = values.get(name);
+      if (value !== undefined) secretValues.add(value);
+      return value;
+    },
+  };
 }
 
 /**
@@ -176,7 +254,7 @@ function recordedOutcome(
     // E.g. a module it imports was disabled, or lost an export it uses, since it was saved.
     const first = runnable.compiled.ok ? undefined : runnable.compiled.diagnostics[0];
     const error = sandboxError("CompileError", first ? `the saved source does not compile: ${first.line}:${first.column} ${first.message}` : "the saved source does not compile");
-    return { status: "failed", resultJson: undefined, error, logs: [], cpuMs: 0, memoryBytes: 0, sdkCalls: 0, finishedAt, durationMs, published: [] };
+    return { status: "failed", resultJson: undefined, error, logs: [], cpuMs: 0, memoryBytes: 0, sdkCalls: 0, finishedAt, durationMs, published: [], responseMs: null };
   }
   const redact = (text: string) => redactSecrets(text, secrets);
   return {
@@ -190,5 +268,6 @@ function recordedOutcome(
     finishedAt,
     durationMs,
     published: result.status === "completed" ? published : [],
+    responseMs: result.responseMs === null ? null : Math.round(result.responseMs),
   };
 }

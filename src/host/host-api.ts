@@ -31,6 +31,8 @@ export interface ExecutionScope {
 export interface HostServices {
   collections: CollectionsPort;
   secret: (name: string) => Promise<string | null>;
+  /** The names of the tenant's secrets (a handler object's `env`). */
+  secretNames: () => Promise<string[]>;
   /** The tenant's outbound requests over the last minute (a MinuteWindow in the cell; a lease's allowance at the edge). */
   outbound: Pick<MinuteWindow, "count" | "add">;
   fetch: typeof fetch;

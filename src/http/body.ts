@@ -62,9 +62,19 @@ export function jsonDepth(value: unknown, stopAt: number): number {
 
 /** The body as text, refusing (413) as soon as more than `limit` bytes arrive. */
 export async function readCappedText(request: Request, limit: number): Promise<string> {
+  const bytes = await readCappedBytes(request, limit);
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw ApiError.invalid("request body is not valid UTF-8");
+  }
+}
+
+/** The body's bytes as received, refusing (413) as soon as more than `limit` bytes arrive. */
+export async function readCappedBytes(request: Request, limit: number): Promise<Uint8Array> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > limit) throw tooLarge(limit);
-  if (!request.body) return "";
+  if (!request.body) return new Uint8Array(0);
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -84,11 +94,7 @@ export async function readCappedText(request: Request, limit: number): Promise<s
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
-  } catch {
-    throw ApiError.invalid("request body is not valid UTF-8");
-  }
+  return bytes;
 }
 
 function tooLarge(limit: number) {

@@ -31,10 +31,14 @@
 /** What the bootstrap returns, as handles the host calls. */
 export interface GuestApi {
   /**
-   * `run(factory, eventJson, ctxJson, seed, bodyBytes, epochStart)` → a promise of the result
-   * as JSON text ("" for undefined); `seed` is four unsigned 32-bit integers, comma-separated,
-   * from a CSPRNG; `bodyBytes` caps the bodies a script builds (Request/Response);
-   * `epochStart` (epoch ms) is when the execution began, the origin of the guest's clock.
+   * `run(factory, eventJson, ctxJson, seed, bodyBytes, epochStart, callJson)` → a promise of
+   * the result as JSON text ("" for undefined); `seed` is four unsigned 32-bit integers,
+   * comma-separated, from a CSPRNG; `bodyBytes` caps the bodies a script builds
+   * (Request/Response); `epochStart` (epoch ms) is when the execution began, the origin of
+   * the guest's clock; `callJson` is what only a handler object gets (API.md §13):
+   * `{request: {url, method, headers, body: {$b} | null} | null, env: [names], basePath}`.
+   * A fetch handler's Response goes to the host through `host.respond(metaJson, bytes?)`
+   * as soon as it is ready; `waitUntil` work is awaited after it.
    */
   run: unknown;
   /** `describe(thrown)` → JSON text `{name, message, stack}` of any thrown value. */
@@ -48,7 +52,7 @@ export interface GuestApi {
 export const BOOTSTRAP_SOURCE = String.raw`(function (host) {
 "use strict";
 const hostCall = host.call, hostLog = host.log, hostCharge = host.charge;
-const hostLoad = host.load;
+const hostLoad = host.load, hostRespond = host.respond, hostEnv = host.env;
 const sdkNames = JSON.parse(host.names);
 const lazyGlobals = JSON.parse(host.globals);
 
@@ -402,7 +406,98 @@ while (queue.length > 0) {
 }
 
 // ---- per execution ----
-function run(factory, eventJson, ctxJson, seed, bodyBytes, startedAt) {
+/** The handler of the handler object each trigger calls (API.md §13). */
+const HANDLER_OF = { __proto__: null, http: "fetch", scheduled: "scheduled", event: "event", manual: "run" };
+const HANDLER_NAMES = ["fetch", "scheduled", "event", "run"];
+/** The handler names an object has, for messages; reading them may throw (a Proxy, a getter): then none are named. */
+function handlerNames(handlers) {
+  const names = [];
+  try {
+    for (let i = 0; i < HANDLER_NAMES.length; i++) if (typeof handlers[HANDLER_NAMES[i]] === "function") names.push(HANDLER_NAMES[i]);
+  } catch (error) {
+    return "(its handlers could not be read)";
+  }
+  return names.length === 0 ? "none" : names.join(", ");
+}
+/** env: the tenant's secrets by name; a value enters the execution when it is read (host.env, not an SDK call). */
+function newEnv(names) {
+  const env = {};
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i];
+    defineProperty(env, name, {
+      get() {
+        const value = hostEnv(name);
+        if (typeof value !== "string") return undefined;
+        defineProperty(env, name, { value, writable: true, enumerable: true, configurable: true });
+        return value;
+      },
+      set(value) { defineProperty(env, name, { value, writable: true, enumerable: true, configurable: true }); },
+      enumerable: true,
+      configurable: true,
+    });
+  }
+  return env;
+}
+/** Awaits every waitUntil promise, those added meanwhile too; throws the first rejection once all settled. */
+async function settleAll(waits) {
+  let failed = false, reason;
+  for (let i = 0; i < waits.length; i++) {
+    try {
+      await waits[i];
+    } catch (error) {
+      if (!failed) { failed = true; reason = error; }
+    }
+  }
+  if (failed) throw reason;
+}
+/** The Response a fetch handler answered, handed to the host now (the HTTP response leaves before waitUntil work ends). */
+function respond(response) {
+  const { responseState } = requireGroup("body");
+  if (!responseState.isResponse(response)) {
+    throw new TypeErrorCtor("the fetch handler must return a Response, not " + (response === null ? "null" : typeof response));
+  }
+  const out = responseState.toHost(response);
+  if (out.status === 0) throw new TypeErrorCtor("the fetch handler returned Response.error()");
+  if (out.body === undefined) throw new TypeErrorCtor("the fetch handler returned a Response whose body was already read");
+  const source = out.body;
+  const meta = { status: out.status, statusText: out.statusText, headers: out.headers, text: source !== null && source.text !== undefined ? source.text : null };
+  hostRespond(JSONstringify(meta), source !== null && source.text === undefined ? source.bytes : undefined);
+  return out.status;
+}
+/** Runs the handler object's handler for this trigger: fetch(request, env, ctx), scheduled(controller, …), event(event, …), run(input, …). */
+async function runHandlers(handlers, event, ctxData, call) {
+  if (handlers === null || typeof handlers !== "object") {
+    throw new TypeErrorCtor("the default export must be a function or an object of handlers, not " + (handlers === null ? "null" : typeof handlers));
+  }
+  const trigger = ctxData.trigger;
+  const name = HANDLER_OF[trigger] === undefined ? "run" : HANDLER_OF[trigger];
+  const handler = handlers[name];
+  if (typeof handler !== "function") {
+    throw new TypeErrorCtor("the default export has no " + name + " handler for a" + (trigger === "event" ? "n" : "") + " " + StringFn(trigger) + " run (its handlers: " + handlerNames(handlers) + ")");
+  }
+  const waits = [];
+  const ctx = { ...ctxData, basePath: call.basePath === undefined ? "" : StringFn(call.basePath) };
+  ctx.waitUntil = function waitUntil(promise) {
+    if (arguments.length < 1) throw new TypeErrorCtor("waitUntil: 1 argument required");
+    waits.push(Promise.resolve(promise));
+  };
+  ctx.passThroughOnException = function passThroughOnException() {};
+  const env = newEnv(call.env);
+  if (trigger === "http") {
+    const request = call.request;
+    const bytes = request.body === null ? null : requireGroup("core").take(request.body);
+    const input = requireGroup("fetch").requestFromHost(request.url, request.method, request.headers, bytes);
+    const status = respond(await apply(handler, handlers, [input, env, ctx]));
+    await settleAll(waits);
+    return JSONstringify({ status });
+  }
+  const argument = trigger === "manual" ? (event === null || typeof event !== "object" ? undefined : event.input) : event;
+  const result = await apply(handler, handlers, [argument, env, ctx]);
+  const json = result === undefined ? undefined : JSONstringify(result);
+  await settleAll(waits);
+  return json === undefined ? "" : json;
+}
+function run(factory, eventJson, ctxJson, seed, bodyBytes, startedAt, callJson) {
   logging = true;
   reseed(seed);
   bodyBytesLimit = NumberFn(bodyBytes);
@@ -411,9 +506,7 @@ function run(factory, eventJson, ctxJson, seed, bodyBytes, startedAt) {
   return (async function () {
     try {
       const handler = await factory();
-      if (typeof handler !== "function") {
-        throw new TypeErrorCtor("the default export must be a function, not " + (handler === null ? "null" : typeof handler));
-      }
+      if (typeof handler !== "function") return await runHandlers(handler, JSONparse(eventJson), JSONparse(ctxJson), JSONparse(callJson));
       const result = await handler(JSONparse(eventJson), JSONparse(ctxJson));
       const json = result === undefined ? undefined : JSONstringify(result);
       return json === undefined ? "" : json;
@@ -442,5 +535,10 @@ function describe(thrown) {
     return JSONstringify({ name: "NonErrorThrown", message: "the script threw a value that could not be read", stack: "" });
   }
 }
-return freeze({ run: freeze(run), describe: freeze(describe), nextTimer: freeze(nextTimer), fireTimer: freeze(fireTimer) });
+/** Loads web groups ahead (a JSON list of names), while the realm is built: see realm.ts, PRELOADED_GROUPS. */
+const preload = (namesJson) => {
+  const names = JSONparse(namesJson);
+  for (let i = 0; i < names.length; i++) requireGroup(names[i]);
+};
+return freeze({ run: freeze(run), describe: freeze(describe), nextTimer: freeze(nextTimer), fireTimer: freeze(fireTimer), preload: freeze(preload) });
 })`;

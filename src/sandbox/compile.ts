@@ -1,5 +1,6 @@
 /**
- * Compile: checks a script (an ES module that default-exports a function, API.md §7) and
+ * Compile: checks a script (an ES module that default-exports a function, API.md §7, or an
+ * object of handlers, §13) and
  * turns it into a *factory module*: an ES module whose default export is an async function
  * that re-runs the script's module body on every call and returns its default export. A
  * sandbox realm evaluates that module once, so a warm execution never parses again, yet
@@ -41,7 +42,20 @@ export interface CompiledScript {
   usesCellState: boolean;
   /** The modules and packages it imports, as the realm links them (modules.ts); absent without imports. */
   linked?: LinkedFiles;
+  /** The default export's shape and handler names, as far as the text shows (`handlerShape`); absent: unknown. */
+  shape?: HandlerShape;
 }
+
+/** The handlers of the Workers-style handler object (API.md §13), one per trigger. */
+export const HANDLER_NAMES = ["fetch", "scheduled", "event", "run"] as const;
+export type HandlerName = (typeof HANDLER_NAMES)[number];
+
+/**
+ * What the default export is, read from the text: a function (§7's form), an object of
+ * handlers (`handlers`: the names an object literal lists, or null when it cannot be told,
+ * e.g. a spread), or `unknown` (an expression only running it can tell: decided then).
+ */
+export type HandlerShape = { form: "function" } | { form: "object"; handlers: HandlerName[] | null } | { form: "unknown" };
 
 /** `iota` members that touch nothing of the tenant's state: a script using only these can run anywhere. */
 const STATELESS_IOTA_MEMBERS = new Set(["log", "http", "secrets", "NonRetriableError", "QuotaExceededError", "NetworkPolicyError"]);
@@ -130,8 +144,8 @@ export function compileJavaScript(source: string): CompileResult {
           edits.push(blank(keyword, keyword + "default".length));
           defaultExport = d.id.name;
         } else {
-          if (d.type === "Literal" || d.type === "ObjectExpression" || d.type === "ArrayExpression" || d.type === "TemplateLiteral") {
-            problem(d, "the default export must be a function");
+          if (d.type === "Literal" || d.type === "ArrayExpression" || d.type === "TemplateLiteral") {
+            problem(d, "the default export must be a function or an object of handlers ({ fetch, scheduled, event, run })");
           }
           // `default` (7 characters) becomes `$dflt$=`; a declaration becomes an expression,
           // so end it before the next line can continue it.
@@ -143,14 +157,60 @@ export function compileJavaScript(source: string): CompileResult {
       }
     }
   }
-  if (!defaultNode) diagnostics.push({ line: 1, column: 1, message: "a script must `export default` a function, e.g. export default async function (event, ctx) { … }" });
+  if (!defaultNode) {
+    diagnostics.push({ line: 1, column: 1, message: "a script must `export default` a function, e.g. export default async function (event, ctx) { … }, or an object of handlers, e.g. export default { async fetch(request, env, ctx) { … } }" });
+  }
   if (diagnostics.length > 0) return { ok: false, diagnostics: sortDiagnostics(diagnostics) };
 
   const body = applyEdits(source, edits);
   const factorySource = `${SOURCE_PREFIX}${body}${BODY_END}return ${defaultExport}}`;
   const broken = verifyFactory(factorySource, SOURCE_PREFIX.length + body.length, defaultExport!);
   if (broken) return { ok: false, diagnostics: [{ line: 1, column: 1, message: broken }] };
-  return { ok: true, script: { factorySource, sourceBytes: new TextEncoder().encode(source).byteLength, usesCellState } };
+  const shape = handlerShape(program, defaultNode!);
+  return { ok: true, script: { factorySource, sourceBytes: new TextEncoder().encode(source).byteLength, usesCellState, shape } };
+}
+
+/**
+ * The default export's shape: a function or class declaration or expression is the function
+ * form; an object literal (directly, or a top-level `const`/`let`/`var` initialised with one
+ * and exported by name) is the handler object, with the names it lists. Anything else is
+ * `unknown` until it runs.
+ */
+export function handlerShape(program: Node & { body: Node[] }, defaultNode: Node): HandlerShape {
+  const d = defaultNode as Node & Record<string, any>;
+  let value: (Node & Record<string, any>) | null = null;
+  let name: string | null = null;
+  if (d.type === "ExportDefaultDeclaration") {
+    const declaration = d.declaration;
+    if (declaration.type === "Identifier") name = declaration.name;
+    else value = declaration;
+  } else {
+    name = d.specifiers.find((s: any) => exportedName(s) === "default")?.local.name ?? null;
+  }
+  if (name !== null) value = topLevelValue(program, name);
+  if (value === null) return { form: "unknown" };
+  if (/^(Function|Class|ArrowFunction)(Declaration|Expression)$/.test(value.type)) return { form: "function" };
+  if (value.type !== "ObjectExpression") return { form: "unknown" };
+  const handlers: HandlerName[] = [];
+  for (const property of value.properties) {
+    if (property.type !== "Property" || property.computed) return { form: "object", handlers: null };
+    const key = property.key.type === "Identifier" ? property.key.name : String(property.key.value);
+    if ((HANDLER_NAMES as readonly string[]).includes(key)) handlers.push(key as HandlerName);
+  }
+  return { form: "object", handlers };
+}
+
+/** What a top-level declaration of `name` holds: a function or class declaration, or a variable's initial value (null if reassigned or unknown). */
+function topLevelValue(program: Node & { body: Node[] }, name: string): (Node & Record<string, any>) | null {
+  for (const statement of program.body) {
+    const s = (statement.type === "ExportNamedDeclaration" ? (statement as any).declaration : statement) as (Node & Record<string, any>) | null;
+    if (!s) continue;
+    if ((s.type === "FunctionDeclaration" || s.type === "ClassDeclaration") && s.id?.name === name) return s;
+    if (s.type === "VariableDeclaration" && s.kind === "const") {
+      for (const declarator of s.declarations) if (declarator.id.type === "Identifier" && declarator.id.name === name) return declarator.init ?? null;
+    }
+  }
+  return null;
 }
 
 

@@ -47,6 +47,21 @@ const MAX_LOG_ENTRY_CHARS = 16 * 1024 + 64;
  * in a runtime without an interrupt handler.
  */
 export const SETUP_LIMITS = { timeoutMs: 2_000, cpuMs: 2_000 };
+/**
+ * Web groups a realm holding a handler object (or a script whose shape only running tells)
+ * loads while it is built: what `request` and a `Response` need. Cold, they cost a new realm
+ * ~40 ms of interpreter time, near the edge's whole CPU slice (API.md §14); loaded here they
+ * are setup work, and warm executions never pay it again anyway.
+ */
+const PRELOADED_GROUPS = ["url", "encoding", "fetch"];
+
+/** A web group's source compiled in `context` (nothing runs): the guest calls the function it evaluates to. */
+function compileGroup(context: QuickJSContext, nameHandle: QuickJSHandle) {
+  const name = context.getString(nameHandle);
+  const source = Object.hasOwn(WEB_SOURCES, name) ? WEB_SOURCES[name] : undefined;
+  return source === undefined ? undefined : context.evalCode(source, `iota-web-${name}.js`);
+}
+
 /** The bootstrap as QuickJS gets it (see source.ts). */
 const BOOTSTRAP = compactSource(BOOTSTRAP_SOURCE);
 /** Largest JSON argument list one SDK call may send. */
@@ -73,6 +88,41 @@ export interface RunRequest {
   limits: RunLimits;
   host: HostApi;
   budget: ExecutionBudget;
+  /** What only a handler object receives (API.md §13): the web Request, env, basePath. */
+  call?: HandlerCall;
+}
+
+/** The request a fetch handler receives, as the platform got it. */
+export interface HandlerRequest {
+  /** The URL as received. */
+  url: string;
+  method: string;
+  headers: Array<[string, string]>;
+  /** The raw body; null when there is none. */
+  body: Uint8Array | null;
+}
+
+/** The tenant's secrets as a handler's `env`: names known up front, a value handed over when read. */
+export interface HandlerEnv {
+  names: readonly string[];
+  read(name: string): string | undefined;
+}
+
+/** The Response a fetch handler answered, as plain data. */
+export interface ScriptResponse {
+  status: number;
+  statusText: string;
+  /** Lower-case names, Set-Cookie one pair per cookie. */
+  headers: Array<[string, string]>;
+  body: string | Uint8Array | null;
+}
+
+export interface HandlerCall {
+  request?: HandlerRequest;
+  env?: HandlerEnv;
+  basePath?: string;
+  /** Called once, as soon as a fetch handler's Response is ready (the execution may go on: waitUntil). */
+  onResponse?: (response: ScriptResponse) => void;
 }
 
 export interface RunOutcome {
@@ -84,6 +134,8 @@ export interface RunOutcome {
   sdkCalls: number;
   /** Heap bytes the QuickJS runtime used when the execution ended. */
   memoryBytes: number;
+  /** When a fetch handler's Response was handed over (performance.now()); null when none was. */
+  respondedAt: number | null;
 }
 
 /** Raised by `Realm.create` when building the realm ran past `SETUP_LIMITS`. */
@@ -116,6 +168,7 @@ interface Running {
   web: WebContext;
   /** Host-backed asynchronous operations not finished yet (not SDK calls). */
   pendingOperations: number;
+  respondedAt: number | null;
 }
 
 export class Realm {
@@ -162,6 +215,7 @@ export class Realm {
       const realm = (context = runtime.newContext());
       // The host functions exist before the instance does; they reach it through this.
       const ref: { instance?: Realm } = {};
+      let preloading = false;
       const [guestRun, guestDescribe, guestNextTimer, guestFireTimer, factory] = Scope.withScope((scope) => {
         const host = scope.manage(realm.newObject());
         // The only functions of the host the guest can call; the bootstrap captures them
@@ -175,7 +229,10 @@ export class Realm {
           compute: realm.newFunction("compute", (name, json) => ref.instance?.hostCompute(name!, json!)),
           put: realm.newFunction("put", (buffer) => ref.instance?.hostPut(buffer!)),
           take: realm.newFunction("take", (id) => ref.instance?.hostTake(id!)),
-          load: realm.newFunction("load", (name) => ref.instance?.hostLoad(name!)),
+          // While the realm is built, only the groups it preloads (below); then during executions.
+          load: realm.newFunction("load", (name) => (ref.instance ? ref.instance.hostLoad(name!) : preloading ? compileGroup(realm, name!) : undefined)),
+          respond: realm.newFunction("respond", (meta, bytes) => ref.instance?.hostRespond(meta!, bytes)),
+          env: realm.newFunction("env", (name) => ref.instance?.hostEnv(name!)),
         };
         for (const [name, fn] of Object.entries(hostFunctions)) fn.consume((handle) => realm.setProp(host, name, handle));
         realm.newString(JSON.stringify(sdkNames)).consume((names) => realm.setProp(host, "names", names));
@@ -186,6 +243,15 @@ export class Realm {
         const guestApi = ["run", "describe", "nextTimer", "fireTimer"].map((name) => scope.manage(realm.getProp(api, name)));
         const factory = scope.manage(loadFactory(realm, runtime, setup, script));
         if (script.linked && script.linked.packages.length > 0) freezePackages(realm, runtime, setup, script.linked.packages);
+        if (script.shape?.form !== "function") {
+          // A handler object builds a Request and answers a Response on every run: their groups load
+          // with the realm (setup limits), not in its first execution's CPU time.
+          const preload = scope.manage(realm.getProp(api, "preload"));
+          preloading = true;
+          const names = scope.manage(realm.newString(JSON.stringify(PRELOADED_GROUPS)));
+          scope.manage(unwrapSetup(realm, setup, realm.callFunction(preload, realm.undefined, names), bootstrapFailure));
+          preloading = false;
+        }
         // Created: the instance owns copies; the scope frees the rest.
         return [...guestApi.map((handle) => handle.dup()), factory.dup()] as const;
       });
@@ -226,6 +292,7 @@ export class Realm {
         },
       },
       pendingOperations: 0,
+      respondedAt: null,
     };
     this.current = running;
     this.refusedGrowthsAtStart = this.engine.refusedGrowths;
@@ -244,14 +311,15 @@ export class Realm {
     const memoryBytes = this.heapAfterRun();
     if (memoryBytes > 0) this.heapBytes = memoryBytes;
     this.finish(running);
-    return { ...outcome, logs: running.logs, sdkCalls: running.sdkCalls, memoryBytes };
+    return { ...outcome, logs: running.logs, sdkCalls: running.sdkCalls, memoryBytes, respondedAt: running.respondedAt };
   }
 
   private async drive(running: Running): Promise<Pick<RunOutcome, "status" | "resultJson" | "error">> {
     const { budget } = running.request;
     const { context, runtime } = this;
     const bodyBytes = String(running.request.limits.outputBytes);
-    const args = [running.request.eventJson, running.request.ctxJson, randomSeed(), bodyBytes, String(budget.epochStart)].map((text) => context.newString(text));
+    const callJson = handlerCallJson(running);
+    const args = [running.request.eventJson, running.request.ctxJson, randomSeed(), bodyBytes, String(budget.epochStart), callJson].map((text) => context.newString(text));
     const called = this.inInterpreter(budget, () => context.callFunction(this.guestRun, context.undefined, this.factory, ...args));
     for (const arg of args) arg.dispose();
     if (called.error) return this.failure(running, called.error);
@@ -485,6 +553,34 @@ export class Realm {
     return deferred.handle;
   }
 
+  /**
+   * A fetch handler's Response (bootstrap.ts, `respond`): its status, headers and text as
+   * JSON, its bytes as an ArrayBuffer (copied out). Handed to the platform at once, once.
+   */
+  private hostRespond(metaHandle: QuickJSHandle, bytesHandle: QuickJSHandle | undefined): QuickJSHandle | undefined {
+    const running = this.current;
+    if (!running || running.respondedAt !== null) return undefined;
+    const { context } = this;
+    const meta = JSON.parse(context.getString(metaHandle)) as { status: number; statusText: string; headers: Array<[string, string]>; text: string | null };
+    let body: string | Uint8Array | null = meta.text;
+    if (bytesHandle !== undefined && context.typeof(bytesHandle) === "object") {
+      const view = context.getArrayBuffer(bytesHandle);
+      body = view.value.slice();
+      view.dispose();
+    }
+    running.respondedAt = performance.now();
+    running.request.call?.onResponse?.({ status: meta.status, statusText: meta.statusText, headers: meta.headers, body });
+    return undefined;
+  }
+
+  /** A secret's value for `env` (not an SDK call), or undefined. */
+  private hostEnv(nameHandle: QuickJSHandle): QuickJSHandle | undefined {
+    const running = this.current;
+    if (!running) return undefined;
+    const value = running.request.call?.env?.read(this.context.getString(nameHandle));
+    return value === undefined ? undefined : newGuestString(this.context, value);
+  }
+
   /** Appends a log entry; answers whether the guest should keep sending them. */
   private hostLog(levelHandle: QuickJSHandle, textHandle: QuickJSHandle): QuickJSHandle {
     const running = this.current;
@@ -630,10 +726,7 @@ export class Realm {
    */
   private hostLoad(nameHandle: QuickJSHandle) {
     if (!this.current) return undefined;
-    const name = this.context.getString(nameHandle);
-    const source = Object.hasOwn(WEB_SOURCES, name) ? WEB_SOURCES[name] : undefined;
-    if (source === undefined) return undefined;
-    return this.context.evalCode(source, `iota-web-${name}.js`);
+    return compileGroup(this.context, nameHandle);
   }
 
   /**
@@ -659,6 +752,17 @@ export class Realm {
       return false;
     }
   }
+}
+
+/** `callJson` for the guest's run (bootstrap.ts): the request (its body put in the channel), env's names, basePath. */
+function handlerCallJson(running: Running): string {
+  const call = running.request.call;
+  const request = call?.request;
+  return JSON.stringify({
+    request: request ? { url: request.url, method: request.method, headers: request.headers, body: request.body === null ? null : { $b: running.channel.put(request.body) } } : null,
+    env: call?.env?.names ?? [],
+    basePath: call?.basePath ?? "",
+  });
 }
 
 /** Appends a log entry within the execution's `logBytes`, ending with one "logs truncated" warning. */

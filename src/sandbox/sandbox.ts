@@ -9,7 +9,7 @@ import type { CompiledScript } from "./compile";
 import { type ExecutionError, sandboxError } from "./errors";
 import { SDK_FUNCTIONS, type HostApi, type LogEntry, NO_HOST } from "./host";
 import { PoolCapacityError, type PoolOptions, type PoolStats, SandboxPool } from "./pool";
-import { SandboxCompileError, SetupLimitError } from "./realm";
+import { type HandlerCall, SandboxCompileError, SetupLimitError } from "./realm";
 
 /** The per-execution limits of API.md §8 that the sandbox enforces. */
 export interface ExecutionLimits {
@@ -32,6 +32,8 @@ export interface ExecuteRequest {
   ctx: Record<string, unknown>;
   limits: ExecutionLimits;
   host?: HostApi;
+  /** What a handler object receives beyond the event (API.md §13): request, env, basePath, and who takes its Response. */
+  call?: HandlerCall;
 }
 
 /** How a sandbox run ended (the record adds pending, running and cancelled: tenant/records.ts). */
@@ -54,6 +56,8 @@ export interface ExecutionResult {
   durationMs: number;
   /** Whether a warm realm (no new runtime, no parse) ran it. */
   warm: boolean;
+  /** Milliseconds from the start to when a fetch handler's Response was handed over; null when none was. */
+  responseMs: number | null;
 }
 
 export interface SandboxOptions extends PoolOptions {
@@ -92,6 +96,7 @@ export class Sandbox {
         limits: request.limits,
         host: request.host ?? NO_HOST,
         budget,
+        call: request.call,
       });
       return {
         status: outcome.status,
@@ -105,6 +110,7 @@ export class Sandbox {
         sdkCalls: outcome.sdkCalls,
         durationMs: round(performance.now() - base.started),
         warm: lease.warm,
+        responseMs: outcome.respondedAt === null ? null : round(outcome.respondedAt - base.started),
       };
     } finally {
       this.pool.release(lease);
@@ -133,6 +139,7 @@ function ended(base: { budget: ExecutionBudget; started: number }, status: Sandb
     sdkCalls: 0,
     durationMs: round(performance.now() - base.started),
     warm: false,
+    responseMs: null,
   };
 }
 

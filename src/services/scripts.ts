@@ -114,7 +114,7 @@ async function checkSnapshot(db: Db, tenant: TenantRow, snapshot: Snapshot, scri
   }
   // Imports resolve against the tenant's active modules (API.md §13); the cap covers the script and its modules.
   const modules = await tenantModuleLookup(db, tenant.id);
-  const totalBytes = await checkSource(snapshot.source, snapshot.language, { modules, isModule: script.type === "module", name: script.name });
+  const totalBytes = await checkSource(snapshot.source, snapshot.language, { modules, isModule: script.type === "module", name: script.name, type: script.type });
   checkTotalSourceSize(tenant, totalBytes);
 }
 

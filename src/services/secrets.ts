@@ -101,6 +101,12 @@ export async function deleteSecret(db: Db, principal: Principal, tenant: TenantR
   ]);
 }
 
+/** The names of a tenant's secrets, sorted (a handler object's `env`, API.md §13). */
+export async function secretNames(db: Db, tenantId: string): Promise<string[]> {
+  const rows = await db.select({ name: secrets.name }).from(secrets).where(eq(secrets.tenantId, tenantId)).orderBy(asc(secrets.name));
+  return rows.map((row) => row.name);
+}
+
 /** The secret's value for a script of this tenant, or null when it is not set. */
 export async function readSecret(db: Db, env: Env, tenantId: string, name: string): Promise<string | null> {
   const row = await db

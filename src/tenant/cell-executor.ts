@@ -29,6 +29,8 @@ export interface CellParts {
   transaction: <T>(fn: () => T) => T;
   /** A secret of the tenant, decrypted once per change. */
   secret: (tenantId: string, name: string) => Promise<string | null>;
+  /** The names of the tenant's secrets, read once per change. */
+  secretNames: (tenantId: string) => Promise<string[]>;
   /** Sets the `dbBytes` that iota.db checks synchronously (the running execution's). */
   setDbQuota: (bytes: number) => void;
   /** After every execution (the first of a fresh cell arms retention). */
@@ -49,7 +51,7 @@ export function cellExecutor(cell: CellParts): Executor {
     },
     services: (tenant: TenantRow, limits: Limits) => {
       cell.setDbQuota(limits.dbBytes);
-      return { collections: cell.collections, secret: (name) => cell.secret(tenant.id, name), outbound: cell.ledger.outbound, fetch: (input, init) => fetch(input, init) };
+      return { collections: cell.collections, secret: (name) => cell.secret(tenant.id, name), secretNames: () => cell.secretNames(tenant.id), outbound: cell.ledger.outbound, fetch: (input, init) => fetch(input, init) };
     },
     turn: async () => {
       // A tenant that kept the thread busy takes turns, letting whatever else waits go first.

@@ -4,9 +4,9 @@
  * (or the platform's error in the §3 envelope), with the platform's headers.
  */
 import type { TenantRow } from "../db/schema";
-import type { Executor, Refusal } from "../executor/executor";
+import type { Executor, Refusal, Run } from "../executor/executor";
 import type { Catalogue, RunnableScript } from "./catalogue";
-import { buildEvent, buildReply, type HttpInvocation, type HttpReply, redactEvent, withPlatformHeaders } from "./http-mapping";
+import { bodyBytes, buildEvent, buildReply, type HttpInvocation, type HttpReply, redactEvent, responseReply, withPlatformHeaders } from "./http-mapping";
 import { quotaMessage } from "./quota-ledger";
 import { parseTraceparent } from "../observability/trace";
 
@@ -16,6 +16,11 @@ export interface EndpointHooks {
   /** The script as this request runs it (the benchmark swaps in a cold one). */
   forRequest?: (runnable: RunnableScript, invocation: HttpInvocation) => RunnableScript;
   afterRequest?: (runnable: RunnableScript) => void;
+  /**
+   * Takes the rest of an execution whose response left early (a fetch handler's `waitUntil`
+   * work, API.md §13): the placement keeps it running (the Worker's or the cell's waitUntil).
+   */
+  background?: (rest: Promise<unknown>) => void;
 }
 
 export async function invokeEndpoint(tenant: TenantRow, catalogue: Catalogue, executor: Executor, invocation: HttpInvocation, hooks: EndpointHooks = {}): Promise<HttpReply> {
@@ -26,19 +31,45 @@ export async function invokeEndpoint(tenant: TenantRow, catalogue: Catalogue, ex
   }
   const cached = await catalogue.script(found.match.route.scriptId);
   if (!cached || cached.script.status !== "active") return errorReply(404, "not_found", `no route for ${invocation.method} ${invocation.path}`);
-  const built = buildEvent(invocation, found.match.params);
+  // A handler object reads the raw body itself: no JSON check before it runs (API.md §13).
+  const handlerObject = cached.compiled.ok && cached.compiled.script.shape?.form === "object";
+  const built = buildEvent(invocation, found.match.params, { checkBody: !handlerObject });
   if ("error" in built) return errorReply(400, "invalid_request", built.error);
 
   const runnable = hooks.forRequest?.(cached, invocation) ?? cached;
   // The caller's trace, kept when its traceparent is valid (else the execution starts one).
   const traceparent = invocation.headers.find(([name]) => name.toLowerCase() === "traceparent")?.[1];
   const trace = parseTraceparent(traceparent);
-  const outcome = await executor.execute(tenant, { runnable, trigger: "http", event: built.event, recordedInput: redactEvent(built.event), trace });
+  const placement = hooks.placement ?? "cell";
+  let early!: (reply: HttpReply) => void;
+  const responded = new Promise<HttpReply>((resolve) => (early = resolve));
+  const running = executor.execute(tenant, {
+    runnable,
+    trigger: "http",
+    event: built.event,
+    recordedInput: redactEvent(built.event),
+    trace,
+    request: { url: invocation.url ?? `http://localhost${invocation.path}${invocation.search === "" ? "" : `?${invocation.search}`}`, method: invocation.method, headers: invocation.headers, body: bodyBytes(invocation.body) },
+    basePath: invocation.basePath ?? "",
+    // A fetch handler's Response leaves now; the execution (its waitUntil work) goes on.
+    onResponse: (response, at) => early(withPlatformHeaders(responseReply(response), { executionId: at.executionId, sandboxMs: at.sandboxMs, placement })),
+  });
+  const first = await Promise.race([responded.then((reply) => ({ reply })), running.then((outcome) => ({ outcome }))]);
+  if ("reply" in first) {
+    hooks.background?.(running.then(() => hooks.afterRequest?.(runnable)));
+    return first.reply;
+  }
+  const outcome = first.outcome;
   hooks.afterRequest?.(runnable);
   if ("refused" in outcome) return refusalReply(outcome);
+  return scriptReply(outcome, placement);
+}
+
+/** The response of an execution that ended before any early response: the function form's value mapped (§7), or the platform's error. */
+function scriptReply(outcome: Run, placement: "edge" | "cell"): HttpReply {
   const { execution, resultJson } = outcome;
   // The execution id, and the time spent in the sandbox (Server-Timing), on every script response.
-  const withId = (reply: HttpReply): HttpReply => withPlatformHeaders(reply, { executionId: execution.id, sandboxMs: outcome.sandboxMs, placement: hooks.placement ?? "cell" });
+  const withId = (reply: HttpReply): HttpReply => withPlatformHeaders(reply, { executionId: execution.id, sandboxMs: outcome.sandboxMs, placement });
   if (execution.status === "timeout") return withId(errorReply(504, "script_timeout", "the script did not finish in time", { executionId: execution.id }));
   if (execution.status !== "completed") return withId(errorReply(500, "script_error", "the script failed", { executionId: execution.id }));
   const mapped = buildReply(resultJson === undefined ? undefined : JSON.parse(resultJson));

@@ -11,8 +11,8 @@ export interface HttpInvocation {
   /** The raw query string, without `?`. */
   search: string;
   headers: Array<[string, string]>;
-  /** The body as text (already capped at 1 MiB by the Worker); null when there is none. */
-  body: string | null;
+  /** The body as received, raw bytes (already capped at 1 MiB by the Worker; text where already decoded); null when there is none. */
+  body: Uint8Array | string | null;
   /** The URL as received. */
   url?: string;
   /** `/t/<slug>`, or "" on the tenant's own host (`ctx.basePath`, API.md §13). */
@@ -26,13 +26,15 @@ export interface HttpEvent {
   query: Record<string, string | string[]>;
   headers: Record<string, string>;
   body: unknown;
+  /** The body as received, UTF-8 decoded ("" when there is none; API.md §13). */
+  rawBody: string;
 }
 
 /** What the runner hands back to the Worker: a response, as plain data. */
 export interface HttpReply {
   status: number;
   headers: Array<[string, string]>;
-  body: string | null;
+  body: string | Uint8Array | null;
 }
 
 /**
@@ -79,27 +81,49 @@ export function isJsonType(contentType: string | undefined): boolean {
 
 /**
  * The event for a request: a JSON body is parsed (an invalid one is an error, answered 400
- * before the script runs), any other body is text.
+ * before the script runs), any other body is text; `rawBody` is the text as received.
+ * `checkBody: false` (a handler object, which reads the raw body itself) skips the checks:
+ * no JSON parse, and bytes that are not UTF-8 are decoded with replacement characters.
  */
-export function buildEvent(invocation: HttpInvocation, params: Record<string, string>): { event: HttpEvent } | { error: string } {
+export function buildEvent(invocation: HttpInvocation, params: Record<string, string>, options: { checkBody?: boolean } = {}): { event: HttpEvent } | { error: string } {
+  const checkBody = options.checkBody ?? true;
   const headers: Record<string, string> = {};
   for (const [name, value] of invocation.headers) {
     const key = name.toLowerCase();
     headers[key] = key in headers ? `${headers[key]}, ${value}` : value;
   }
-  let body: unknown = invocation.body;
-  if (invocation.body !== null && invocation.body !== "" && isJsonType(headers["content-type"])) {
+  const text = bodyText(invocation.body, checkBody);
+  if (text === undefined) return { error: "request body is not valid UTF-8" };
+  // `body` as it always was (a leading BOM dropped); `rawBody` keeps every byte's character.
+  const bodyTextWithoutBom = text !== null && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  let body: unknown = bodyTextWithoutBom;
+  if (checkBody && bodyTextWithoutBom !== null && bodyTextWithoutBom !== "" && isJsonType(headers["content-type"])) {
     try {
-      body = JSON.parse(invocation.body);
+      body = JSON.parse(bodyTextWithoutBom);
     } catch (error) {
       return { error: `the request body is not valid JSON: ${(error as Error).message}` };
     }
-  } else if (invocation.body === "") {
+  } else if (bodyTextWithoutBom === "") {
     body = null;
   }
   return {
-    event: { method: invocation.method, path: invocation.path, params, query: parseQuery(invocation.search), headers, body },
+    event: { method: invocation.method, path: invocation.path, params, query: parseQuery(invocation.search), headers, body, rawBody: text ?? "" },
   };
+}
+
+/** The body as text; undefined when `strict` and the bytes are not UTF-8. */
+function bodyText(body: HttpInvocation["body"], strict: boolean): string | null | undefined {
+  if (body === null || typeof body === "string") return body;
+  try {
+    return new TextDecoder("utf-8", { fatal: strict, ignoreBOM: true }).decode(body);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The raw body as bytes (a fetch handler's `request`). */
+export function bodyBytes(body: HttpInvocation["body"]): Uint8Array | null {
+  return typeof body === "string" ? new TextEncoder().encode(body) : body;
 }
 
 /** Headers that describe one connection, not the response: never passed on from a script. */
@@ -175,6 +199,17 @@ function withDefaultType(headers: Array<[string, string]>, type: string): Array<
   return headers.some(([name]) => name === "content-type") ? headers : [...headers, ["content-type", type]];
 }
 
+/**
+ * The response for a fetch handler's Response (API.md §13): its status (a Response is
+ * 200–599, or a redirect's 3xx), its headers as the script set them (several Set-Cookie
+ * included) except hop-by-hop ones, and its body as text or bytes, exactly; a status without
+ * a body drops it.
+ */
+export function responseReply(response: { status: number; headers: Array<[string, string]>; body: string | Uint8Array | null }): HttpReply {
+  const headers = response.headers.filter(([name]) => !HOP_BY_HOP.has(name.toLowerCase()));
+  return { status: response.status, headers, body: isNullBodyStatus(response.status) ? null : response.body };
+}
+
 /** Response headers only the platform sets: a script's values for them are dropped. */
 const PLATFORM_HEADERS = new Set(["x-iota-execution-id"]);
 /** `Server-Timing` metrics only the platform reports (`placement` is API.md §14's). */
@@ -228,8 +263,9 @@ function metricName(metric: string): string {
 /** Request headers kept out of stored execution inputs (the script itself sees them). */
 const SECRET_HEADERS = new Set(["authorization", "cookie", "proxy-authorization", "x-api-key"]);
 
-/** The event as it is recorded: credentials in headers are replaced by a marker. */
-export function redactEvent(event: HttpEvent): HttpEvent {
+/** The event as it is recorded: credentials in headers are replaced by a marker; the body is kept once (as `body`, not again as `rawBody`). */
+export function redactEvent(event: HttpEvent): Omit<HttpEvent, "rawBody"> {
   const headers = Object.fromEntries(Object.entries(event.headers).map(([k, v]) => [k, SECRET_HEADERS.has(k) ? "[redacted]" : v]));
-  return { ...event, headers };
+  const { rawBody: _rawBody, ...recorded } = event;
+  return { ...recorded, headers };
 }

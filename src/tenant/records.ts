@@ -31,6 +31,11 @@ export interface ExecutionRecord {
   traceId: string | null;
   /** The modules it ran with (API.md §13), each at the version used; [] when it imports none. */
   modules: Array<{ name: string; version: number }>;
+  /**
+   * Milliseconds from the start until the HTTP response left, when a fetch handler's
+   * response left before the execution ended (`waitUntil` work, API.md §13); absent otherwise.
+   */
+  responseMs?: number;
 }
 
 export interface DeadLetter {
@@ -73,4 +78,6 @@ export interface EdgeRecord {
   sdkCalls: number;
   /** The modules it ran with (API.md §13). */
   modules?: Array<{ name: string; version: number }>;
+  /** As ExecutionRecord's; absent from edges that predate it. */
+  responseMs?: number | null;
 }

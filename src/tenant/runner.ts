@@ -124,6 +124,7 @@ export class TenantRunner extends DurableObject<Env> {
       catalogue: () => this.knownCatalogue()!,
       transaction,
       secret: (tenantId, name) => this.secrets.get(tenantId, name),
+      secretNames: (tenantId) => this.secrets.names(tenantId),
       setDbQuota: (bytes) => (this.dbQuotaBytes = bytes),
       afterExecution: () => this.maintenance.afterExecution(),
       metrics: this.metrics,
@@ -159,6 +160,8 @@ export class TenantRunner extends DurableObject<Env> {
     return invokeEndpoint(tenant, catalogue, this.executor, invocation, {
       forRequest: (runnable, request) => this.forRequest(runnable, request),
       afterRequest: (runnable) => this.afterRequest(runnable),
+      // The RPC answers with the response; the execution's waitUntil work goes on in the cell.
+      background: (rest) => this.ctx.waitUntil(rest),
     });
   }
 
@@ -166,10 +169,13 @@ export class TenantRunner extends DurableObject<Env> {
    * `POST /api/scripts/:id/run`: runs now and answers the record (failures included), or
    * with `async` records it `pending` and queues it. Only admission refuses.
    */
-  async runManual(tenantId: string, run: ManualRun): Promise<RunResult | { pending: ExecutionRecord } | { notFound: true }> {
+  async runManual(tenantId: string, run: ManualRun): Promise<RunResult | { pending: ExecutionRecord } | { notFound: true } | { noRunHandler: string[] }> {
     const catalogue = this.catalogue(tenantId);
     const runnable = await catalogue.script(run.scriptId, run.version);
     if (!runnable) return { notFound: true };
+    // A handler object without `run` cannot be run by hand (API.md §13): refused before anything is recorded.
+    const shape = runnable.compiled.ok ? runnable.compiled.script.shape : undefined;
+    if (shape?.form === "object" && shape.handlers !== null && !shape.handlers.includes("run")) return { noRunHandler: shape.handlers };
     const tenant = await this.tenantRow(catalogue);
     const event = { input: run.input ?? null };
     const trace = parseTraceparent(run.traceparent);

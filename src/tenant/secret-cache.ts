@@ -1,5 +1,5 @@
 import type { Db } from "../db/client";
-import { readSecret } from "../services/secrets";
+import { readSecret, secretNames } from "../services/secrets";
 
 /**
  * The tenant's secrets as its cell's scripts read them: decrypted once per change (the
@@ -7,6 +7,7 @@ import { readSecret } from "../services/secrets";
  */
 export class SecretCache {
   private values = new Map<string, Promise<string | null>>();
+  private nameList: Promise<string[]> | null = null;
 
   constructor(
     private readonly db: () => Db,
@@ -23,7 +24,20 @@ export class SecretCache {
     return value;
   }
 
+  /** The names of the tenant's secrets (a handler object's `env`), read once per change. */
+  names(tenantId: string): Promise<string[]> {
+    if (!this.nameList) {
+      const list = secretNames(this.db(), tenantId);
+      list.catch(() => {
+        if (this.nameList === list) this.nameList = null;
+      });
+      this.nameList = list;
+    }
+    return this.nameList;
+  }
+
   clear() {
     this.values = new Map();
+    this.nameList = null;
   }
 }

@@ -61,6 +61,8 @@ const MIGRATIONS: string[][] = [
   ],
   // Modules (API.md §13): the module versions each execution ran with, as JSON.
   ["ALTER TABLE executions ADD COLUMN modules TEXT"],
+  // The handler object (API.md §13): when a fetch handler's response left, before waitUntil work ended.
+  ["ALTER TABLE executions ADD COLUMN response_ms REAL"],
 ];
 
 /** Inputs and results longer than this are stored cut, with a marker (see `storedJson`). */
@@ -98,6 +100,7 @@ interface ExecutionRow extends Record<string, SqlStorageValue> {
   sdk_calls: number;
   trace_id: string | null;
   modules: string | null;
+  response_ms: number | null;
 }
 
 export class TenantStore {
@@ -176,11 +179,13 @@ export class TenantStore {
       memoryBytes: number;
       sdkCalls: number;
       modules?: Array<{ name: string; version: number }>;
+      /** When an early response left (a fetch handler's); null or absent when none did. */
+      responseMs?: number | null;
     },
   ) {
     this.sql.exec(
       `UPDATE executions SET status = ?, result = ?, error = ?, logs = ?, finished_at = ?, duration_ms = ?, cpu_ms = ?,
-         memory_bytes = ?, sdk_calls = ?, finish_seq = ?, modules = ? WHERE id = ?`,
+         memory_bytes = ?, sdk_calls = ?, finish_seq = ?, modules = ?, response_ms = ? WHERE id = ?`,
       outcome.status,
       outcome.resultJson === undefined ? null : storedText(outcome.resultJson),
       outcome.error ? JSON.stringify(outcome.error) : null,
@@ -192,6 +197,7 @@ export class TenantStore {
       outcome.sdkCalls,
       finishSeq,
       outcome.modules && outcome.modules.length > 0 ? JSON.stringify(outcome.modules) : null,
+      outcome.responseMs ?? null,
       id,
     );
   }
@@ -290,5 +296,6 @@ function toRecord(row: ExecutionRow): ExecutionRecord {
     sdkCalls: row.sdk_calls,
     traceId: row.trace_id ?? null,
     modules: row.modules ? JSON.parse(row.modules) : [],
+    ...(row.response_ms !== null && row.response_ms !== undefined && { responseMs: row.response_ms }),
   };
 }

@@ -79,4 +79,33 @@ describe("sdk/iota.d.ts", () => {
     ]);
     expect(errors).toHaveLength(5);
   }, 60_000);
+
+  it("types the handler object: request, env and ctx for the editor, Workers' names included", () => {
+    expect(
+      typeErrors(
+        [`export default {
+          async fetch(request, env, ctx) {
+            ctx.waitUntil(Promise.resolve(ctx.basePath.length + ctx.attempt));
+            ctx.passThroughOnException();
+            return new Response(await request.text(), { headers: { "x-key": env.API_KEY ?? "" } });
+          },
+          scheduled(controller) { return controller.cron; },
+          run(input, env, ctx) { return { input, trigger: ctx.trigger }; },
+        } satisfies ExportedHandler;`],
+        "typescript",
+      ),
+    ).toEqual([]);
+    const misuse = typeErrors([
+      `/** @type {ExportedHandler} */
+      export default {
+        fetch(request, env, ctx) {
+          ctx.waitUntil();
+          request.bodyText;
+          /** @type {number} */ const n = env.TOKEN;
+          return { status: 200 };
+        },
+      };`,
+    ]);
+    expect(misuse).toHaveLength(4);
+  }, 60_000);
 });

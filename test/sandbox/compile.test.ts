@@ -34,13 +34,30 @@ describe("compile: what a script may be (API.md §7)", () => {
     ["export * from", "export * from 'x';\nexport default () => 1;", { line: 1, column: 1, message: expect.stringContaining("export … from") }],
     ["export { x } from", "export { x } from 'y';\nexport default () => 1;", { line: 1, column: 1, message: expect.stringContaining("export … from") }],
     ["a missing default export", "export const handler = () => 1;", { line: 1, column: 1, message: expect.stringContaining("export default") }],
-    ["a default export that is a number", "export default 42;", { line: 1, column: 16, message: "the default export must be a function" }],
-    ["a default export that is an object literal", "export default { handler() {} };", { line: 1, column: 16, message: "the default export must be a function" }],
+    ["a default export that is a number", "export default 42;", { line: 1, column: 16, message: "the default export must be a function or an object of handlers ({ fetch, scheduled, event, run })" }],
+    ["a default export that is an array", "export default [() => 1];", { line: 1, column: 16, message: "the default export must be a function or an object of handlers ({ fetch, scheduled, event, run })" }],
     ["a BigInt literal", "export default () => 10n;", { line: 1, column: 22, message: "BigInt is not available in iota scripts" }],
   ];
   for (const [what, source, expected] of refused) {
     it(`refuses ${what}`, () => expect(diagnostics(source)).toEqual([expected]));
   }
+
+  it("accepts a handler object and reads its shape from the text (API.md §13)", () => {
+    const shape = (source: string) => {
+      const compiled = compileScript(source);
+      if (!compiled.ok) throw new Error(JSON.stringify(compiled.diagnostics));
+      return compiled.script.shape;
+    };
+    expect(shape("export default { async fetch(request) {}, run: () => 1, other() {} };")).toEqual({ form: "object", handlers: ["fetch", "run"] });
+    expect(shape("const handlers = { scheduled() {} };\nexport default handlers;")).toEqual({ form: "object", handlers: ["scheduled"] });
+    expect(shape("const h = { event() {} };\nexport { h as default };")).toEqual({ form: "object", handlers: ["event"] });
+    expect(shape("const base = {};\nexport default { ...base, fetch() {} };")).toEqual({ form: "object", handlers: null });
+    expect(shape("export default { ['fe' + 'tch']() {} };")).toEqual({ form: "object", handlers: null });
+    expect(shape("export default async function (event) {}")).toEqual({ form: "function" });
+    expect(shape("export default (event) => 1;")).toEqual({ form: "function" });
+    expect(shape("function make() { return { fetch() {} }; }\nexport default make();")).toEqual({ form: "unknown" });
+    expect(shape("let h = { fetch() {} };\nh = () => 1;\nexport default h;")).toEqual({ form: "unknown" });
+  });
 
   it("reports every problem, in source order", () => {
     const found = diagnostics("const a = 1n;\nimport x from 'y';\nconst b = 2n;");

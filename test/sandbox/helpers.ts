@@ -2,6 +2,7 @@ import { loadQuickJSWasm } from "#quickjs-wasm";
 import { expect } from "vitest";
 import { compileScript } from "../../src/sandbox/compile";
 import type { HostApi } from "../../src/sandbox/host";
+import type { HandlerCall } from "../../src/sandbox/realm";
 import { type ExecutionLimits, type ExecutionResult, Sandbox } from "../../src/sandbox/sandbox";
 
 export const LIMITS: ExecutionLimits = {
@@ -28,6 +29,10 @@ export interface RunOptions {
   key?: string;
   /** The tenant it runs for; one test tenant by default. */
   tenant?: string;
+  /** Added to ctx (e.g. `trigger`, which picks the handler of a handler object). */
+  ctx?: Record<string, unknown>;
+  /** What a handler object receives beyond the event (request, env, basePath, onResponse). */
+  call?: HandlerCall;
 }
 
 /** Compiles and runs a script; a compile failure fails the test. */
@@ -39,9 +44,10 @@ export async function run(sandbox: Sandbox, source: string, options: RunOptions 
     scriptKey: options.key ?? `script-${++counter}`,
     script: compiled.script,
     event: options.event ?? {},
-    ctx: { executionId: `exec-${counter}` },
+    ctx: { executionId: `exec-${counter}`, ...options.ctx },
     limits: { ...LIMITS, ...options.limits },
     host: options.host,
+    call: options.call,
   });
 }
 

@@ -1,6 +1,7 @@
 import { expect } from "vitest";
 import type { CompiledScript } from "../../src/sandbox/compile";
 import { compileLinked } from "../../src/sandbox/modules";
+import type { HandlerCall, ScriptResponse } from "../../src/sandbox/realm";
 import type { ExecutionLimits, ExecutionResult } from "../../src/sandbox/sandbox";
 import { REFUSED } from "../sdk/urls";
 import { fetchHost, testInternet } from "./fetch-host";
@@ -23,9 +24,11 @@ export interface HostileCase {
   /** The error's name; null for a completed execution. */
   error: string | null;
   limits?: Partial<ExecutionLimits>;
-  check?: (result: ExecutionResult) => void;
+  check?: (result: ExecutionResult, response: ScriptResponse | null) => void;
   /** Modules the script imports (API.md §13), by name. */
   modules?: Record<string, string>;
+  /** The trigger it runs for (a handler object's handler); a fetch request is made up for "http". */
+  trigger?: "http" | "manual";
 }
 
 /** A case's script compiled, with its modules linked when it has any. */
@@ -36,6 +39,15 @@ export function compileHostile(c: HostileCase): CompiledScript {
 }
 
 const importing = (names: string[]) => `${names.map((n) => `import * as ${n} from "./${n}";`).join("\n")}\nexport default async function () { return "imported"; }`;
+
+/** What a handler-object case receives beyond its event: a small POST for a fetch handler, env with one secret. */
+export function hostileCall(c: HostileCase, onResponse: (response: ScriptResponse) => void): HandlerCall | undefined {
+  if (!c.trigger) return undefined;
+  const request = { url: "https://acme.example.com/hook", method: "POST", headers: [["content-type", "text/plain"]] as Array<[string, string]>, body: new TextEncoder().encode("hello") };
+  return { request: c.trigger === "http" ? request : undefined, env: { names: ["TOKEN"], read: (name) => (name === "TOKEN" ? "token-value-1" : undefined) }, basePath: "", onResponse };
+}
+
+const handlers = (body: string) => `export default ${body};`;
 
 const loop = (body: string) => `export default async function () { ${body} }`;
 
@@ -348,5 +360,71 @@ export const CATALOGUE: HostileCase[] = [
     modules: { poison: `JSON.stringify = () => "poisoned";` },
     status: "failed",
     error: "TypeError",
+  },
+  // ---- the handler object (API.md §13) ----
+  { name: "handler object whose run getter throws", source: handlers("{ get run() { throw new Error('no handler for you'); } }"), status: "failed", error: "Error", trigger: "manual" },
+  { name: "handler object that is a Proxy throwing on every get", source: handlers("new Proxy({}, { get() { throw new RangeError('trap'); } })"), status: "failed", error: "RangeError", trigger: "manual" },
+  { name: "handler object that is a Proxy looping in its get trap", source: handlers("new Proxy({}, { get() { for (;;) {} } })"), status: "timeout", error: "TimeoutError", trigger: "http" },
+  {
+    name: "handler object whose missing handler's names cannot be read",
+    source: handlers("new Proxy({}, { get(target, name) { if (name === 'fetch' || name === 'then') return undefined; throw new Error('no'); } })"),
+    status: "failed",
+    error: "TypeError",
+    trigger: "http",
+    check: (result) => expect(result.error?.message).toContain("its handlers could not be read"),
+  },
+  { name: "handler object that is a thenable never settling", source: handlers("{ then() {}, run() { return 1; } }"), status: "timeout", error: "TimeoutError", trigger: "manual" },
+  {
+    name: "fetch handler answering a Response whose body was read",
+    source: handlers("{ async fetch() { const r = new Response('x'); await r.text(); return r; } }"),
+    status: "failed",
+    error: "TypeError",
+    trigger: "http",
+    check: (_, response) => expect(response).toBeNull(),
+  },
+  { name: "fetch handler answering Response.error()", source: handlers("{ fetch() { return Response.error(); } }"), status: "failed", error: "TypeError", trigger: "http" },
+  { name: "fetch handler answering a look-alike of a Response", source: handlers("{ fetch() { return { status: 200, headers: new Headers(), body: null }; } }"), status: "failed", error: "TypeError", trigger: "http" },
+  {
+    name: "fetch handler answering a Response subclass that lies about its status",
+    source: handlers("{ fetch() { class Liar extends Response { get status() { return 999; } } return new Liar('ok', { status: 201 }); } }"),
+    status: "completed",
+    error: null,
+    trigger: "http",
+    check: (_, response) => expect(response?.status).toBe(201),
+  },
+  {
+    name: "waitUntil of a promise that never settles",
+    source: handlers("{ fetch(request, env, ctx) { ctx.waitUntil(new Promise(() => {})); return new Response('sent'); } }"),
+    status: "timeout",
+    error: "TimeoutError",
+    // Ended as soon as nothing can settle it, not by the clock: a cold realm's first Response must not race a short limit.
+    limits: { timeoutMs: GENEROUS_MS, cpuMs: GENEROUS_MS },
+    trigger: "http",
+    check: (_, response) => expect(response?.body).toBe("sent"),
+  },
+  // The promises it keeps fill the memory limit long before a generous deadline.
+  { name: "waitUntil flood", source: handlers("{ fetch(request, env, ctx) { for (;;) ctx.waitUntil(null); } }"), status: "failed", error: "OutOfMemoryError", trigger: "http" },
+  {
+    name: "waitUntil work looping forever after the response",
+    source: handlers("{ fetch(request, env, ctx) { ctx.waitUntil((async () => { await null; for (;;) {} })()); return new Response('sent'); } }"),
+    status: "timeout",
+    error: "TimeoutError",
+    trigger: "http",
+    check: (_, response) => expect(response?.body).toBe("sent"),
+  },
+  {
+    name: "request body read twice",
+    source: handlers("{ async fetch(request) { await request.text(); return new Response(await request.text()); } }"),
+    status: "failed",
+    error: "TypeError",
+    trigger: "http",
+  },
+  {
+    name: "env tampering: a redefined secret stays in the execution",
+    source: handlers("{ run(input, env) { Object.defineProperty(env, 'TOKEN', { value: 'mine' }); env.EXTRA = 1; return [env.TOKEN, Object.keys(env).length]; } }"),
+    status: "completed",
+    error: null,
+    trigger: "manual",
+    check: (result) => expect(result.result).toEqual(["mine", 2]),
   },
 ];

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { buildEvent, buildReply, parseQuery, redactEvent, serverTimingMetrics, splitTenantPath, withPlatformHeaders } from "../../src/tenant/http-mapping";
+import { buildEvent, buildReply, parseQuery, redactEvent, responseReply, serverTimingMetrics, splitTenantPath, withPlatformHeaders } from "../../src/tenant/http-mapping";
 
 const invocation = (over: Partial<Parameters<typeof buildEvent>[0]> = {}) => ({
   method: "POST",
   path: "/orders/1",
   search: "",
   headers: [] as Array<[string, string]>,
-  body: null as string | null,
+  body: null as string | Uint8Array | null,
   ...over,
 });
 
@@ -44,12 +44,32 @@ describe("request → event (API.md §7)", () => {
 
   it("parses a JSON body, keeps any other body as text, and refuses invalid JSON", () => {
     const json = buildEvent(invocation({ headers: [["Content-Type", "application/json; charset=utf-8"]], body: '{"a":1}' }), { id: "1" });
-    expect(json).toEqual({ event: { method: "POST", path: "/orders/1", params: { id: "1" }, query: {}, headers: { "content-type": "application/json; charset=utf-8" }, body: { a: 1 } } });
+    expect(json).toEqual({ event: { method: "POST", path: "/orders/1", params: { id: "1" }, query: {}, headers: { "content-type": "application/json; charset=utf-8" }, body: { a: 1 }, rawBody: '{"a":1}' } });
     const text = buildEvent(invocation({ headers: [["content-type", "text/plain"]], body: "hello" }), {});
     expect("event" in text && text.event.body).toBe("hello");
     expect(buildEvent(invocation({ headers: [["content-type", "application/json"]], body: "{nope" }), {})).toEqual({ error: expect.stringContaining("not valid JSON") });
     const none = buildEvent(invocation({ method: "GET" }), {});
     expect("event" in none && none.event.body).toBeNull();
+    expect("event" in none && none.event.rawBody).toBe("");
+  });
+
+  it("keeps the raw body: bytes decoded as UTF-8 for the function form (invalid UTF-8 refused), unchecked for a handler object", () => {
+    const bytes = new Uint8Array([0xef, 0xbb, 0xbf, 0x7b, 0x7d]);
+    const withBom = buildEvent(invocation({ headers: [["content-type", "application/json"]], body: bytes }), {});
+    expect("event" in withBom && [withBom.event.body, withBom.event.rawBody]).toEqual([{}, "\ufeff{}"]);
+    const invalid = new Uint8Array([0x22, 0xff, 0x22]);
+    expect(buildEvent(invocation({ headers: [["content-type", "application/json"]], body: invalid }), {})).toEqual({ error: "request body is not valid UTF-8" });
+    const unchecked = buildEvent(invocation({ headers: [["content-type", "application/json"]], body: invalid }), {}, { checkBody: false });
+    expect("event" in unchecked && unchecked.event.rawBody).toBe('"\ufffd"');
+    expect(redactEvent("event" in unchecked ? unchecked.event : (null as never))).not.toHaveProperty("rawBody");
+  });
+
+  it("maps a fetch handler's Response: bytes as they are, every Set-Cookie, no hop-by-hop headers, no body for a null-body status", () => {
+    const bytes = new Uint8Array([0, 255, 1]);
+    const headers: Array<[string, string]> = [["set-cookie", "a=1"], ["set-cookie", "b=2"], ["transfer-encoding", "chunked"], ["content-length", "3"]];
+    expect(responseReply({ status: 200, headers, body: bytes })).toEqual({ status: 200, headers: [["set-cookie", "a=1"], ["set-cookie", "b=2"]], body: bytes });
+    expect(responseReply({ status: 304, headers: [], body: "x" }).body).toBeNull();
+    expect(responseReply({ status: 302, headers: [["location", "/next"]], body: null })).toEqual({ status: 302, headers: [["location", "/next"]], body: null });
   });
 
   it("redacts credentials from the recorded event only", () => {

@@ -1,5 +1,5 @@
 import { type Context, Hono } from "hono";
-import { MAX_BODY_BYTES, readCappedText } from "../body";
+import { MAX_BODY_BYTES, readCappedBytes } from "../body";
 import type { AppEnv } from "../context";
 import { ApiError } from "../errors";
 import { placeRequest } from "../../edge/placement";
@@ -38,7 +38,8 @@ export async function serveEndpoint(c: Context<AppEnv>, slug: string, path: stri
     path,
     search: url.search.replace(/^\?/, ""),
     headers: [...c.req.raw.headers],
-    body: hasBody ? await readCappedText(c.req.raw, MAX_BODY_BYTES) : null,
+    // Raw bytes: a fetch handler reads them as they came (API.md §13); the function form's text is decoded from them.
+    body: hasBody ? await readCappedBytes(c.req.raw, MAX_BODY_BYTES) : null,
     url: c.req.url,
     basePath,
   };

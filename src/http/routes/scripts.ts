@@ -155,6 +155,10 @@ scriptRoutes.post("/:id/run", execute, async (c) => {
   const traceparent = c.req.header("traceparent");
   const outcome = await runnerFor(c.env, c.var.tenant.id).runManual({ scriptId: script.id, version: body.version, input: body.input ?? null, async: async === "true", ...(traceparent !== undefined && { traceparent }) });
   if ("notFound" in outcome) throw ApiError.notFound(`version ${body.version}`);
+  if ("noRunHandler" in outcome) {
+    const has = outcome.noRunHandler.length === 0 ? "none" : outcome.noRunHandler.join(", ");
+    throw ApiError.invalid(`the script's handler object has no run handler, so it cannot be run by hand (its handlers: ${has})`, [{ path: "source", message: `add run(input, env, ctx) to the default export; its handlers: ${has}` }]);
+  }
   if ("refused" in outcome) {
     const { reason, retryAfterSeconds } = outcome.refused;
     throw new ApiError("quota_exceeded", quotaMessage(reason), { reason, retryAfterSeconds }, { "Retry-After": String(retryAfterSeconds) });

@@ -35,7 +35,9 @@ function method(value) {
   return NORMALIZED.includes(upper) ? upper : text;
 }
 
-let isRequest, requestParts;
+let isRequest, requestParts, requestFromHost;
+/** Set only while requestFromHost constructs (synchronously): the trusted parts of the new Request. */
+let trustedParts = null;
 class Request {
   #url;
   #method = "GET";
@@ -46,6 +48,16 @@ class Request {
   #source = null;
   #signal = null;
   constructor(input, init) {
+    if (trustedParts !== null) {
+      // requestFromHost: the platform's own values, taken as they are (no URL parsing, no checks).
+      const parts = trustedParts;
+      trustedParts = null;
+      this.#url = parts.url;
+      this.#method = parts.method;
+      this.#headers = parts.headers;
+      this.#body = new bodyState.BodyState(parts.bytes === null ? null : { bytes: parts.bytes }, parts.headers);
+      return;
+    }
     needArguments(arguments.length, 1, "Request");
     const options = init === undefined || init === null ? {} : init;
     if (typeof options !== "object" && typeof options !== "function") throw new TypeError("Request: init must be an object");
@@ -134,6 +146,14 @@ class Request {
       redirect: request.#redirect,
       signal: request.#source,
     });
+    /**
+     * The request a fetch handler receives (API.md §13): trusted values from the platform,
+     * immutable headers, the raw body as received (capped by the Worker, not by outputBytes).
+     */
+    requestFromHost = (url, method, headerList, bytes) => {
+      trustedParts = { url: String(url), method: String(method), headers: headersState.freeze(headersState.fromList(headerList)), bytes };
+      return new Request(url);
+    };
   }
 }
 Object.defineProperty(Request.prototype, Symbol.toStringTag, { value: "Request", configurable: true });
@@ -172,5 +192,5 @@ async function fetch(input, init) {
   const bytes = answer.body === null ? null : internals.take(answer.body);
   return responseState.fromHost(answer.status, answer.statusText, answer.headers, bytes, answer.url, answer.redirected);
 }
-return { Request, fetch, isRequest };
+return { Request, fetch, isRequest, requestFromHost };
 })`;
