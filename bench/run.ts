@@ -1,5 +1,6 @@
 /**
- * `npm run bench` (`-- --quick` for CI's smoke run, under a minute; `-- --events` for the
+ * `npm run bench` (`-- --quick` for CI's smoke run, under a minute; `-- --ui` for the admin
+ * UI's first load in Chromium, bench/ui.ts; `-- --events` for the
  * events scenario alone, `-- --saving` for scenario 12 alone, both printed only): starts the benchmark
  * stack with `wrangler dev` on loopback, sets up tenants and scripts through the API, runs
  * every scenario beside its reference in this one run, stops the stack, and writes
@@ -12,6 +13,7 @@ import { join } from "node:path";
 import { startLocalStack } from "../scripts/local-stack";
 import { root } from "../scripts/project-env.mjs";
 import { sandboxBench, type SandboxBenchResult } from "./sandbox-node";
+import { readUiResult, recordUi, renderUi, uiBench } from "./ui";
 import { CPU_SCRIPT, DB_SCRIPT, fiftyKilobyteScript, fiftyKilobyteTypeScript, SPIN_SCRIPT, TRIVIAL_SCRIPT } from "./scripts";
 
 const quick = process.argv.includes("--quick");
@@ -21,6 +23,8 @@ const eventsOnly = process.argv.includes("--events");
 const observabilityOnly = process.argv.includes("--observability");
 /** `npm run bench -- --saving`: only scenario 12 (saving 50 KB JavaScript vs TypeScript), printed, nothing written. */
 const savingOnly = process.argv.includes("--saving");
+/** `npm run bench -- --ui`: only the admin UI's first load in Chromium (bench/ui.ts), recorded in bench/RESULTS.md; `--ui --quick`: one load per screen. */
+const uiOnly = process.argv.includes("--ui");
 const N = quick ? 20 : 400;
 const CONCURRENCY = quick ? 2 : 4;
 let ADMIN = "";
@@ -247,6 +251,7 @@ async function manyTenants(count: number) {
 }
 
 async function main() {
+  if (uiOnly) return recordUi(await uiBench(quick));
   if (eventsOnly) return eventsMain();
   if (observabilityOnly) return observabilityMain();
   if (savingOnly) return savingMain();
@@ -648,6 +653,8 @@ function render(result: Result): string {
   lines.push("## The sandbox alone", "", "| runtime | script | executions/s | p50 ms | p99 ms |", "|---|---|---|---|---|");
   for (const [name, row] of Object.entries(result.sandbox.node.rows)) lines.push(`| ${result.sandbox.node.runtime} | ${name} | ${row.perSecond} | ${row.p50} | ${row.p99} |`);
   for (const [name, row] of Object.entries(result.sandbox.workerd)) lines.push(`| workerd (in-isolate loop, 1 ms clock) | ${name} | ${row.perSecond} | ${row.p50} | ${row.p99} |`);
+  const ui = readUiResult();
+  if (ui) lines.push("", ...renderUi(ui));
   lines.push("", "## Reading", "", previousReading() ?? "(to be written after looking at the numbers)", "");
   return lines.join("\n");
 }

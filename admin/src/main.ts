@@ -18,7 +18,8 @@ import { SignIn } from "./views/sign-in";
 function lazy<P>(load: () => Promise<ComponentType<P>>): ComponentType<P> {
   let loaded: ComponentType<P> | null = null;
   return (props: P) => {
-    const [component, setComponent] = useState<ComponentType<P> | null>(loaded);
+    // A function given to useState is an initializer: wrap the component, or it is called as one.
+    const [component, setComponent] = useState<ComponentType<P> | null>(() => loaded);
     const [error, setError] = useState<string | null>(null);
     useEffect(() => {
       if (component) return;

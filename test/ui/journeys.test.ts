@@ -75,7 +75,7 @@ describe.skipIf(!hasBrowser())("the admin UI, walked as a user would", () => {
     expect(await (await fetch(draftUrl)).json()).toEqual({ hello: "name" });
 
     // Save & activate: live at once, its URL and a curl line copied from the page.
-    await page.click("text=Scripts");
+    await page.click("nav.main-nav >> text=Scripts");
     await page.click("text=New script");
     await page.fill("input[name=name]", "hello-live");
     await page.click("form.new-script button:has-text('Save & activate')");
