@@ -137,6 +137,7 @@ export function renderUi(result: UiResult): string[] {
     "|---|---|---|---|---|---|---|",
     ...result.screens.map((s) => `| ${s.screen} | ${s.jsFiles} | ${kib(s.jsBytes)} | ${kib(s.jsGzipBytes)} | ${s.requests} | ${s.domContentLoadedMs} | ${s.interactiveMs} |`),
     "",
+    "- The editor's weight is Monaco's editor chunk (about 1 MiB gzip: the editor, the diff editor, the JavaScript and TypeScript grammars and language service client) and the TypeScript worker (about 1.5 MiB gzip); both load only with the script page, and no css, html or json worker is built.",
     "- \"usable\": from navigation to the screen's content shown (the sign-in form; the list's rows; for the editor, Monaco's lines, the TypeScript worker started and the platform's diagnostics shown).",
     "",
   ];
