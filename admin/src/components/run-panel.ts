@@ -5,6 +5,7 @@
  */
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, type Execution, type Script } from "../api";
+import { useDirty } from "../drafts";
 import { useWhoAmI } from "../tenant";
 import { describe, ErrorNote, html, Status, useShortcut, valueOf } from "../ui";
 import { curlLine, examplePath, firstMethod } from "./endpoint";
@@ -28,7 +29,8 @@ function useSubmitShortcut() {
 }
 
 function NotLive({ script, onActivate }: { script: Script; onActivate: () => void }) {
-  if (script.status === "active") return null;
+  const dirty = useDirty(script.id);
+  if (script.status === "active") return dirty ? html`<p class="hint" role="note">This calls the saved version; your unsaved edits are not live yet.</p>` : null;
   return html`<p class="warning" role="note">This script is <strong>${script.status}</strong>, so it is not live: its trigger does not run it${script.type === "http" ? " and its endpoint answers 404" : ""}.
     ${script.status !== "archived" && script.status !== "disabled" && html` <button type="button" onClick=${onActivate}>Activate</button>`}</p>`;
 }
