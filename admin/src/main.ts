@@ -82,7 +82,8 @@ function App() {
   const trace = /^\/traces\/([0-9a-f]{32})$/.exec(path);
   const execution = /^\/executions\/([^/]+)$/.exec(path);
   let view;
-  if (script) view = html`<${ScriptPage} id=${script[1]} tab=${script[2] ?? "editor"} />`;
+  // Keyed by id: another script is a new page (no state, no editor, carried over from the last one).
+  if (script) view = html`<${ScriptPage} id=${script[1]} tab=${script[2] ?? "editor"} key=${script[1]} />`;
   else if (trace) view = html`<${ExecutionsView} traceId=${trace[1]} key=${trace[1]} />`;
   else if (execution) view = html`<${ExecutionsView} openId=${execution[1]} key=${execution[1]} />`;
   else if (path === "/executions") view = html`<${ExecutionsView} key="all" />`;

@@ -278,6 +278,19 @@ describe.skipIf(!hasBrowser())("the admin UI, walked as a user would", () => {
     expect(await api(`/api/scripts/${script.id}`, { token: tenant.key })).toMatchObject({ version: 2, trigger: { cron: "0 9 * * 1" }, limits: { timeoutMs: 1000 } });
   });
 
+  it("opens another script's page fresh when going from one script straight to another", async () => {
+    const web = await api("/api/scripts", { token: tenant.key, body: { name: "web", type: "http", trigger: { path: "/web", methods: ["GET"] }, source: "export default () => 'web';\n" } });
+    const cron = await api("/api/scripts", { token: tenant.key, body: { name: "cron", type: "scheduled", trigger: { cron: "0 3 * * *" }, source: "export default () => 'cron';\n" } });
+    await signIn(page, tenant.key);
+    await page.goto(`${stack().base}/#/scripts/${web.id}`);
+    await page.waitForSelector("input[name=trigger-path]");
+    await page.evaluate((id) => (location.hash = `#/scripts/${id}`), cron.id);
+    await page.waitForSelector("h2 >> text=cron");
+    await expect(page.inputValue("input[name=trigger-cron]")).resolves.toBe("0 3 * * *");
+    await waitForText("[data-testid=editor]", "'cron'");
+    expect(await page.locator("input[name=trigger-path]").count()).toBe(0);
+  });
+
   it("asks before destructive actions: archive waits for a yes", async () => {
     const script = await api("/api/scripts", { token: tenant.key, body: { name: "precious", type: "manual", source: "export default () => 1;" } });
     await signIn(page, tenant.key);
