@@ -10,9 +10,12 @@ const root = import.meta.dirname;
 //   Queues, Durable Objects); the catalogue's migrations are applied by test/setup.ts.
 // - node: the sandbox (src/sandbox knows nothing of Workers), so its guarantees hold in
 //   both runtimes.
-// - ui: the admin UI in a real browser against `wrangler dev` (needs /usr/bin/chromium).
+// - ui: the admin UI in a real browser against `wrangler dev` (needs /usr/bin/chromium;
+//   without it the UI tests are skipped with a notice at the end, and under CI=true fail).
 export default defineConfig({
   test: {
+    // The notice at the end names the UI tests skipped for want of a browser (test/ui/browser-notice.ts).
+    reporters: ["default", "./test/ui/browser-notice.ts"],
     projects: [
       {
         plugins: [

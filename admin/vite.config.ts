@@ -8,6 +8,8 @@ const root = import.meta.dirname;
 export default defineConfig({
   root,
   base: "/",
+  // admin/src/monaco-lean.ts imports Monaco's parts by file, past the package's exports map.
+  resolve: { alias: [{ find: /^monaco-editor\/esm\//, replacement: join(root, "..", "node_modules", "monaco-editor", "esm") + "/" }] },
   build: {
     outDir: join(root, "..", "dist", "admin"),
     emptyOutDir: true,

@@ -1,5 +1,6 @@
 /**
- * `npm run bench` (`-- --quick` for CI's smoke run, under a minute; `-- --events` for the
+ * `npm run bench` (`-- --quick` for CI's smoke run, under a minute; `-- --ui` for the admin
+ * UI's first load in Chromium, bench/ui.ts; `-- --events` for the
  * events scenario alone, `-- --saving` for scenario 12 alone, both printed only): starts the benchmark
  * stack with `wrangler dev` on loopback, sets up tenants and scripts through the API, runs
  * every scenario beside its reference in this one run, stops the stack, and writes
@@ -13,6 +14,7 @@ import { startLocalStack } from "../scripts/local-stack";
 import { root } from "../scripts/project-env.mjs";
 import { handlerRows, importsBench, sandboxBench, type SandboxBenchResult, wasm, webhookDelivery } from "./sandbox-node";
 import { CPU_SCRIPT, DB_SCRIPT, fiftyKilobyteScript, fiftyKilobyteTypeScript, FETCH_OK_SCRIPT, SPIN_SCRIPT, TRIVIAL_SCRIPT, WEBHOOK_HANDLER, WEBHOOK_SECRET } from "./scripts";
+import { readUiResult, recordUi, renderUi, uiBench } from "./ui";
 
 const quick = process.argv.includes("--quick");
 /** `npm run bench -- --events`: only the events scenario, printed, nothing written (for working on events). */
@@ -27,6 +29,8 @@ const edgeOnly = process.argv.includes("--edge");
 const importsOnly = process.argv.includes("--imports");
 /** `npm run bench -- --handlers`: only issue 14's handler scenarios (the Node rows and scenario 17), printed, nothing written. */
 const handlersOnly = process.argv.includes("--handlers");
+/** `npm run bench -- --ui`: only the admin UI's first load in Chromium (bench/ui.ts), recorded in bench/RESULTS.md; `--ui --quick`: one load per screen. */
+const uiOnly = process.argv.includes("--ui");
 const N = quick ? 20 : 400;
 const CONCURRENCY = quick ? 2 : 4;
 let ADMIN = "";
@@ -302,6 +306,7 @@ async function manyTenants(count: number) {
 }
 
 async function main() {
+  if (uiOnly) return recordUi(await uiBench(quick));
   if (eventsOnly) return eventsMain();
   if (observabilityOnly) return observabilityMain();
   if (savingOnly) return savingMain();
@@ -819,6 +824,8 @@ function render(result: Result): string {
       `| cold (new realm), p50 of ${imports.cold.coldN} (ms) | ${imports.cold.linkedP50} | ${imports.cold.inlinedP50} | no package at all: ${imports.cold.noPackageP50} |`,
     );
   }
+  const ui = readUiResult();
+  if (ui) lines.push("", ...renderUi(ui));
   lines.push("", "## Reading", "", previousReading() ?? "(to be written after looking at the numbers)", "");
   return lines.join("\n");
 }

@@ -4,7 +4,7 @@
  * IntelliSense, and the platform's diagnostics (POST /api/scripts/validate) as markers.
  * TypeScript is checked here, in the editor; the platform only strips its types.
  */
-import * as monaco from "monaco-editor";
+import * as monaco from "./monaco-lean";
 import EditorWorker from "monaco-editor/editor/editor.worker?worker";
 import TsWorker from "monaco-editor/language/typescript/ts.worker?worker";
 import iotaTypes from "../../sdk/iota.d.ts?raw";

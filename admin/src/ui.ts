@@ -1,6 +1,6 @@
 /** Small shared pieces of the admin UI: html templates, data loading, formatting. */
 import { h } from "preact";
-import { useCallback, useEffect, useState } from "preact/hooks";
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import htm from "htm";
 import { ApiFailure } from "./api";
 
@@ -75,3 +75,54 @@ export function bytes(n: number | null | undefined): string {
 export function navigate(path: string) {
   location.hash = `#${path}`;
 }
+
+/**
+ * A destructive action asks first, in place: the button turns into the question, a
+ * confirming button and Cancel.
+ */
+export function ConfirmButton({ label, question, onConfirm, className = "danger" }: { label: string; question: string; onConfirm: () => void; className?: string }) {
+  const [asking, setAsking] = useState(false);
+  if (!asking) return html`<button type="button" class=${className} onClick=${() => setAsking(true)}>${label}</button>`;
+  return html`<span class="confirm" role="group" aria-label=${question}>
+    <span>${question}</span>
+    <button type="button" class=${className} onClick=${() => (setAsking(false), onConfirm())}>Yes, ${label.toLowerCase()}</button>
+    <button type="button" onClick=${() => setAsking(false)}>Cancel</button>
+  </span>`;
+}
+
+/** Copies `text` to the clipboard, and says so for a moment. */
+export function CopyButton({ text, label }: { text: string; label: string }) {
+  const [copied, setCopied] = useState(false);
+  async function copy() {
+    await navigator.clipboard.writeText(text);
+    setCopied(true);
+    setTimeout(() => setCopied(false), 1500);
+  }
+  return html`<button type="button" class="copy" onClick=${copy}>${copied ? "Copied" : label}</button>`;
+}
+
+/** What a list shows while it loads, when it failed, and when it is empty. */
+export function ListState({ loaded, empty }: { loaded: Loaded<unknown[]>; empty: string }) {
+  if (loaded.error) return html`<${ErrorNote} error=${loaded.error} />`;
+  if (loaded.data === undefined) return html`<p class="loading" role="status">Loading…</p>`;
+  return loaded.data.length === 0 ? html`<p class="empty">${empty}</p>` : null;
+}
+
+/** Runs `action` on Ctrl+`key` or Cmd+`key` anywhere on the page (before Monaco sees the key). */
+export function useShortcut(key: string, action: () => void) {
+  const latest = useRef(action);
+  latest.current = action;
+  useEffect(() => {
+    const listener = (event: KeyboardEvent) => {
+      if (!(event.ctrlKey || event.metaKey) || event.altKey || event.key.toLowerCase() !== key.toLowerCase()) return;
+      event.preventDefault();
+      event.stopPropagation();
+      latest.current();
+    };
+    addEventListener("keydown", listener, true);
+    return () => removeEventListener("keydown", listener, true);
+  }, [key]);
+}
+
+/** The value of an input or textarea from its event. */
+export const valueOf = (event: Event) => (event.target as HTMLInputElement).value;

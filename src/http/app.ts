@@ -14,6 +14,7 @@ import { metricsRoutes, scriptMetricsRoutes, tailByTicket, tailRoutes } from "./
 import { scriptRoutes } from "./routes/scripts";
 import { secretRoutes } from "./routes/secrets";
 import { tenantRoutes } from "./routes/tenants";
+import { whoamiRoutes } from "./routes/whoami";
 
 /** The Worker's HTTP face: health, the API and the tenants' endpoints. Routes only parse, authorize and call a service. */
 export function createApp() {
@@ -48,6 +49,7 @@ export function createApp() {
   api.route("/dead-letters", deadLetterRoutes);
   api.route("/rejected-messages", rejectedRoutes);
   api.route("/runtime", runtimeRoutes);
+  api.route("/whoami", whoamiRoutes);
   app.route("/api", api);
   app.route("/t", endpointRoutes);
 

@@ -2,7 +2,7 @@ import type { Browser, Page } from "playwright-core";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { api, freshTenant, launch, newPage, signIn, stack, throttleCpu, typeInEditor, waitForDiagnostics } from "./browser";
+import { api, freshTenant, hasBrowser, launch, newPage, signIn, stack, throttleCpu, typeInEditor, waitForDiagnostics } from "./browser";
 
 // The admin UI (API.md §12) in Debian's chromium, against the real stack under wrangler dev.
 
@@ -13,33 +13,6 @@ let pageConsole: string[] = [];
 let page: Page;
 let tenant: { slug: string; key: string };
 
-beforeAll(async () => {
-  browser = await launch();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-beforeEach(async (context) => {
-  // The previous page closes here, not in afterEach: failure screenshots are taken after afterEach.
-  await page?.context().close();
-  page = await newPage(browser);
-  tenant = await freshTenant();
-  // What the page said, kept with a screenshot when the test fails (CI has no screen to look at).
-  const lines: string[] = (pageConsole = []);
-  page.on("console", (m) => lines.push(`${m.type()}: ${m.text()}`));
-  page.on("pageerror", (e) => lines.push(`pageerror: ${e.stack ?? e.message}`));
-  context.onTestFailed(async () => {
-    const dir = join(FAILURES, context.task.name.replace(/[^a-z0-9]+/gi, "-").slice(0, 60));
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, "console.txt"), lines.join("\n"));
-    await page.screenshot({ path: join(dir, "page.png"), fullPage: true }).catch(() => {});
-  });
-});
-
-// Every screen works under the UI's Content-Security-Policy, without uncaught errors.
-afterEach(() => {
-  expect(pageConsole.filter((line) => /Content Security Policy|^pageerror/.test(line))).toEqual([]);
-});
 
 async function createScriptInUi(name: string, type = "manual") {
   await page.click("text=New script");
@@ -74,7 +47,35 @@ async function editAndSave() {
   expect(versions.items[0]).toMatchObject({ name: "greeter", version: 2 });
 }
 
-describe("the admin UI", () => {
+describe.skipIf(!hasBrowser())("the admin UI", () => {
+  beforeAll(async () => {
+    browser = await launch();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  beforeEach(async (context) => {
+    // The previous page closes here, not in afterEach: failure screenshots are taken after afterEach.
+    await page?.context().close();
+    page = await newPage(browser);
+    tenant = await freshTenant();
+    // What the page said, kept with a screenshot when the test fails (CI has no screen to look at).
+    const lines: string[] = (pageConsole = []);
+    page.on("console", (m) => lines.push(`${m.type()}: ${m.text()}`));
+    page.on("pageerror", (e) => lines.push(`pageerror: ${e.stack ?? e.message}`));
+    context.onTestFailed(async () => {
+      const dir = join(FAILURES, context.task.name.replace(/[^a-z0-9]+/gi, "-").slice(0, 60));
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, "console.txt"), lines.join("\n"));
+      await page.screenshot({ path: join(dir, "page.png"), fullPage: true }).catch(() => {});
+    });
+  });
+
+  // Every screen works under the UI's Content-Security-Policy, without uncaught errors.
+  afterEach(() => {
+    expect(pageConsole.filter((line) => /Content Security Policy|^pageerror/.test(line))).toEqual([]);
+  });
+
   it("is served with a Content-Security-Policy that allows only its own bundle", async () => {
     const res = await fetch(stack().base + "/");
     expect(res.headers.get("content-type")).toContain("text/html");
@@ -132,7 +133,7 @@ describe("the admin UI", () => {
     await page.waitForSelector("text=Saved as version 2.");
     const [script] = (await api("/api/scripts", { token: tenant.key })).items;
     expect(script).toMatchObject({ name: "typed", version: 2, language: "typescript" });
-    await page.click("text=run");
+    await page.click("nav.tabs >> text=run");
     await page.fill("textarea[name=input]", '{"n": 21}');
     await page.click(".run button[type=submit]");
     const execution = page.locator("[data-testid=execution]");
@@ -140,14 +141,15 @@ describe("the admin UI", () => {
     await expect(execution.textContent()).resolves.toMatch(/completed[\s\S]*42/);
   });
 
-  it("refuses a save over someone else's newer version (412) and says what to do", async () => {
+  it("refuses a save over someone else's newer version (412) and keeps the edit in a conflict view", async () => {
     await signIn(page, tenant.key);
     await createScriptInUi("contested");
     const [script] = (await api("/api/scripts", { token: tenant.key })).items;
     await api(`/api/scripts/${script.id}`, { method: "PUT", token: tenant.key, body: { source: "export default () => 'theirs';" } });
     await typeInEditor(page, "export default () => 'mine';\n");
     await page.click("form.save button[type=submit]");
-    await page.waitForSelector("text=Someone saved this script since you opened it");
+    await page.waitForSelector("[data-testid=conflict] >> text=Someone saved this script since you started editing");
+    await page.waitForFunction(() => document.querySelector("[data-testid=conflict-mine]")?.textContent?.replace(/\u00a0/g, " ").includes("'mine'"));
   });
 
   it("shows versions side by side in a diff and restores one", async () => {
@@ -162,6 +164,7 @@ describe("the admin UI", () => {
     // Monaco renders spaces as no-break spaces.
     await page.waitForFunction(() => document.querySelector("[data-testid=diff]")?.textContent?.replace(/\u00a0/g, " ").includes("=> 2"));
     await page.click("tr:has-text('v1') button:has-text('Restore')");
+    await page.click("button:has-text('Yes, restore')");
     await page.waitForSelector("text=v3");
     const restored = await api(`/api/scripts/${script.id}`, { token: tenant.key });
     expect(restored).toMatchObject({ version: 3, source: "export default () => 1;\n" });
@@ -215,7 +218,7 @@ describe("the admin UI", () => {
       return items.length === 3 && items.every((d) => d.replayExecutionId !== null);
     };
     await expect.poll(replaysEnded, { timeout: 15_000 }).toBe(true);
-    await page.fill(".filters input", script.id);
+    await page.selectOption(".filters select[name=script]", { label: "rejecter" });
     await page.click("text=Replay all for this script");
     await page.waitForSelector("text=Replayed 3 dead letters.");
     const replayed = await api("/api/dead-letters?replayed=true", { token: tenant.key });
@@ -224,6 +227,7 @@ describe("the admin UI", () => {
     await rows.first().locator("button.link-button").click();
     await page.waitForFunction(() => /"i": \d/.test(document.querySelector("pre.json")?.textContent ?? ""));
     await rows.first().locator("button:has-text('Delete')").click();
+    await rows.first().locator("button:has-text('Yes, delete')").click();
     await page.waitForSelector("text=Deleted.");
     await page.waitForFunction(() => document.querySelectorAll("[data-testid=dead-letters] tbody tr").length === 2);
   });
@@ -239,6 +243,7 @@ describe("the admin UI", () => {
     await page.waitForSelector("[data-testid=secrets] >> text=PAYMENT_KEY");
     await expect(page.content()).resolves.not.toContain("sk_live_do_not_show");
     await page.click("[data-testid=secrets] button:has-text('Delete')");
+    await page.click("[data-testid=secrets] button:has-text('Yes, delete')");
     await page.waitForFunction(() => !document.querySelector("[data-testid=secrets]")?.textContent?.includes("PAYMENT_KEY"));
   });
 });

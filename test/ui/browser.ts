@@ -1,8 +1,18 @@
+import { existsSync } from "node:fs";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { inject } from "vitest";
 
-/** Debian's chromium (`apt-get install chromium`), never a downloaded browser. */
-export const CHROMIUM = "/usr/bin/chromium";
+/** Debian's chromium (`apt-get install chromium`), never a downloaded browser. IOTA_CHROMIUM moves it (to try the notice). */
+export const CHROMIUM = process.env.IOTA_CHROMIUM || "/usr/bin/chromium";
+
+/** The one command that installs it. */
+export const INSTALL_BROWSER = "sudo apt-get install chromium";
+
+/**
+ * Without the browser the UI tests are skipped (test/ui/browser-notice.ts says which, and
+ * how to install it) — except under CI=true, where test/ui/global-setup.ts fails the run.
+ */
+export const hasBrowser = () => existsSync(CHROMIUM);
 
 export function launch(): Promise<Browser> {
   return chromium.launch({
@@ -11,7 +21,11 @@ export function launch(): Promise<Browser> {
   });
 }
 
-export const stack = () => inject("stack");
+export const stack = () => {
+  const provided = inject("stack");
+  if (!provided) throw new Error(`no stack: the browser (${CHROMIUM}) is missing`);
+  return provided;
+};
 
 /** The API, as the admin (or a key), for setting the scene around the UI. */
 export async function api(path: string, init: { method?: string; body?: unknown; token?: string; tenant?: string } = {}) {
@@ -102,4 +116,16 @@ export async function newPage(browser: Browser): Promise<Page> {
   const page = await context.newPage();
   page.setDefaultTimeout(WAIT_MS);
   return page;
+}
+
+/**
+ * Watches a page for what must never happen: an uncaught error or a Content-Security-Policy
+ * violation. Returns everything the page said (kept with a screenshot when a test fails)
+ * and the lines that break the rule.
+ */
+export function watchPage(page: Page) {
+  const lines: string[] = [];
+  page.on("console", (m) => lines.push(`${m.type()}: ${m.text()}`));
+  page.on("pageerror", (e) => lines.push(`pageerror: ${e.stack ?? e.message}`));
+  return { lines, violations: () => lines.filter((line) => /Content Security Policy|^pageerror/.test(line)) };
 }

@@ -2,7 +2,7 @@ import type { Browser, Page } from "playwright-core";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { api, freshTenant, launch, newPage, signIn, stack } from "./browser";
+import { api, freshTenant, hasBrowser, launch, newPage, signIn, stack } from "./browser";
 
 // The admin UI's observability screens (API.md §15) in Debian's chromium, against wrangler dev:
 // charts, the overview, the live tail and traces, under the UI's Content-Security-Policy.
@@ -14,29 +14,6 @@ let page: Page;
 let pageConsole: string[] = [];
 let tenant: { slug: string; key: string };
 
-beforeAll(async () => {
-  browser = await launch();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-beforeEach(async (context) => {
-  await page?.context().close();
-  page = await newPage(browser);
-  tenant = await freshTenant();
-  const lines: string[] = (pageConsole = []);
-  page.on("console", (m) => lines.push(`${m.type()}: ${m.text()}`));
-  page.on("pageerror", (e) => lines.push(`pageerror: ${e.stack ?? e.message}`));
-  context.onTestFailed(async () => {
-    const dir = join(FAILURES, context.task.name.replace(/[^a-z0-9]+/gi, "-").slice(0, 60));
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, "console.txt"), lines.join("\n"));
-    await page.screenshot({ path: join(dir, "page.png"), fullPage: true }).catch(() => {});
-  });
-});
-afterEach(() => {
-  expect(pageConsole.filter((line) => /Content Security Policy|^pageerror/.test(line))).toEqual([]);
-});
 
 const FLAKY = "export default (e) => { console.log('ran', e.input); if (e.input === 'fail') throw new Error('asked to'); return 'ok'; };";
 
@@ -47,7 +24,31 @@ async function scriptWithRuns(name: string, inputs: string[]) {
   return { script, runs };
 }
 
-describe("observability in the admin UI", () => {
+describe.skipIf(!hasBrowser())("observability in the admin UI", () => {
+  beforeAll(async () => {
+    browser = await launch();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  beforeEach(async (context) => {
+    await page?.context().close();
+    page = await newPage(browser);
+    tenant = await freshTenant();
+    const lines: string[] = (pageConsole = []);
+    page.on("console", (m) => lines.push(`${m.type()}: ${m.text()}`));
+    page.on("pageerror", (e) => lines.push(`pageerror: ${e.stack ?? e.message}`));
+    context.onTestFailed(async () => {
+      const dir = join(FAILURES, context.task.name.replace(/[^a-z0-9]+/gi, "-").slice(0, 60));
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, "console.txt"), lines.join("\n"));
+      await page.screenshot({ path: join(dir, "page.png"), fullPage: true }).catch(() => {});
+    });
+  });
+  afterEach(() => {
+    expect(pageConsole.filter((line) => /Content Security Policy|^pageerror/.test(line))).toEqual([]);
+  });
+
   it("charts a script's invocations, errors and latency percentiles", async () => {
     const { script } = await scriptWithRuns("charted", ["a", "b", "fail"]);
     await signIn(page, tenant.key);

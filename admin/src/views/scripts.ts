@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks";
 import { api, LANGUAGES, type Language, type Script } from "../api";
-import { describe, ErrorNote, html, navigate, Status, useLoad, when } from "../ui";
+import { TriggerForm } from "../components/trigger-form";
+import { describe, html, ListState, navigate, Status, useLoad, valueOf, when } from "../ui";
 
 /** A new script's trigger, and the body of its handler (the event's type in sdk/iota.d.ts). */
 const STARTERS: Record<Script["type"], { trigger: Record<string, unknown>; event: string; body: string }> = {
@@ -34,6 +35,7 @@ export function ScriptsList() {
   const query = new URLSearchParams({ limit: "200", ...(type && { type }), ...(status && { status }), ...(q && { q }) });
   const scripts = useLoad(async () => (await api<{ items: Script[] }>(`/api/scripts?${query}`)).data.items, [type, status, q]);
 
+
   return html`
     <section>
       <header class="bar">
@@ -42,71 +44,84 @@ export function ScriptsList() {
       </header>
       ${creating && html`<${NewScript} />`}
       <div class="filters">
-        <input placeholder="Search name or description" value=${q} onInput=${(e: Event) => setQ((e.target as HTMLInputElement).value)} />
-        <select value=${type} onChange=${(e: Event) => setType((e.target as HTMLSelectElement).value)} aria-label="type">
-          <option value="">any type</option>
-          ${["http", "event", "scheduled", "manual", "module"].map((t) => html`<option value=${t}>${t}</option>`)}
-        </select>
-        <select value=${status} onChange=${(e: Event) => setStatus((e.target as HTMLSelectElement).value)} aria-label="status">
-          <option value="">any status but archived</option>
-          ${["draft", "active", "paused", "disabled", "archived"].map((s) => html`<option value=${s}>${s}</option>`)}
-        </select>
+        <label class="inline">Search <input name="q" placeholder="name or description" value=${q} onInput=${(e: Event) => setQ(valueOf(e))} /></label>
+        <label class="inline">Type
+          <select name="type-filter" value=${type} onChange=${(e: Event) => setType(valueOf(e))} aria-label="type">
+            <option value="">any type</option>
+            ${["http", "event", "scheduled", "manual", "module"].map((t) => html`<option value=${t}>${t}</option>`)}
+          </select>
+        </label>
+        <label class="inline">Status
+          <select name="status-filter" value=${status} onChange=${(e: Event) => setStatus(valueOf(e))} aria-label="status">
+            <option value="">any status but archived</option>
+            ${["draft", "active", "paused", "disabled", "archived"].map((s) => html`<option value=${s}>${s}</option>`)}
+          </select>
+        </label>
       </div>
-      <${ErrorNote} error=${scripts.error} />
-      <table class="list">
+      <table class="list" data-testid="scripts">
         <thead><tr><th>Name</th><th>Type</th><th>Status</th><th>Version</th><th>Updated</th></tr></thead>
         <tbody>
           ${(scripts.data ?? []).map(
             (s) => html`<tr class="link" onClick=${() => navigate(`/scripts/${s.id}`)}>
-              <td><a href=${`#/scripts/${s.id}`}>${s.name}</a></td><td>${s.type}${s.language === "typescript" ? " · TS" : ""}</td><td><${Status} value=${s.status} /></td><td>v${s.version}</td><td>${when(s.updatedAt)}</td>
+              <td data-label="Name"><a href=${`#/scripts/${s.id}`}>${s.name}</a></td><td data-label="Type">${s.type}${s.language === "typescript" ? " · TS" : ""}</td><td data-label="Status"><${Status} value=${s.status} /></td><td data-label="Version">v${s.version}</td><td data-label="Updated">${when(s.updatedAt)}</td>
             </tr>`,
           )}
         </tbody>
       </table>
-      ${scripts.data?.length === 0 && html`<p class="empty">No scripts yet.</p>`}
+      <${ListState} loaded=${scripts} empty=${q || type || status ? "No scripts match." : "No scripts yet."} />
     </section>
   `;
 }
 
+/** A new script: its name, type, language and trigger; saved as a draft or saved and activated at once. */
 function NewScript() {
   const [name, setName] = useState("");
   const [type, setType] = useState<Script["type"]>("http");
   const [language, setLanguage] = useState<Language>("javascript");
   const [trigger, setTrigger] = useState(JSON.stringify(STARTERS.http.trigger, null, 2));
   const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
 
   function pickType(next: Script["type"]) {
     setType(next);
     setTrigger(JSON.stringify(STARTERS[next].trigger, null, 2));
   }
 
-  async function create(event: Event) {
+  async function create(event: SubmitEvent) {
     event.preventDefault();
+    const status = (event.submitter as HTMLButtonElement | null)?.value === "draft" ? "draft" : "active";
+    setBusy(true);
     try {
-      const body = { name, type, language, trigger: JSON.parse(trigger || "{}"), source: starterSource(type, language), status: "draft" };
+      const body = { name, type, language, trigger: JSON.parse(trigger || "{}"), source: starterSource(type, language), status };
       const { data } = await api<Script>("/api/scripts", { method: "POST", body });
       navigate(`/scripts/${data.id}`);
     } catch (e) {
       setError(e instanceof SyntaxError ? `the trigger is not valid JSON: ${e.message}` : describe(e));
+    } finally {
+      setBusy(false);
     }
   }
 
   return html`
-    <form class="card new-script" onSubmit=${create}>
-      <label>Name <input name="name" value=${name} onInput=${(e: Event) => setName((e.target as HTMLInputElement).value)} required /></label>
+    <form class="card new-script" onSubmit=${create} aria-label="New script">
+      <label>Name <input name="name" value=${name} onInput=${(e: Event) => setName(valueOf(e))} required /></label>
       <label>Type
-        <select name="type" value=${type} onChange=${(e: Event) => pickType((e.target as HTMLSelectElement).value as Script["type"])}>
+        <select name="type" value=${type} onChange=${(e: Event) => pickType(valueOf(e) as Script["type"])}>
           ${Object.keys(STARTERS).map((t) => html`<option value=${t}>${t}</option>`)}
         </select>
       </label>
       <label>Language
-        <select name="language" value=${language} onChange=${(e: Event) => setLanguage((e.target as HTMLSelectElement).value as Language)}>
+        <select name="language" value=${language} onChange=${(e: Event) => setLanguage(valueOf(e) as Language)}>
           ${LANGUAGES.map((l) => html`<option value=${l}>${l === "typescript" ? "TypeScript" : "JavaScript"}</option>`)}
         </select>
       </label>
-      <label>Trigger (JSON) <textarea name="trigger" rows="4" value=${trigger} onInput=${(e: Event) => setTrigger((e.target as HTMLTextAreaElement).value)}></textarea></label>
-      <button type="submit">Create</button>
-      <${ErrorNote} error=${error} />
+      <${TriggerForm} key=${type} type=${type} text=${trigger} onChange=${setTrigger} />
+      <div class="actions">
+        <button type="submit" name="status" value="active" disabled=${busy}>Save & activate</button>
+        <button type="submit" name="status" value="draft" disabled=${busy}>Save as draft</button>
+      </div>
+      <p class="hint">A draft is saved but not live: it runs only by hand${type === "http" ? ", and its endpoint answers 404" : ""} until you activate it.</p>
+      ${error && html`<p class="error" role="alert">${error}</p>`}
     </form>
   `;
 }

@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import { api } from "../api";
-import { bytes, describe, ErrorNote, html, useLoad, when } from "../ui";
+import { bytes, ConfirmButton, describe, ErrorNote, html, ListState, useLoad, when } from "../ui";
 
 interface Usage {
   limits: Record<string, number>;
@@ -42,6 +42,7 @@ export function SettingsView() {
     <section>
       <header class="bar"><h2>Limits and usage</h2></header>
       <${ErrorNote} error=${usage.error} />
+      ${!u && !usage.error && html`<p class="loading" role="status">Loading…</p>`}
       ${u &&
       html`<dl class="usage" data-testid="usage">
         <dt>Running now</dt><dd>${u.current.running} of ${u.limits.concurrency}</dd>
@@ -50,14 +51,15 @@ export function SettingsView() {
         <dt>iota.db storage</dt><dd>${bytes(u.current.dbBytes)} of ${bytes(u.limits.dbBytes)}</dd>
       </dl>
       <table class="list limits"><thead><tr><th>Limit</th><th>Value</th></tr></thead>
-        <tbody>${Object.entries(u.limits).map(([k, v]) => html`<tr><td>${k}</td><td>${/Bytes$/.test(k) ? bytes(v) : v}</td></tr>`)}</tbody>
+        <tbody>${Object.entries(u.limits).map(([k, v]) => html`<tr><td data-label="Limit">${k}</td><td data-label="Value">${/Bytes$/.test(k) ? bytes(v) : v}</td></tr>`)}</tbody>
       </table>`}
       <header class="bar"><h2>Secrets</h2></header>
-      <${ErrorNote} error=${error ?? secrets.error} />
+      <${ErrorNote} error=${error} />
       <table class="list" data-testid="secrets">
-        <thead><tr><th>Name</th><th>Updated</th><th></th></tr></thead>
-        <tbody>${(secrets.data ?? []).map((s) => html`<tr><td><code>${s.name}</code></td><td>${when(s.updatedAt)}</td><td><button class="danger" onClick=${() => remove(s.name)}>Delete</button></td></tr>`)}</tbody>
+        <thead><tr><th>Name</th><th>Updated</th><th><span class="sr-only">Actions</span></th></tr></thead>
+        <tbody>${(secrets.data ?? []).map((s) => html`<tr><td data-label="Name"><code>${s.name}</code></td><td data-label="Updated">${when(s.updatedAt)}</td><td><${ConfirmButton} label="Delete" question=${`Delete ${s.name}? Scripts reading it get null.`} onConfirm=${() => remove(s.name)} /></td></tr>`)}</tbody>
       </table>
+      <${ListState} loaded=${secrets} empty="No secrets yet." />
       <form class="card" onSubmit=${setSecret}>
         <label>Name <input name="secret-name" placeholder="API_KEY" value=${name} onInput=${(e: Event) => setName((e.target as HTMLInputElement).value)} required /></label>
         <label>Value <input name="secret-value" type="password" autocomplete="off" value=${value} onInput=${(e: Event) => setValue((e.target as HTMLInputElement).value)} required /></label>

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { loadSession } from "../api";
+import { nameMap, useScriptNames } from "../names";
 import { html, Status } from "../ui";
 
 /** What the tail sends for each finished execution (API.md §15). */
@@ -34,6 +35,8 @@ export function TailView({ scriptId: initialScript }: { scriptId?: string }) {
   const [held, setHeld] = useState<Row[]>([]);
   const [state, setState] = useState<"connecting" | "live" | "error">("connecting");
   const [error, setError] = useState<string | null>(null);
+  const scripts = useScriptNames();
+  const names = nameMap(scripts.data);
   const pausedRef = useRef(paused);
   pausedRef.current = paused;
 
@@ -98,7 +101,11 @@ export function TailView({ scriptId: initialScript }: { scriptId?: string }) {
     <section>
       ${!initialScript && html`<header class="bar"><h2>Live tail</h2></header>`}
       <div class="filters">
-        ${!initialScript && html`<input aria-label="script id" placeholder="script id" value=${scriptId} onChange=${(e: Event) => setScriptId((e.target as HTMLInputElement).value.trim())} />`}
+        ${!initialScript &&
+        html`<select aria-label="script" value=${scriptId} onChange=${(e: Event) => setScriptId((e.target as HTMLSelectElement).value)}>
+          <option value="">any script</option>
+          ${(scripts.data ?? []).map((s) => html`<option value=${s.id}>${s.name}</option>`)}
+        </select>`}
         <select aria-label="tail status" value=${status} onChange=${(e: Event) => setStatus((e.target as HTMLSelectElement).value)}>
           <option value="">any status</option>
           <option value="completed">completed</option>
@@ -121,7 +128,7 @@ export function TailView({ scriptId: initialScript }: { scriptId?: string }) {
               ? html`<tr class="skipped"><td>${new Date(row.at).toLocaleTimeString()}</td><td colspan="5">${row.count} executions skipped (the tail's rate limit)</td></tr>`
               : html`<tr data-execution=${row.summary.id}>
                   <td>${new Date(row.summary.finishedAt).toLocaleTimeString()}</td><td><${Status} value=${row.summary.status} /></td>
-                  <td><a href=${`#/scripts/${row.summary.scriptId}`}>${row.summary.scriptId}</a></td><td>${row.summary.durationMs ?? "–"} ms</td>
+                  <td><a href=${`#/scripts/${row.summary.scriptId}`}>${names.get(row.summary.scriptId) ?? row.summary.scriptId}</a></td><td>${row.summary.durationMs ?? "–"} ms</td>
                   <td class="tail-logs">${row.summary.error && html`<div class="log-error">${row.summary.error.name}: ${row.summary.error.message}</div>`}${row.summary.logs.slice(0, 5).map((l) => html`<div class=${`log-${l.level}`}><b>${l.level}</b> ${l.message}</div>`)}${row.summary.logs.length > 5 && html`<div class="hint">… ${row.summary.logs.length - 5} more</div>`}</td>
                   <td>${row.summary.traceId && html`<a href=${`#/traces/${row.summary.traceId}`}>trace</a>`}</td>
                 </tr>`,

@@ -1,0 +1,86 @@
+/**
+ * The parts of Monaco the editor screens use, instead of "monaco-editor"'s index (which
+ * registers every language and the css/html/json language services and workers): the
+ * editor and diff editor with their contributions, the JavaScript and TypeScript grammars,
+ * and the TypeScript language service (one worker, `ts.worker`). Generated from
+ * monaco-editor/esm/vs/index.js, minus other languages, css/html/json and the LSP client.
+ */
+import "monaco-editor/esm/vs/editor/contrib/anchorSelect/browser/anchorSelect.js";
+import "monaco-editor/esm/vs/editor/contrib/bracketMatching/browser/bracketMatching.js";
+import "monaco-editor/esm/vs/editor/contrib/caretOperations/browser/transpose.js";
+import "monaco-editor/esm/vs/editor/contrib/clipboard/browser/clipboard.js";
+import "monaco-editor/esm/vs/editor/contrib/codeAction/browser/codeActionContributions.js";
+import "monaco-editor/esm/vs/editor/browser/widget/codeEditor/codeEditorWidget.js";
+import "monaco-editor/esm/vs/editor/contrib/codelens/browser/codelensController.js";
+import "monaco-editor/esm/vs/base/browser/ui/codicons/codicon/codicon.css";
+import "monaco-editor/esm/vs/editor/contrib/colorPicker/browser/colorPickerContribution.js";
+import "monaco-editor/esm/vs/editor/contrib/comment/browser/comment.js";
+import "monaco-editor/esm/vs/editor/contrib/contextmenu/browser/contextmenu.js";
+import "monaco-editor/esm/vs/editor/contrib/cursorUndo/browser/cursorUndo.js";
+import "monaco-editor/esm/vs/editor/browser/widget/diffEditor/diffEditor.contribution.js";
+import "monaco-editor/esm/vs/editor/contrib/diffEditorBreadcrumbs/browser/contribution.js";
+import "monaco-editor/esm/vs/editor/contrib/dnd/browser/dnd.js";
+import "monaco-editor/esm/vs/editor/contrib/documentSymbols/browser/documentSymbols.js";
+import "monaco-editor/esm/vs/editor/contrib/dropOrPasteInto/browser/dropIntoEditorContribution.js";
+import "monaco-editor/esm/vs/features/find/register.js";
+import "monaco-editor/esm/vs/editor/contrib/floatingMenu/browser/floatingMenu.contribution.js";
+import "monaco-editor/esm/vs/editor/contrib/folding/browser/folding.js";
+import "monaco-editor/esm/vs/editor/contrib/fontZoom/browser/fontZoom.js";
+import "monaco-editor/esm/vs/editor/contrib/format/browser/formatActions.js";
+import "monaco-editor/esm/vs/editor/contrib/gotoError/browser/gotoError.js";
+import "monaco-editor/esm/vs/editor/standalone/browser/quickAccess/standaloneGotoLineQuickAccess.js";
+import "monaco-editor/esm/vs/editor/contrib/gotoSymbol/browser/link/goToDefinitionAtPosition.js";
+import "monaco-editor/esm/vs/editor/contrib/gpu/browser/gpuActions.js";
+import "monaco-editor/esm/vs/editor/contrib/hover/browser/hoverContribution.js";
+import "monaco-editor/esm/vs/editor/contrib/indentation/browser/indentation.js";
+import "monaco-editor/esm/vs/editor/contrib/inlayHints/browser/inlayHintsContribution.js";
+import "monaco-editor/esm/vs/editor/contrib/inlineCompletions/browser/inlineCompletions.contribution.js";
+import "monaco-editor/esm/vs/editor/contrib/inlineProgress/browser/inlineProgress.js";
+import "monaco-editor/esm/vs/editor/contrib/inPlaceReplace/browser/inPlaceReplace.js";
+import "monaco-editor/esm/vs/editor/contrib/insertFinalNewLine/browser/insertFinalNewLine.js";
+import "monaco-editor/esm/vs/editor/standalone/browser/inspectTokens/inspectTokens.js";
+import "monaco-editor/esm/vs/editor/standalone/browser/iPadShowKeyboard/iPadShowKeyboard.js";
+import "monaco-editor/esm/vs/editor/contrib/lineSelection/browser/lineSelection.js";
+import "monaco-editor/esm/vs/editor/contrib/linesOperations/browser/linesOperations.js";
+import "monaco-editor/esm/vs/editor/contrib/linkedEditing/browser/linkedEditing.js";
+import "monaco-editor/esm/vs/editor/contrib/links/browser/links.js";
+import "monaco-editor/esm/vs/editor/contrib/longLinesHelper/browser/longLinesHelper.js";
+import "monaco-editor/esm/vs/editor/contrib/middleScroll/browser/middleScroll.contribution.js";
+import "monaco-editor/esm/vs/editor/contrib/multicursor/browser/multicursor.js";
+import "monaco-editor/esm/vs/editor/contrib/parameterHints/browser/parameterHints.js";
+import "monaco-editor/esm/vs/editor/contrib/placeholderText/browser/placeholderText.contribution.js";
+import "monaco-editor/esm/vs/editor/standalone/browser/quickAccess/standaloneCommandsQuickAccess.js";
+import "monaco-editor/esm/vs/editor/standalone/browser/quickAccess/standaloneHelpQuickAccess.js";
+import "monaco-editor/esm/vs/editor/standalone/browser/quickAccess/standaloneGotoSymbolQuickAccess.js";
+import "monaco-editor/esm/vs/editor/contrib/readOnlyMessage/browser/contribution.js";
+import "monaco-editor/esm/vs/editor/standalone/browser/referenceSearch/standaloneReferenceSearch.js";
+import "monaco-editor/esm/vs/editor/contrib/rename/browser/rename.js";
+import "monaco-editor/esm/vs/editor/contrib/sectionHeaders/browser/sectionHeaders.js";
+import "monaco-editor/esm/vs/editor/contrib/semanticTokens/browser/viewportSemanticTokens.js";
+import "monaco-editor/esm/vs/editor/contrib/smartSelect/browser/smartSelect.js";
+import "monaco-editor/esm/vs/editor/contrib/snippet/browser/snippetController2.js";
+import "monaco-editor/esm/vs/editor/contrib/stickyScroll/browser/stickyScrollContribution.js";
+import "monaco-editor/esm/vs/editor/contrib/suggest/browser/suggestInlineCompletions.js";
+import "monaco-editor/esm/vs/editor/standalone/browser/toggleHighContrast/toggleHighContrast.js";
+import "monaco-editor/esm/vs/editor/contrib/toggleTabFocusMode/browser/toggleTabFocusMode.js";
+import "monaco-editor/esm/vs/editor/contrib/tokenization/browser/tokenization.js";
+import "monaco-editor/esm/vs/editor/contrib/unicodeHighlighter/browser/unicodeHighlighter.js";
+import "monaco-editor/esm/vs/editor/contrib/unusualLineTerminators/browser/unusualLineTerminators.js";
+import "monaco-editor/esm/vs/editor/contrib/wordHighlighter/browser/wordHighlighter.js";
+import "monaco-editor/esm/vs/editor/contrib/wordOperations/browser/wordOperations.js";
+import "monaco-editor/esm/vs/editor/contrib/wordPartOperations/browser/wordPartOperations.js";
+import "monaco-editor/esm/vs/editor/browser/coreCommands.js";
+import "monaco-editor/esm/vs/editor/contrib/caretOperations/browser/caretOperations.js";
+import "monaco-editor/esm/vs/editor/contrib/dropOrPasteInto/browser/copyPasteContribution.js";
+import "monaco-editor/esm/vs/editor/contrib/find/browser/findController.js";
+import "monaco-editor/esm/vs/editor/contrib/gotoSymbol/browser/goToCommands.js";
+import "monaco-editor/esm/vs/editor/contrib/gotoError/browser/markerSelectionStatus.js";
+import "monaco-editor/esm/vs/editor/contrib/semanticTokens/browser/documentSemanticTokens.js";
+import "monaco-editor/esm/vs/editor/contrib/suggest/browser/suggestController.js";
+import "monaco-editor/esm/vs/editor/common/standaloneStrings.js";
+import "monaco-editor/esm/vs/base/browser/ui/codicons/codicon/codicon-modifiers.css";
+import "monaco-editor/esm/vs/languages/definitions/javascript/register.js";
+import "monaco-editor/esm/vs/languages/definitions/typescript/register.js";
+export { CancellationTokenSource, Emitter, KeyCode, KeyMod, MarkerSeverity, MarkerTag, Position, Range, Selection, SelectionDirection, Token, Uri, editor, languages } from "monaco-editor/editor/editor.api";
+export type { Environment, IDisposable, IRange, IPosition } from "monaco-editor/editor/editor.api";
+export * as typescript from "monaco-editor/languages/features/typescript/register";
