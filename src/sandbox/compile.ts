@@ -230,7 +230,7 @@ export function scanNodes(program: Node, problem: (node: Node, message: string) 
       usesCellState = true;
     }
     if (n.type === "Identifier" && (RESERVED_NAMES.has(n.name) || n.name.startsWith("$iota_"))) problem(n, `${n.name} is a name reserved by iota`);
-    else if (n.type === "ImportExpression") problem(n, "dynamic import() is not supported: a script is self-contained (use iota.* for I/O)");
+    else if (n.type === "ImportExpression") problem(n, "dynamic import() is not supported: import modules and packages statically (import { x } from \"./module\")");
     else if (n.type === "MetaProperty" && n.meta?.name === "import") problem(n, "import.meta is not supported");
     else if (n.type === "Literal" && typeof n.bigint === "string") problem(n, "BigInt is not available in iota scripts");
   }
