@@ -16,6 +16,8 @@ const EXPIRY_MARGIN_MS = 100;
  * that its slots and unused executions are soon free for the tenant's other placements.
  */
 export const IDLE_SETTLE_MS = 100;
+/** How many outbound requests a lease asks for at first, and again each time they run out. */
+const OUTBOUND_TOP_UP = 10;
 /** How many executions a lease asks for, at least and at most. */
 const MIN_ASK = 8;
 const MAX_ASK = 200;
@@ -34,6 +36,7 @@ export class EdgeAllowance {
   /** Ended leases, ready to settle with the cell. */
   private ended: LeaseUse[] = [];
   private asking: Promise<LeaseAnswer> | null = null;
+  private toppingUp: Promise<number> | null = null;
   private lastUsed = 0;
   /** When an execution here last started or ended. */
   private lastActivity = 0;
@@ -43,6 +46,8 @@ export class EdgeAllowance {
   constructor(
     private readonly ask: (want: LeaseRequest) => Promise<LeaseAnswer>,
     private readonly clock: () => number = Date.now,
+    /** More outbound requests for a lease whose own ran out (the cell answers how many). */
+    private readonly topUp: (leaseId: string, want: number) => Promise<number> = async () => 0,
   ) {}
 
   /**
@@ -67,12 +72,28 @@ export class EdgeAllowance {
     }
   }
 
-  /** One outbound request from the current lease; false when the lease has none left. */
-  takeOutbound(): boolean {
-    const held = this.current;
-    if (!held || held.outbound >= held.lease.outbound) return false;
-    held.outbound += 1;
-    return true;
+  /**
+   * One outbound request from the lease in use (the current one, else the last retiring),
+   * topping it up from the cell when its own ran out: one cell round trip per OUTBOUND_TOP_UP,
+   * shared by the requests waiting for it. False when the tenant's minute has none left.
+   */
+  async takeOutbound(): Promise<boolean> {
+    for (let tries = 0; tries < 3; tries++) {
+      const held = this.current ?? this.retiring.at(-1);
+      if (!held) return false;
+      if (held.outbound < held.lease.outbound) {
+        held.outbound += 1;
+        return true;
+      }
+      this.toppingUp ??= this.topUp(held.lease.id, OUTBOUND_TOP_UP)
+        .then((granted) => {
+          held.lease.outbound += granted;
+          return granted;
+        })
+        .finally(() => (this.toppingUp = null));
+      if ((await this.toppingUp) === 0) return false;
+    }
+    return false;
   }
 
   /** Leases to settle with the cell: those ended, and the current one once nothing has run on it for IDLE_SETTLE_MS (`idle`: nothing of the tenant runs here). */
@@ -127,7 +148,7 @@ export class EdgeAllowance {
       executions: Math.min(MAX_ASK, Math.max(MIN_ASK, this.lastUsed * 2)),
       // Slots for the requests waiting now; the current lease's running executions keep theirs.
       slots: Math.min(limits.concurrency, Math.max(1, this.waiting)),
-      outbound: 10,
+      outbound: OUTBOUND_TOP_UP,
       waitMs,
     };
     this.lastUsed = 0;

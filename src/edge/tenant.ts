@@ -51,7 +51,11 @@ export class EdgeTenant {
   ) {
     const cell = () => runnerFor(this.env, this.tenantId);
     this.secrets = new SecretCache(() => openDb(this.env.DB), () => this.env);
-    this.allowance = new EdgeAllowance((want) => cell().edgeLease(want));
+    this.allowance = new EdgeAllowance(
+      (want) => cell().edgeLease(want),
+      Date.now,
+      (leaseId, want) => cell().edgeOutbound(leaseId, want),
+    );
     this.reporter = new EdgeReporter(
       (report) => cell().edgeReport(report),
       (idle) => this.allowance.settlements(idle),
@@ -88,7 +92,7 @@ export class EdgeTenant {
         secret: (name) => this.freshSecrets().get(tenant.id, name),
         secretNames: () => this.freshSecrets().names(tenant.id),
         // The lease's outbound allowance: counted by the cell when lent (edge-leases.ts).
-        outbound: { count: () => (this.allowance.takeOutbound() ? 0 : Number.MAX_SAFE_INTEGER), add: () => undefined },
+        outbound: { take: () => this.allowance.takeOutbound() },
         fetch: (input, init) => fetch(input, init),
       }),
       onRefused: (scriptId, at) => this.pendingWork.push(this.reporter.addRefusal({ scriptId, at })),

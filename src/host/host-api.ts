@@ -10,7 +10,6 @@ import { newId } from "../lib/ids";
 import type { JsonValue } from "../lib/json";
 import type { HostApi } from "../sandbox/host";
 import { MIN_SECRET_LENGTH, SECRET_NAME } from "../services/secrets";
-import type { MinuteWindow } from "../tenant/quota-ledger";
 import type { Collections } from "./collections";
 
 /** The `iota.db` operations, local (the cell's SQLite) or remote (one cell call each, from the edge). */
@@ -33,8 +32,12 @@ export interface HostServices {
   secret: (name: string) => Promise<string | null>;
   /** The names of the tenant's secrets (a handler object's `env`). */
   secretNames: () => Promise<string[]>;
-  /** The tenant's outbound requests over the last minute (a MinuteWindow in the cell; a lease's allowance at the edge). */
-  outbound: Pick<MinuteWindow, "count" | "add">;
+  /**
+   * Takes one outbound request of the tenant's `outboundRequestsPerMinute` (`limit`): false
+   * when none is left. The cell's minute window; at the edge, a lease's allowance, topped
+   * up from the cell when it runs out.
+   */
+  outbound: { take(limit: number): boolean | Promise<boolean> };
   fetch: typeof fetch;
 }
 
@@ -65,13 +68,14 @@ export function executionHost(scope: ExecutionScope, services: HostServices): Ex
     remainingMs,
     allowedHosts: scope.allowedHosts,
     fetch: services.fetch,
-    count: () => {
+    count: async () => {
       if (subrequests >= MAX_SUBREQUESTS_PER_EXECUTION) throw quota(`more than ${MAX_SUBREQUESTS_PER_EXECUTION} outbound requests in one execution`);
-      if (services.outbound.count() >= scope.limits.outboundRequestsPerMinute) {
+      // Counted before the wait, so requests started together cannot pass the cap together.
+      subrequests += 1;
+      if (!(await services.outbound.take(scope.limits.outboundRequestsPerMinute))) {
+        subrequests -= 1;
         throw quota(`the tenant's outboundRequestsPerMinute (${scope.limits.outboundRequestsPerMinute}) is used up`);
       }
-      subrequests += 1;
-      services.outbound.add();
     },
   });
   const { collections } = services;

@@ -55,7 +55,8 @@ export interface OutboundContext {
   remainingMs: number;
   allowedHosts: readonly string[] | null;
   /** Called before every request and redirect hop; throws when a quota is used up. */
-  count: () => void;
+  /** Counts one request against the quotas, or throws QuotaExceededError (at the edge it may ask the cell for more). */
+  count: () => void | Promise<void>;
   fetch: typeof fetch;
 }
 
@@ -153,7 +154,7 @@ export async function send(plan: RequestPlan, context: OutboundContext): Promise
   for (let hop = 0; ; hop++) {
     const verdict = checkOutboundUrl(url, context.allowedHosts);
     if (!verdict.ok) throw new SdkError("NetworkPolicyError", verdict.reason);
-    context.count();
+    await context.count();
     const remaining = deadline - Date.now();
     if (remaining <= 0) throw new SdkError("TimeoutError", `the request to ${verdict.url.host} timed out`);
     let response: Response;

@@ -56,6 +56,7 @@ export function runnerFor(env: Env, tenantId: string) {
       return (stub as unknown as { fetch: (request: Request) => Promise<Response> }).fetch(new Request("https://cell/tail", { headers }));
     },
     edgeLease: ((want: LeaseRequest): Promise<LeaseAnswer> => stub.edgeLease(tenantId, want)) satisfies RunnerMethod<"edgeLease">,
+    edgeOutbound: ((leaseId: string, want: number): Promise<number> => stub.edgeOutbound(tenantId, leaseId, want)) satisfies RunnerMethod<"edgeOutbound">,
     edgeReport: ((report: EdgeReport): Promise<void> => stub.edgeReport(tenantId, report)) satisfies RunnerMethod<"edgeReport">,
     edgePublish: ((events: PublishedEvent[], source: string): Promise<void> => stub.edgePublish(tenantId, events, source)) satisfies RunnerMethod<"edgePublish">,
     edgeDb: ((op: Parameters<TenantRunner["edgeDb"]>[1], args: unknown[], dbBytes: number): Promise<unknown> => stub.edgeDb(tenantId, op, args, dbBytes)) satisfies RunnerMethod<"edgeDb">,

@@ -51,7 +51,7 @@ export function cellExecutor(cell: CellParts): Executor {
     },
     services: (tenant: TenantRow, limits: Limits) => {
       cell.setDbQuota(limits.dbBytes);
-      return { collections: cell.collections, secret: (name) => cell.secret(tenant.id, name), secretNames: () => cell.secretNames(tenant.id), outbound: cell.ledger.outbound, fetch: (input, init) => fetch(input, init) };
+      return { collections: cell.collections, secret: (name) => cell.secret(tenant.id, name), secretNames: () => cell.secretNames(tenant.id), outbound: { take: (limit: number) => cell.ledger.takeOutbound(limit) }, fetch: (input, init) => fetch(input, init) };
     },
     turn: async () => {
       // A tenant that kept the thread busy takes turns, letting whatever else waits go first.

@@ -86,6 +86,20 @@ export class EdgeLeases {
     return { lease };
   }
 
+  /**
+   * More outbound requests for an open lease whose own ran out (one cell round trip per top-up,
+   * not per request): at most `want`, at most what the minute has left; 0 when the lease is
+   * no longer open. What it does not use comes back when it is settled.
+   */
+  topUpOutbound(limits: Limits, leaseId: string, want: number): number {
+    const open = this.open.get(leaseId);
+    if (!open) return 0;
+    const granted = Math.min(clamp(want, 0, MAX_LEASE_OUTBOUND), Math.max(0, limits.outboundRequestsPerMinute - this.ledger.outbound.count()));
+    if (granted > 0) this.ledger.outbound.add(granted);
+    open.lease.outbound += granted;
+    return granted;
+  }
+
   /** Ends a lease: its slots free, what it did not use given back. Settling twice changes nothing. */
   settle(use: LeaseUse) {
     const open = this.open.get(use.id);

@@ -156,6 +156,13 @@ export class QuotaLedger {
     }
   }
 
+  /** One outbound request of `limit` per minute, or false when the minute's are used up. */
+  takeOutbound(limit: number): boolean {
+    if (this.outbound.count() >= limit) return false;
+    this.outbound.add();
+    return true;
+  }
+
   /**
    * Lends an edge isolate up to `want.slots` concurrency slots (held until `giveBackLent`)
    * and up to `want.executions` executions (counted now), without waiting: an edge lease

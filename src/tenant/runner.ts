@@ -381,6 +381,12 @@ export class TenantRunner extends DurableObject<Env> {
     return this.leases.grant(tenantLimits(tenant.limits), want);
   }
 
+  /** An edge isolate's lease ran out of outbound requests: up to `want` more, from what the minute has left. */
+  async edgeOutbound(tenantId: string, leaseId: string, want: number): Promise<number> {
+    const tenant = await this.tenantRow(this.catalogue(tenantId));
+    return this.leases.topUpOutbound(tenantLimits(tenant.limits), leaseId, want);
+  }
+
   /** An edge isolate's report, after its responses: the executions it ran, those it refused, and the leases it is done with. */
   async edgeReport(tenantId: string, report: EdgeReport): Promise<void> {
     this.catalogue(tenantId);

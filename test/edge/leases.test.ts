@@ -38,6 +38,20 @@ describe("edge leases in the cell (API.md §14)", () => {
     expect(await leases.grant(limits({ concurrency: 1 }), { executions: 1, slots: 1, outbound: 0 })).toEqual({ refused: { reason: "concurrency", retryAfterSeconds: 1 } });
   });
 
+  it("tops up an open lease's outbound requests from what the minute has left, and takes back the unused when it is settled", async () => {
+    const ledger = new QuotaLedger();
+    const leases = new EdgeLeases(ledger);
+    const limit = limits({ outboundRequestsPerMinute: 15 });
+    const answer = (await leases.grant(limit, { executions: 1, slots: 1, outbound: 10 })) as Extract<LeaseAnswer, { lease: unknown }>;
+    expect(answer.lease.outbound).toBe(10);
+    expect(leases.topUpOutbound(limit, answer.lease.id, 10)).toBe(5);
+    expect(ledger.outbound.count()).toBe(15);
+    expect(leases.topUpOutbound(limit, answer.lease.id, 10)).toBe(0);
+    leases.settle({ id: answer.lease.id, executions: 1, outbound: 12 });
+    expect(ledger.outbound.count()).toBe(12);
+    expect(leases.topUpOutbound(limit, answer.lease.id, 10)).toBe(0);
+  });
+
   it("lets a lease expire when its isolate never settles it", async () => {
     const ledger = new QuotaLedger();
     const due: Array<{ fn: () => void; ms: number }> = [];
@@ -114,7 +128,7 @@ describe("edge admission in an isolate", () => {
     // The lease is spent: the next admission takes a new one.
     const third = await allowance.admit({ concurrency: 5 });
     expect([first, second, third].every((a) => a.admitted)).toBe(true);
-    expect(allowance.takeOutbound()).toBe(true);
+    expect(await allowance.takeOutbound()).toBe(true);
     expect(allowance.settlements(false)).toEqual([]);
     if (first.admitted) first.release();
     if (second.admitted) second.release();
@@ -125,6 +139,28 @@ describe("edge admission in an isolate", () => {
     now += IDLE_SETTLE_MS;
     expect(allowance.settlements(true)).toEqual([{ id: expect.any(String), executions: 1, outbound: 1 }]);
     expect(allowance.holding).toBe(false);
+  });
+
+  it("tops up a lease's outbound requests from the cell when they run out, once for the requests waiting", async () => {
+    const { ask } = cell(lend(100, 5));
+    const toppedUp: number[] = [];
+    let left = 12;
+    const allowance = new EdgeAllowance(ask, Date.now, async (_id, want) => {
+      const granted = Math.min(want, left);
+      left -= granted;
+      toppedUp.push(granted);
+      return granted;
+    });
+    const admission = await allowance.admit({ concurrency: 5 });
+    expect(admission.admitted).toBe(true);
+    // The lease came with 2; then 10 more in one top-up shared by the requests waiting; then 2; then none.
+    const taken = await Promise.all(Array.from({ length: 12 }, () => allowance.takeOutbound()));
+    expect(taken.every(Boolean)).toBe(true);
+    expect(toppedUp).toEqual([10]);
+    expect(await allowance.takeOutbound()).toBe(true);
+    expect(await allowance.takeOutbound()).toBe(true);
+    expect(await allowance.takeOutbound()).toBe(false);
+    expect(toppedUp).toEqual([10, 2, 0]);
   });
 
   it("reuses an idle lease for requests one after another, without asking the cell again", async () => {

@@ -126,6 +126,16 @@ describe("edge executions: admission, records, events, caches", () => {
     expect(event.json).toMatchObject({ type: "order.placed", payload: { n: 1 } });
   });
 
+  it("spends the tenant's outbound requests at the edge past a lease's first allowance, and no more than the minute's", async () => {
+    const source = "export default async (e) => { const out = []; for (let i = 0; i < Number(e.query.n); i++) { try { out.push((await fetch('https://echo.test/')).status); } catch (error) { out.push(error.name); } } return out; };";
+    const { slug } = await endpoint(source, { placement: "edge" }, { outboundRequestsPerMinute: 15 });
+    const first = await hit(slug, "/it?n=12");
+    expect(placementOf(first)).toBe("edge");
+    expect(first.json).toEqual(Array(12).fill(200));
+    const second = await hit(slug, "/it?n=5");
+    expect(second.json).toEqual([200, 200, 200, "QuotaExceededError", "QuotaExceededError"]);
+  });
+
   it("runs iota.db from an edge execution against the tenant's cell", async () => {
     const { slug } = await endpoint(
       "export default async () => { await iota.db.insert('hits', { at: 1 }); return await iota.db.count('hits'); };",
