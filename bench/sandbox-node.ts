@@ -16,7 +16,7 @@ import { Engine } from "../src/sandbox/engine";
 import { Realm } from "../src/sandbox/realm";
 import { Sandbox } from "../src/sandbox/sandbox";
 import { tenantLimits } from "../src/domain/limits";
-import { CATALOGUE, compileHostile, HOSTILE_HOST, hostileLimits } from "../test/sandbox/hostile-catalogue";
+import { CATALOGUE, compileHostile, HOSTILE_HOST, hostileCall, hostileLimits } from "../test/sandbox/hostile-catalogue";
 import { createHmac } from "node:crypto";
 import { FETCH_OK_SCRIPT, fiftyKilobyteScript, TRIVIAL_SCRIPT, WEBHOOK_HANDLER, WEBHOOK_SECRET } from "./scripts";
 
@@ -240,7 +240,9 @@ async function overshoot(module: WebAssembly.Module): Promise<SandboxBenchResult
   const found: Array<{ name: string; ms: number }> = [];
   for (const c of CATALOGUE.filter((c) => c.status === "timeout")) {
     const limits = { ...tenantLimits({}), ...hostileLimits(c) };
-    const result = await sandbox.execute({ tenant: "bench", scriptKey: c.name, script: compileHostile(c), event: {}, ctx: {}, limits, host: HOSTILE_HOST });
+    // Handler-object cases run with what their handler receives, as in the hostile tests.
+    const call = hostileCall(c, () => undefined);
+    const result = await sandbox.execute({ tenant: "bench", scriptKey: c.name, script: compileHostile(c), event: {}, ctx: c.trigger ? { trigger: c.trigger } : {}, limits, host: HOSTILE_HOST, call });
     if (result.status !== "timeout") throw new Error(`${c.name} ended ${result.status}`);
     found.push({ name: c.name, ms: Math.max(0, result.durationMs - Math.min(limits.timeoutMs, limits.cpuMs)) });
   }
