@@ -62,8 +62,14 @@ export interface Lease {
 
 /** An engine that holds this much heap of realms it could not free is dropped once idle. */
 const ABANDONED_LIMIT_BYTES = 2 * 1024 * 1024;
-/** A new realm is expected to need this much of an engine's free heap, plus its source. */
-const REALM_ESTIMATE_BYTES = 512 * 1024;
+/**
+ * A new realm is expected to need this much of an engine's free heap while it is built and
+ * runs its first execution, plus its source. Building one (the bootstrap with the web
+ * platform's stubs) peaks near 3 MiB: with a 512 KiB estimate an engine was filled to its
+ * last 3 MiB, its next realm failed, and the engine went with every warm realm in it (bench
+ * scenario 11: 0 of 60 second requests warm; with 3 MiB, 60 of 60 in two engines).
+ */
+const REALM_ESTIMATE_BYTES = 3 * 1024 * 1024;
 const SOURCE_HEAP_FACTOR = 8;
 
 /** What a new engine counts once an execution of `memoryBytes` runs in it. */
