@@ -45,6 +45,8 @@ interface Stats {
   rps: number;
   /** Mean of the Server-Timing `sandbox` duration, when the responses carried it. */
   serverMs?: number;
+  /** Answers with a status the row tolerates (`load`'s `tolerate`): counted, not errors. */
+  tolerated?: number;
 }
 
 interface Scenario {
@@ -67,12 +69,13 @@ function round(n: number, digits = 2) {
 }
 
 /** `n` requests with `concurrency` in flight, each timed from send to full body. */
-async function load(path: string, options: { n?: number; concurrency?: number; init?: RequestInit; expect?: number } = {}): Promise<Stats> {
+async function load(path: string, options: { n?: number; concurrency?: number; init?: RequestInit; expect?: number; tolerate?: number[] } = {}): Promise<Stats> {
   const n = options.n ?? N;
   const concurrency = options.concurrency ?? CONCURRENCY;
   const latencies: number[] = [];
   const server: number[] = [];
   let errors = 0;
+  let tolerated = 0;
   let next = 0;
   const started = performance.now();
   await Promise.all(
@@ -83,7 +86,8 @@ async function load(path: string, options: { n?: number; concurrency?: number; i
         try {
           const res = await fetch(base + path, options.init);
           await res.arrayBuffer();
-          if (res.status !== (options.expect ?? 200)) errors++;
+          if (options.tolerate?.includes(res.status)) tolerated++;
+          else if (res.status !== (options.expect ?? 200)) errors++;
           const timing = /sandbox;dur=([\d.]+)/.exec(res.headers.get("server-timing") ?? "");
           if (timing) server.push(Number(timing[1]));
         } catch {
@@ -104,6 +108,7 @@ async function load(path: string, options: { n?: number; concurrency?: number; i
     mean: round(latencies.reduce((a, b) => a + b, 0) / latencies.length),
     rps: round((n / elapsed) * 1000, 1),
     ...(server.length ? { serverMs: round(server.reduce((a, b) => a + b, 0) / server.length, 3) } : {}),
+    ...(tolerated ? { tolerated } : {}),
   };
 }
 
@@ -139,8 +144,10 @@ function workerdRss(): number {
 }
 
 function scenario(id: string, title: string, rows: Scenario["rows"], notes: string[] = []) {
+  const line = rows.map((r) => `${r.name}: p50 ${r.stats.p50} p99 ${r.stats.p99} ms, ${r.stats.rps}/s${r.stats.serverMs !== undefined ? `, sandbox ${r.stats.serverMs} ms` : ""}${r.stats.errors ? `, ${r.stats.errors} errors` : ""}${r.stats.tolerated ? `, ${r.stats.tolerated} tolerated` : ""}`).join(" | ");
+  const tolerated = rows.filter((r) => r.stats.tolerated).map((r) => `${r.name}: ${r.stats.tolerated} of ${r.stats.n} answered a tolerated status (504: the edge CPU slice)`);
+  notes = [...notes, ...tolerated];
   scenarios.push({ id, title, rows, notes });
-  const line = rows.map((r) => `${r.name}: p50 ${r.stats.p50} p99 ${r.stats.p99} ms, ${r.stats.rps}/s${r.stats.serverMs !== undefined ? `, sandbox ${r.stats.serverMs} ms` : ""}${r.stats.errors ? `, ${r.stats.errors} errors` : ""}`).join(" | ");
   console.log(`[${id}] ${title}\n    ${line}${notes.length ? `\n    ${notes.join("\n    ")}` : ""}`);
 }
 
@@ -531,7 +538,8 @@ async function handlersScenario() {
     // The peers first: each row also pays for what the row before it left in the background (records going to the cell).
     { name: "native Worker code", stats: await load("/bench/native/webhook", { n, init: post }) },
     { name: "Dynamic Worker Loader, cached isolate", stats: await load("/bench/loader-webhook", { n, init: post }) },
-    { name: "QuickJS handler object (edge)", stats: await load(`/t/${slug}/webhook`, { n, init: post }) },
+    // A 504 here is the edge's CPU slice measured by the clock on a busy machine (see RESULTS), not a crash: counted apart.
+    { name: "QuickJS handler object (edge)", stats: await load(`/t/${slug}/webhook`, { n, init: post, tolerate: [504] }) },
   ]);
   scenario("17b", 'fetch handler answering new Response("ok") vs the function form\'s trivial script (edge, warm)', [
     { name: "bare Hono route", stats: await load("/bench/floor", { n }) },
