@@ -69,13 +69,32 @@ function round(n: number, digits = 2) {
 }
 
 /** `n` requests with `concurrency` in flight, each timed from send to full body. */
-async function load(path: string, options: { n?: number; concurrency?: number; init?: RequestInit; expect?: number; tolerate?: number[] } = {}): Promise<Stats> {
+async function load(path: string, options: LoadOptions = {}): Promise<Stats> {
+  return summarize([await sample(path, options)]);
+}
+
+interface LoadOptions {
+  n?: number;
+  concurrency?: number;
+  init?: RequestInit;
+  expect?: number;
+  tolerate?: number[];
+}
+
+/** What one run of requests saw, before it is summarised (so interleaved blocks can be merged). */
+interface Sample {
+  n: number;
+  latencies: number[];
+  server: number[];
+  errors: number;
+  tolerated: number;
+  elapsedMs: number;
+}
+
+async function sample(path: string, options: LoadOptions = {}): Promise<Sample> {
   const n = options.n ?? N;
   const concurrency = options.concurrency ?? CONCURRENCY;
-  const latencies: number[] = [];
-  const server: number[] = [];
-  let errors = 0;
-  let tolerated = 0;
+  const result: Sample = { n, latencies: [], server: [], errors: 0, tolerated: 0, elapsedMs: 0 };
   let next = 0;
   const started = performance.now();
   await Promise.all(
@@ -86,19 +105,28 @@ async function load(path: string, options: { n?: number; concurrency?: number; i
         try {
           const res = await fetch(base + path, options.init);
           await res.arrayBuffer();
-          if (options.tolerate?.includes(res.status)) tolerated++;
-          else if (res.status !== (options.expect ?? 200)) errors++;
+          if (options.tolerate?.includes(res.status)) result.tolerated++;
+          else if (res.status !== (options.expect ?? 200)) result.errors++;
           const timing = /sandbox;dur=([\d.]+)/.exec(res.headers.get("server-timing") ?? "");
-          if (timing) server.push(Number(timing[1]));
+          if (timing) result.server.push(Number(timing[1]));
         } catch {
-          errors++;
+          result.errors++;
         }
-        latencies.push(performance.now() - t);
+        result.latencies.push(performance.now() - t);
       }
     }),
   );
-  const elapsed = performance.now() - started;
-  latencies.sort((a, b) => a - b);
+  result.elapsedMs = performance.now() - started;
+  return result;
+}
+
+function summarize(samples: Sample[]): Stats {
+  const n = samples.reduce((sum, s) => sum + s.n, 0);
+  const latencies = samples.flatMap((s) => s.latencies).sort((a, b) => a - b);
+  const server = samples.flatMap((s) => s.server);
+  const errors = samples.reduce((sum, s) => sum + s.errors, 0);
+  const tolerated = samples.reduce((sum, s) => sum + s.tolerated, 0);
+  const elapsed = samples.reduce((sum, s) => sum + s.elapsedMs, 0);
   return {
     n,
     errors,
@@ -110,6 +138,20 @@ async function load(path: string, options: { n?: number; concurrency?: number; i
     ...(server.length ? { serverMs: round(server.reduce((a, b) => a + b, 0) / server.length, 3) } : {}),
     ...(tolerated ? { tolerated } : {}),
   };
+}
+
+/**
+ * The same paths measured in alternating blocks (A B C A B C …), each path's blocks merged:
+ * rows compared side by side see the same moments of a machine whose speed drifts.
+ */
+async function interleaved(paths: string[], options: LoadOptions & { blocks?: number } = {}): Promise<Stats[]> {
+  const blocks = quick ? 1 : (options.blocks ?? 8);
+  const perBlock = Math.max(1, Math.round((options.n ?? N) / blocks));
+  const samples: Sample[][] = paths.map(() => []);
+  for (let block = 0; block < blocks; block++) {
+    for (const [i, path] of paths.entries()) samples[i]!.push(await sample(path, { ...options, n: perBlock }));
+  }
+  return samples.map(summarize);
 }
 
 async function api(path: string, body?: unknown, token = ADMIN, method = body === undefined ? "GET" : "POST") {
@@ -187,16 +229,30 @@ async function inIsolate(query: string): Promise<Stats & { min?: number }> {
  * records of many edge executions reaching the tenant's history (16c).
  */
 async function edgeScenarios(recordsScriptId: string, key: string) {
-  const at = async (concurrency: number) => [
-    { name: `bare Hono route, ${concurrency} in flight`, stats: await load("/bench/floor", { concurrency }) },
-    { name: `warm trivial script, edge, ${concurrency} in flight`, stats: await load("/t/bench-a/edge/trivial", { concurrency }) },
-    { name: `warm trivial script, cell, ${concurrency} in flight`, stats: await load("/t/bench-a/trivial", { concurrency }) },
-  ];
+  // Interleaved blocks: the three rows see the same moments of the machine.
+  const at = async (concurrency: number) => {
+    const [bare, edge, cell] = await interleaved(["/bench/floor", "/t/bench-a/edge/trivial", "/t/bench-a/trivial"], { concurrency, n: quick ? N : 4 * N });
+    return [
+      { name: `bare Hono route, ${concurrency} in flight`, stats: bare! },
+      { name: `warm trivial script, edge, ${concurrency} in flight`, stats: edge! },
+      { name: `warm trivial script, cell, ${concurrency} in flight`, stats: cell! },
+    ];
+  };
   const one = await at(1);
   const four = await at(4);
   scenario("16a", "placement: warm trivial script at the edge vs in the cell vs the bare route (records included)", [...one, ...four], [
     `edge − bare at 1 in flight: ${round(one[1]!.stats.p50 - one[0]!.stats.p50)} ms p50 (goal ≤ 1 ms); cell − bare: ${round(one[2]!.stats.p50 - one[0]!.stats.p50)} ms`,
     `edge / bare at 4 in flight: ${round(four[1]!.stats.p50 / four[0]!.stats.p50)}× p50 (goal ≤ 1.3×); cell / bare: ${round(four[2]!.stats.p50 / four[0]!.stats.p50)}×`,
+  ]);
+
+  // Inside the Worker, no HTTP floor: what each stage of an edge request costs (bench/worker.ts).
+  const stages = (await (await fetch(`${base}/bench/edge-stages/bench-a?path=/edge/trivial&n=${quick ? 50 : 1_000}`)).json()) as Record<"lookup" | "place" | "invoke" | "whole", number>;
+  const stage = (name: keyof typeof stages) => `${name} ${round(stages[name], 3)} ms`;
+  scenario("16d", "where an edge request's time goes inside the Worker (in-process, warm, one at a time; means, the isolate's clock ticks in ms)", [], [
+    `${stage("lookup")}: the tenant from its slug and the cached catalogue`,
+    `${stage("place")}: the route matched and the placement resolved`,
+    `${stage("invoke")}: admission from the lease, the sandbox, the record queued for the cell, the Response built`,
+    `${stage("whole")}: the product's fetch of the same URL, all of the above plus Hono's routing`,
   ]);
 
   const n16 = quick ? 200 : 2_000;

@@ -15,6 +15,10 @@ import type { HttpInvocation } from "../src/tenant/http-mapping";
 import { TenantRunner as ProductRunner } from "../src/tenant/runner";
 import { metricsWindow } from "../src/observability/window";
 import { diagnose } from "../src/services/source-check";
+import { openDb } from "../src/db/client";
+import { placeRequest } from "../src/edge/placement";
+import { edgeTenant } from "../src/edge/registry";
+import { tenantIdFor } from "../src/services/tenant-ids";
 import { stripTypes } from "../src/sandbox/typescript";
 import { CPU_SCRIPT, TRIVIAL_SCRIPT, WEBHOOK_HANDLER, WEBHOOK_SECRET, fiftyKilobyteScript, fiftyKilobyteTypeScript, nativeCpuWork, nativeWebhook } from "./scripts";
 
@@ -158,6 +162,43 @@ bench.get("/seed-metrics/:slug/:scriptId", async (c) => {
 bench.get("/metrics-query/:slug/:scriptId", async (c) => {
   const { tenantId, stub } = await runnerOf(c, c.req.param("slug"));
   return c.json(await stub.benchMetricsQuery(tenantId, c.req.param("scriptId"), Number(c.req.query("n") ?? "20")));
+});
+
+/**
+ * Scenario 16d: where an edge request's time goes inside the Worker, stage by stage, `n`
+ * times in this isolate (no HTTP floor): the tenant's lookup, the placement decision, the
+ * edge execution (admission, sandbox, record queued for the cell), and the whole product
+ * `fetch` of the same URL for comparison.
+ */
+bench.get("/edge-stages/:slug", async (c) => {
+  const slug = c.req.param("slug");
+  const path = c.req.query("path") ?? "/edge/trivial";
+  const n = Number(c.req.query("n") ?? "500");
+  const url = new URL(`/t/${slug}${path}`, c.req.url).href;
+  const stages = { lookup: [] as number[], place: [] as number[], invoke: [] as number[], whole: [] as number[] };
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    const tenantId = (await tenantIdFor(openDb(c.env.DB), slug))!;
+    const edge = edgeTenant(c.env, tenantId);
+    const tenant = (await edge.catalogue().tenant())!;
+    const t1 = performance.now();
+    const invocation: HttpInvocation = { method: "GET", path, search: "", headers: [], body: null, url, basePath: `/t/${slug}` };
+    const placement = await placeRequest(edge, c.env, invocation);
+    if (placement !== "edge") return c.json({ error: `placed in the ${placement}` }, 400);
+    const t2 = performance.now();
+    const reply = await edge.invoke(tenant, invocation, c.executionCtx);
+    new Response(reply.body, { status: reply.status, headers: reply.headers });
+    const t3 = performance.now();
+    await (await product.fetch(new Request(url), c.env, c.executionCtx)).arrayBuffer();
+    const t4 = performance.now();
+    stages.lookup.push(t1 - t0);
+    stages.place.push(t2 - t1);
+    stages.invoke.push(t3 - t2);
+    stages.whole.push(t4 - t3);
+  }
+  const mean = (times: number[]) => times.reduce((x, y) => x + y, 0) / times.length;
+  // The isolate's clock ticks in whole milliseconds: a mean over many runs, not a percentile.
+  return c.json(Object.fromEntries(Object.entries(stages).map(([name, times]) => [name, mean(times)])));
 });
 
 bench.get("/native/cpu", (c) => c.json(nativeCpuWork()));

@@ -833,9 +833,23 @@ function hostFailure(error: unknown): Pick<RunOutcome, "status" | "resultJson" |
   return { status: "failed", resultJson: undefined, error: sandboxError("SandboxError", `the sandbox failed: ${text}`) };
 }
 
-/** Four unsigned 32-bit integers from the host's CSPRNG: the seed of one execution's `Math.random`. */
+/**
+ * Four unsigned 32-bit integers from the host's CSPRNG: the seed of one execution's
+ * `Math.random`. Read in blocks of 256 seeds (a call to the CSPRNG cost ~20 µs in Node, a
+ * seventh of a warm execution); no word is handed out twice, and the block never reaches a guest.
+ */
+const SEED_WORDS = 4;
+let seedBlock = new Uint32Array(0);
+let seedAt = 0;
+
 function randomSeed(): string {
-  return crypto.getRandomValues(new Uint32Array(4)).join(",");
+  if (seedAt + SEED_WORDS > seedBlock.length) {
+    seedBlock = crypto.getRandomValues(new Uint32Array(256 * SEED_WORDS));
+    seedAt = 0;
+  }
+  const seed = seedBlock.subarray(seedAt, seedAt + SEED_WORDS).join(",");
+  seedAt += SEED_WORDS;
+  return seed;
 }
 
 function bootstrapFailure(error: { message?: string }): Error {

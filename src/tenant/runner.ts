@@ -394,8 +394,8 @@ export class TenantRunner extends DurableObject<Env> {
     const stored = this.ctx.storage.transactionSync(() => report.records.filter((record) => this.store.insertFinished(record, () => this.metrics.nextSeq())));
     for (const { scriptId, at } of report.refused) this.metrics.recordRefusal(scriptId, at);
     if (stored.length > 0 || report.refused.length > 0) this.metrics.soon();
-    // The tails see edge executions as they reach the cell (after their responses).
-    for (const record of stored) this.tails.publish(this.store.getExecution(record.id)!);
+    // The tails see edge executions as they reach the cell (after their responses); read back only when someone watches.
+    if (this.tails.count > 0) for (const record of stored) this.tails.publish(this.store.getExecution(record.id)!);
     await this.maintenance.afterExecution();
   }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_LIMITS, type Limits } from "../../src/domain/limits";
 import { EdgeAllowance, IDLE_SETTLE_MS } from "../../src/edge/allowance";
-import { EdgeReporter, MAX_BATCH } from "../../src/edge/reporter";
+import { EdgeReporter, FIRST_FLUSH_MS, FLUSH_INTERVAL_MS, flushDelay, MAX_BATCH } from "../../src/edge/reporter";
 import { EDGE_LEASE_MS, EdgeLeases, type LeaseAnswer, type LeaseRequest } from "../../src/tenant/edge-leases";
 import { QuotaLedger } from "../../src/tenant/quota-ledger";
 import type { EdgeRecord } from "../../src/tenant/records";
@@ -181,6 +181,29 @@ describe("edge reports", () => {
   const record = (i: number): EdgeRecord => ({
     id: `exe-${i}`, scriptId: "scr", version: 1, trigger: "http", attempt: 1, input: null, startedAt: 0, traceId: null, status: "completed",
     resultJson: undefined, error: null, logs: [], finishedAt: 0, durationMs: 0, cpuMs: 0, memoryBytes: 0, sdkCalls: 0,
+  });
+
+  it.each([
+    { case: "the first report", now: 1_000, lastSentAt: null, delay: FIRST_FLUSH_MS },
+    { case: "after a quiet spell", now: 10_000, lastSentAt: 1_000, delay: FIRST_FLUSH_MS },
+    { case: "just after a report", now: 1_010, lastSentAt: 1_000, delay: FLUSH_INTERVAL_MS - 10 },
+    { case: "as the interval ends", now: 1_000 + FLUSH_INTERVAL_MS - 1, lastSentAt: 1_000, delay: FIRST_FLUSH_MS },
+  ])("waits before a report: $case", ({ now, lastSentAt, delay }) => {
+    expect(flushDelay(now, lastSentAt)).toBe(delay);
+  });
+
+  it("sends a lone record at once and, under steady traffic, at most one report per interval", async () => {
+    const sent: Array<{ at: number; records: number }> = [];
+    let now = 0;
+    const reporter = new EdgeReporter(async (report) => void sent.push({ at: now, records: report.records.length }), () => [], () => true, () => now);
+    await reporter.add(record(1));
+    expect(sent).toEqual([{ at: 0, records: 1 }]);
+    // Steady traffic right after: the next records wait for the interval, then go together.
+    now = 10;
+    const next = [reporter.add(record(2)), reporter.add(record(3))];
+    now = FLUSH_INTERVAL_MS;
+    await Promise.all(next);
+    expect(sent).toEqual([{ at: 0, records: 1 }, { at: FLUSH_INTERVAL_MS, records: 2 }]);
   });
 
   it("sends records in batches after a short delay, not one call each", async () => {
