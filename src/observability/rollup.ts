@@ -118,6 +118,11 @@ export interface MetricsPoint {
   sdkCalls: number;
 }
 
+/** A script's totals over a window (the tenant overview, `GET /api/metrics/scripts`). */
+export interface ScriptTotals extends Omit<MetricsPoint, "at"> {
+  scriptId: string;
+}
+
 /** The percentiles the API shows, rounded to the microsecond (the sketch is good to 1 %). */
 export function percentiles(sketch: Sketch): MetricsPoint["durationMs"] {
   const at = (q: number) => {

@@ -535,7 +535,7 @@ function describe(thrown) {
     return JSONstringify({ name: "NonErrorThrown", message: "the script threw a value that could not be read", stack: "" });
   }
 }
-/** Loads web groups ahead (a JSON list of names), while the realm is built: see realm.ts, PRELOADED_GROUPS. */
+/** Loads web groups ahead (a JSON list of names), while the realm is built: see realm.ts, Realm.create. */
 const preload = (namesJson) => {
   const names = JSONparse(namesJson);
   for (let i = 0; i < names.length; i++) requireGroup(names[i]);

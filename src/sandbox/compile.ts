@@ -20,6 +20,7 @@
 import { parse, tokenizer, type Node } from "acorn";
 import type { LinkedFiles } from "./modules";
 import { type Language, stripTypes } from "./typescript";
+import { WEB_GLOBALS } from "./web/index";
 
 export interface Diagnostic {
   /** 1-based. */
@@ -40,6 +41,11 @@ export interface CompiledScript {
    * answer errs towards true. Placement `auto` runs such scripts in the tenant's cell.
    */
   usesCellState: boolean;
+  /**
+   * The web groups whose globals its text names (`crypto`, `URL`, …; web/index.ts): loaded
+   * while its realm is built, under the setup limits, so no execution pays for loading them.
+   */
+  webGroups?: string[];
   /** The modules and packages it imports, as the realm links them (modules.ts); absent without imports. */
   linked?: LinkedFiles;
   /** The default export's shape and handler names, as far as the text shows (`handlerShape`); absent: unknown. */
@@ -103,7 +109,7 @@ export function compileJavaScript(source: string): CompileResult {
   const diagnostics: Diagnostic[] = [];
   const problem = (node: Node, message: string) => diagnostics.push({ ...position(source, node.start), message });
 
-  const usesCellState = scanNodes(program, problem);
+  const { usesCellState, webGroups } = scanNodes(program, problem);
 
   const edits: Edit[] = [];
   // A hashbang is only allowed at the very start, which the wrapper is not.
@@ -167,7 +173,7 @@ export function compileJavaScript(source: string): CompileResult {
   const broken = verifyFactory(factorySource, SOURCE_PREFIX.length + body.length, defaultExport!);
   if (broken) return { ok: false, diagnostics: [{ line: 1, column: 1, message: broken }] };
   const shape = handlerShape(program, defaultNode!);
-  return { ok: true, script: { factorySource, sourceBytes: new TextEncoder().encode(source).byteLength, usesCellState, shape } };
+  return { ok: true, script: { factorySource, sourceBytes: new TextEncoder().encode(source).byteLength, usesCellState, webGroups, shape } };
 }
 
 /**
@@ -217,25 +223,34 @@ function topLevelValue(program: Node & { body: Node[] }, name: string): (Node & 
 /**
  * The rules every node of a script or module obeys (reserved names, no dynamic import, no
  * import.meta, no BigInt literals), reported through `problem`; answers whether the code
- * may reach the tenant's state (see `CompiledScript.usesCellState`).
+ * may reach the tenant's state (see `CompiledScript.usesCellState`) and the web groups it
+ * names (see `CompiledScript.webGroups`; a name shadowed locally counts too: loading a
+ * group early costs only setup time).
  */
-export function scanNodes(program: Node, problem: (node: Node, message: string) => void): boolean {
+export function scanNodes(program: Node, problem: (node: Node, message: string) => void): { usesCellState: boolean; webGroups: string[] } {
   let usesCellState = false;
+  const webGroups = new Set<string>();
   const statelessIota = new Set<Node>();
+  /** Identifiers that name a property, not a variable (`e.crypto`, `{ fetch() {} }`): seen before them, parents first. */
+  const propertyNames = new Set<Node>();
   for (const node of allNodes(program)) {
     const n = node as Node & Record<string, any>;
+    if (n.type === "MemberExpression" && !n.computed) propertyNames.add(n.property);
+    const namesKey = (n.type === "Property" && !n.shorthand) || n.type === "MethodDefinition" || n.type === "PropertyDefinition";
+    if (namesKey && !n.computed) propertyNames.add(n.key);
     if (n.type === "MemberExpression" && n.object?.type === "Identifier" && n.object.name === "iota" && !n.computed && STATELESS_IOTA_MEMBERS.has(n.property?.name)) {
       statelessIota.add(n.object);
     } else if (n.type === "Identifier" && n.name === "iota" && !statelessIota.has(n)) {
       usesCellState = true;
     }
+    if (n.type === "Identifier" && Object.hasOwn(WEB_GLOBALS, n.name) && !propertyNames.has(n)) webGroups.add(WEB_GLOBALS[n.name]!);
     if (n.type === "Identifier" && (RESERVED_NAMES.has(n.name) || n.name.startsWith("$iota_"))) problem(n, `${n.name} is a name reserved by iota`);
     else if (n.type === "ImportExpression") problem(n, "dynamic import() is not supported: import modules and packages statically (import { x } from \"./module\")");
     else if (n.type === "MetaProperty" && n.meta?.name === "import") problem(n, "import.meta is not supported");
     else if (n.type === "Literal" && typeof n.bigint === "string") problem(n, "BigInt is not available in iota scripts");
   }
 
-  return usesCellState;
+  return { usesCellState, webGroups: [...webGroups].sort() };
 }
 
 /**

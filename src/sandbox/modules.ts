@@ -121,6 +121,7 @@ interface CompiledModule {
   imports: ImportSite[];
   exports: Set<string>;
   usesCellState: boolean;
+  webGroups: string[];
   sourceBytes: number;
 }
 
@@ -150,6 +151,7 @@ export function compileLinked(source: string, language: Language, lookup: Module
   const packages = new Set<string>();
   for (const site of split.value.imports) if (site.target.kind === "package") packages.add(site.target.name);
   let usesCellState = compiled.script.usesCellState;
+  const webGroups = new Set(compiled.script.webGroups);
   let total = sourceBytes;
   for (const mod of graph.modules) {
     const linked = link(MODULE_PREFIX, mod.body, mod.imports);
@@ -159,6 +161,7 @@ export function compileLinked(source: string, language: Language, lookup: Module
     linePrefixes[moduleFile(mod.name)] = linked.prefixLength;
     for (const site of mod.imports) if (site.target.kind === "package") packages.add(site.target.name);
     usesCellState ||= mod.usesCellState;
+    for (const group of mod.webGroups) webGroups.add(group);
     total += mod.sourceBytes;
   }
   const script: CompiledScript = {
@@ -166,6 +169,7 @@ export function compileLinked(source: string, language: Language, lookup: Module
     factorySource: root.text,
     sourceBytes,
     usesCellState,
+    webGroups: [...webGroups].sort(),
     linked: { modules, packages: [...packages].sort(), linePrefixes },
   };
   return { ok: true, script, modules: graph.modules.map((m) => ({ name: m.name, version: m.version })), sourceBytes: total };
@@ -207,7 +211,7 @@ export function compileModule(mod: ModuleSource): { ok: true; module: CompiledMo
   const source = split.value.js;
   const diagnostics: Diagnostic[] = [];
   const problem = (node: Node, message: string) => diagnostics.push({ ...position(source, node.start), message });
-  const usesCellState = scanNodes(program, problem);
+  const { usesCellState, webGroups } = scanNodes(program, problem);
   const edits: Edit[] = [];
   if (source.startsWith("#!")) edits.push(blank(0, source.search(/[\n\r\u2028\u2029]|$/)));
   const exports = new Map<string, string>();
@@ -242,7 +246,7 @@ export function compileModule(mod: ModuleSource): { ok: true; module: CompiledMo
   const body = `${applyEdits(source, edits)}${BODY_END}${returned}}`;
   return {
     ok: true,
-    module: { name: mod.name, version: mod.version, body, imports: split.value.imports, exports: new Set(exports.keys()), usesCellState, sourceBytes: utf8Bytes(mod.source) },
+    module: { name: mod.name, version: mod.version, body, imports: split.value.imports, exports: new Set(exports.keys()), usesCellState, webGroups, sourceBytes: utf8Bytes(mod.source) },
   };
 }
 

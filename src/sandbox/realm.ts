@@ -53,7 +53,7 @@ export const SETUP_LIMITS = { timeoutMs: 2_000, cpuMs: 2_000 };
  * ~40 ms of interpreter time, near the edge's whole CPU slice (API.md §14); loaded here they
  * are setup work, and warm executions never pay it again anyway.
  */
-const PRELOADED_GROUPS = ["url", "encoding", "fetch"];
+const HANDLER_GROUPS = ["url", "encoding", "fetch"];
 
 /** A web group's source compiled in `context` (nothing runs): the guest calls the function it evaluates to. */
 function compileGroup(context: QuickJSContext, nameHandle: QuickJSHandle) {
@@ -243,12 +243,14 @@ export class Realm {
         const guestApi = ["run", "describe", "nextTimer", "fireTimer"].map((name) => scope.manage(realm.getProp(api, name)));
         const factory = scope.manage(loadFactory(realm, runtime, setup, script));
         if (script.linked && script.linked.packages.length > 0) freezePackages(realm, runtime, setup, script.linked.packages);
-        if (script.shape?.form !== "function") {
-          // A handler object builds a Request and answers a Response on every run: their groups load
-          // with the realm (setup limits), not in its first execution's CPU time.
+        // The web groups the script names, and for a handler object those of the Request and
+        // Response it gets on every run, load with the realm (setup limits), not in its first
+        // execution's CPU time (at the edge's 50 ms slice, crypto's loading alone could pass it).
+        const groups = new Set([...(script.webGroups ?? []), ...(script.shape?.form === "function" ? [] : HANDLER_GROUPS)]);
+        if (groups.size > 0) {
           const preload = scope.manage(realm.getProp(api, "preload"));
           preloading = true;
-          const names = scope.manage(realm.newString(JSON.stringify(PRELOADED_GROUPS)));
+          const names = scope.manage(realm.newString(JSON.stringify([...groups])));
           scope.manage(unwrapSetup(realm, setup, realm.callFunction(preload, realm.undefined, names), bootstrapFailure));
           preloading = false;
         }

@@ -12,7 +12,7 @@
  * second later (or before a metrics query, or on the alarm), for every record since.
  * Admission refusals record no execution: they are counted where they happen, at once.
  */
-import { emptyRollup, type MetricsPoint, mergeRollup, percentiles, refusalKeys, type Rollup, rollUp, roundMs, type ExecutionSample } from "../observability/rollup";
+import { emptyRollup, type MetricsPoint, mergeRollup, percentiles, refusalKeys, type Rollup, rollUp, roundMs, type ExecutionSample, type ScriptTotals } from "../observability/rollup";
 import { Sketch } from "../observability/sketch";
 import { bucketsOf, type MetricsWindow } from "../observability/window";
 
@@ -53,11 +53,6 @@ interface Meta {
 }
 
 type Row = Record<string, SqlStorageValue>;
-
-/** A script's totals over a window (the tenant overview). */
-export interface ScriptTotals extends Omit<MetricsPoint, "at"> {
-  scriptId: string;
-}
 
 export class CellMetrics {
   /** The last finish number handed out. */

@@ -53,21 +53,10 @@ export interface DeadLetter {
   replayExecutionId: string | null;
 }
 
-/**
- * An execution that ran at the edge, as the Worker hands it to the tenant's cell after the
- * response (edge/reporter.ts): the cell stores it as it stores its own.
- */
-export interface EdgeRecord {
-  id: string;
-  scriptId: string;
-  version: number;
-  trigger: TriggerKind;
-  attempt: number;
-  input: unknown;
-  startedAt: number;
-  /** The trace the execution is a span of (API.md §15). */
-  traceId: string | null;
-  status: "completed" | "failed" | "timeout";
+/** How an execution ended, as the cell stores it (`TenantStore.finishExecution`). */
+export interface FinishedOutcome {
+  status: Exclude<ExecutionStatus, "pending" | "running">;
+  /** The result as the JSON text the script produced. */
   resultJson: string | undefined;
   error: ExecutionError | null;
   logs: LogEntry[];
@@ -78,6 +67,23 @@ export interface EdgeRecord {
   sdkCalls: number;
   /** The modules it ran with (API.md §13). */
   modules?: Array<{ name: string; version: number }>;
-  /** As ExecutionRecord's; absent from edges that predate it. */
+  /** When an early response left (a fetch handler's); null or absent when none did (and from edges that predate it). */
   responseMs?: number | null;
+}
+
+/**
+ * An execution that ran at the edge, as the Worker hands it to the tenant's cell after the
+ * response (edge/reporter.ts): the cell stores it as it stores its own.
+ */
+export interface EdgeRecord extends FinishedOutcome {
+  id: string;
+  scriptId: string;
+  version: number;
+  trigger: TriggerKind;
+  attempt: number;
+  input: unknown;
+  startedAt: number;
+  /** The trace the execution is a span of (API.md §15). */
+  traceId: string | null;
+  status: "completed" | "failed" | "timeout";
 }

@@ -6,14 +6,13 @@
  * The schema is migrated in code: `MIGRATIONS[i]` brings version i to i+1, once, in order.
  */
 import type { ExecutionError } from "../sandbox/errors";
-import type { LogEntry } from "../sandbox/host";
 import { COLLECTIONS_MIGRATION } from "../host/collections";
 import { DELIVERY_STATE_MIGRATION, EVENT_TRACE_MIGRATION, EVENTS_MIGRATION } from "./event-store";
 import { METRICS_MIGRATION } from "./metrics";
 import { OUTBOX_SEND_MIGRATION } from "./outbox";
 import { RATE_BUCKETS_MIGRATION } from "./rate-buckets";
 import { TAIL_TICKETS_MIGRATION } from "./tails";
-import type { EdgeRecord, ExecutionRecord, ExecutionStatus, TriggerKind } from "./records";
+import type { EdgeRecord, ExecutionRecord, ExecutionStatus, FinishedOutcome, TriggerKind } from "./records";
 
 const MIGRATIONS: string[][] = [
   [
@@ -167,21 +166,7 @@ export class TenantStore {
   finishExecution(
     id: string,
     finishSeq: number,
-    outcome: {
-      status: Exclude<ExecutionStatus, "pending" | "running">;
-      /** The result as the JSON text the script produced. */
-      resultJson: string | undefined;
-      error: ExecutionError | null;
-      logs: LogEntry[];
-      finishedAt: number;
-      durationMs: number;
-      cpuMs: number;
-      memoryBytes: number;
-      sdkCalls: number;
-      modules?: Array<{ name: string; version: number }>;
-      /** When an early response left (a fetch handler's); null or absent when none did. */
-      responseMs?: number | null;
-    },
+    outcome: FinishedOutcome,
   ) {
     this.sql.exec(
       `UPDATE executions SET status = ?, result = ?, error = ?, logs = ?, finished_at = ?, duration_ms = ?, cpu_ms = ?,

@@ -2,19 +2,8 @@ import { useMemo, useState } from "preact/hooks";
 import { api } from "../api";
 import { Chart } from "../components/chart";
 import { ErrorNote, html, useLoad } from "../ui";
-
-/** What the metrics endpoints answer (API.md §15). */
-export interface MetricsPoint {
-  at: string;
-  invocations: number;
-  completed: number;
-  failed: number;
-  timeouts: number;
-  refused: number;
-  durationMs: { p50: number | null; p95: number | null; p99: number | null };
-  cpuMs: { sum: number; max: number };
-  sdkCalls: number;
-}
+// A point as the metrics endpoints answer it (API.md §15), typed where the Worker builds it.
+import type { MetricsPoint } from "../../../src/observability/rollup";
 
 export interface MetricsAnswer {
   from: string;

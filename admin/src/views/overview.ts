@@ -1,17 +1,9 @@
 import { useState } from "preact/hooks";
 import { api, type Script } from "../api";
+import type { ScriptTotals } from "../../../src/observability/rollup";
 import { ErrorNote, html, useLoad } from "../ui";
 import { MetricsCharts, metricsQuery, WindowPicker } from "./metrics";
 
-interface ScriptTotals {
-  scriptId: string;
-  invocations: number;
-  completed: number;
-  failed: number;
-  timeouts: number;
-  refused: number;
-  durationMs: { p50: number | null; p95: number | null; p99: number | null };
-}
 
 /** The tenant at a glance: its traffic and latency, its busiest scripts and its most failing ones. */
 export function OverviewView() {
