@@ -1,8 +1,11 @@
 /**
  * A tenant's admission at the edge, in one Worker isolate: it spends allowances leased from
- * the tenant's cell (tenant/edge-leases.ts) and asks for a new lease — one cell round trip,
- * shared by every request waiting for it — only when the current one is used up or about to
- * expire. Leases it is done with are handed back (`settled`) with the next report.
+ * the tenant's cell (tenant/edge-leases.ts). The next lease is asked for ahead, when the
+ * current one is near its end (a quarter of its executions left, or half a second), so a
+ * tenant with steady traffic never has a request wait for the cell's round trip — locally
+ * that round trip queues on the thread behind every other tenant's work; a request waits
+ * for one (shared by every request waiting) only when no lease is held or usable. Leases it
+ * is done with are handed back (`settled`) with the next report.
  */
 import type { Admitted } from "../executor/executor";
 import type { EdgeLease, LeaseAnswer, LeaseRequest, LeaseUse } from "../tenant/edge-leases";
@@ -18,6 +21,9 @@ const EXPIRY_MARGIN_MS = 100;
 export const IDLE_SETTLE_MS = 100;
 /** How many outbound requests a lease asks for at first, and again each time they run out. */
 const OUTBOUND_TOP_UP = 10;
+/** A lease with this share of its executions left, or this close to expiring, has its successor asked for. */
+const RENEW_AT_SHARE_LEFT = 0.25;
+const RENEW_BEFORE_EXPIRY_MS = 500;
 /** How many executions a lease asks for, at least and at most. */
 const MIN_ASK = 8;
 const MAX_ASK = 200;
@@ -31,6 +37,8 @@ interface Held {
 
 export class EdgeAllowance {
   private current: Held | null = null;
+  /** The lease asked for ahead, used once the current one is not. */
+  private next: Held | null = null;
   /** Leases no longer started on, waiting for their running executions to end. */
   private retiring: Held[] = [];
   /** Ended leases, ready to settle with the cell. */
@@ -48,6 +56,8 @@ export class EdgeAllowance {
     private readonly clock: () => number = Date.now,
     /** More outbound requests for a lease whose own ran out (the cell answers how many). */
     private readonly topUp: (leaseId: string, want: number) => Promise<number> = async () => 0,
+    /** Told when a lease has ended, so it is settled soon (its slots are held at the cell until then). */
+    private readonly onEnded: () => void = () => {},
   ) {}
 
   /**
@@ -60,7 +70,11 @@ export class EdgeAllowance {
     try {
       for (;;) {
         const held = this.usable();
-        if (held) return this.take(held);
+        if (held) {
+          const admitted = this.take(held);
+          this.renewAhead(limits, held);
+          return admitted;
+        }
         const waitMs = deadline - this.clock();
         const answer = await this.lease(limits, Math.max(0, waitMs));
         if ("refused" in answer) return { admitted: false, ...answer.refused };
@@ -111,16 +125,45 @@ export class EdgeAllowance {
 
   /** Whether a lease is held (running or not settled yet). */
   get holding(): boolean {
-    return this.current !== null || this.retiring.length > 0;
+    return this.current !== null || this.next !== null || this.retiring.length > 0;
   }
 
+  /** The lease to admit on: the current one while it has executions, a free slot and time; else the one asked for ahead. */
   private usable(): Held | null {
-    const held = this.current;
-    if (!held) return null;
-    const fresh = this.clock() < held.lease.expiresAt - EXPIRY_MARGIN_MS;
-    if (fresh && held.executions < held.lease.executions && held.running < held.lease.slots) return held;
-    if (!fresh || held.executions >= held.lease.executions) this.retireCurrent();
-    return null;
+    for (;;) {
+      const held = this.current;
+      if (held) {
+        const fresh = this.clock() < held.lease.expiresAt - EXPIRY_MARGIN_MS;
+        if (fresh && held.executions < held.lease.executions && held.running < held.lease.slots) return held;
+        // Only full (its slots taken) and no successor: wait for a slot on it or a new lease.
+        if (fresh && held.executions < held.lease.executions && !this.next) return null;
+        this.retireCurrent();
+      }
+      if (!this.next) return null;
+      this.current = this.next;
+      this.next = null;
+    }
+  }
+
+  /** Asks for the next lease while this one still serves, when it is near its end; a refusal only means the next request asks. */
+  private renewAhead(limits: { concurrency: number }, held: Held) {
+    if (this.next || this.asking) return;
+    const left = held.lease.executions - held.executions;
+    if (left > held.lease.executions * RENEW_AT_SHARE_LEFT && held.lease.expiresAt - this.clock() > RENEW_BEFORE_EXPIRY_MS) return;
+    // `next` is set before `asking` is cleared: no moment where neither says a lease is coming.
+    this.asking = this.ask(this.wanted(Math.min(limits.concurrency, held.lease.slots), 0))
+      .then((answer) => {
+        if ("lease" in answer) this.next = { lease: answer.lease, executions: 0, outbound: 0, running: 0 };
+        return answer;
+      })
+      .finally(() => (this.asking = null));
+    this.asking.catch((error: unknown) => console.error("asking the cell for the next edge lease failed; the next request asks again", error));
+  }
+
+  private wanted(slots: number, waitMs: number): LeaseRequest {
+    const want = { executions: Math.min(MAX_ASK, Math.max(MIN_ASK, this.lastUsed * 2)), slots, outbound: OUTBOUND_TOP_UP, waitMs };
+    this.lastUsed = 0;
+    return want;
   }
 
   private take(held: Held): Admitted {
@@ -141,18 +184,14 @@ export class EdgeAllowance {
     };
   }
 
-  /** Asks the cell for a lease sized on recent use and on the requests waiting; concurrent callers share the one request. */
+  /**
+   * Asks the cell for a lease sized on recent use and on the requests waiting; concurrent
+   * callers share the one request (a lease asked for ahead included: it becomes `next`).
+   */
   private async lease(limits: { concurrency: number }, waitMs: number): Promise<LeaseAnswer> {
     if (this.asking) return this.asking;
-    const want: LeaseRequest = {
-      executions: Math.min(MAX_ASK, Math.max(MIN_ASK, this.lastUsed * 2)),
-      // Slots for the requests waiting now; the current lease's running executions keep theirs.
-      slots: Math.min(limits.concurrency, Math.max(1, this.waiting)),
-      outbound: OUTBOUND_TOP_UP,
-      waitMs,
-    };
-    this.lastUsed = 0;
-    this.asking = this.ask(want).finally(() => (this.asking = null));
+    // Slots for the requests waiting now; the current lease's running executions keep theirs.
+    this.asking = this.ask(this.wanted(Math.min(limits.concurrency, Math.max(1, this.waiting)), waitMs)).finally(() => (this.asking = null));
     const answer = await this.asking;
     if ("lease" in answer) {
       this.retireCurrent();
@@ -162,18 +201,27 @@ export class EdgeAllowance {
   }
 
   private retireCurrent() {
-    if (this.current) this.retiring.push(this.current);
+    if (!this.current) return;
+    this.retiring.push(this.current);
     this.current = null;
+    // One with nothing running has ended: settled with the next report.
+    this.retire(false);
   }
 
-  /** Moves leases with nothing running (and, when `idle`, the current one too) to the ended list. */
+  /** Moves leases with nothing running (and, when `idle`, the current one and the one asked for ahead) to the ended list. */
   private retire(idle: boolean) {
     if (idle && this.current && this.current.running === 0) this.retireCurrent();
+    if (idle && this.next) {
+      this.retiring.push(this.next);
+      this.next = null;
+    }
     const still: Held[] = [];
+    const endedBefore = this.ended.length;
     for (const held of this.retiring) {
       if (held.running > 0) still.push(held);
       else this.ended.push({ id: held.lease.id, executions: held.executions, outbound: held.outbound });
     }
     this.retiring = still;
+    if (this.ended.length > endedBefore) this.onEnded();
   }
 }

@@ -45,7 +45,8 @@ export class EdgeReporter {
   private refused: EdgeRefusal[] = [];
   private flushing: Promise<void> | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
-  private scheduled: Promise<void> | null = null;
+  /** The report timer's moment and the promise of its sending. */
+  private scheduled: { at: number; sent: Promise<void>; resolve: () => void } | null = null;
   private lastSentAt: number | null = null;
 
   constructor(
@@ -68,16 +69,25 @@ export class EdgeReporter {
     return this.flushSoon();
   }
 
-  /** Sends whatever is waiting (records, or only leases to settle) after `flushDelay`. */
-  flushSoon(): Promise<void> {
-    this.scheduled ??= new Promise<void>((resolve) => {
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        this.scheduled = null;
-        void this.flush().finally(resolve);
-      }, flushDelay(this.now(), this.lastSentAt));
-    });
-    return this.scheduled;
+  /**
+   * Sends whatever is waiting (records, or only leases to settle) after `flushDelay`, or
+   * `promptly` (FIRST_FLUSH_MS: an ended lease, whose slots the cell holds until it is settled).
+   */
+  flushSoon(promptly = false): Promise<void> {
+    const delay = promptly ? FIRST_FLUSH_MS : flushDelay(this.now(), this.lastSentAt);
+    const at = this.now() + delay;
+    if (this.scheduled && this.scheduled.at <= at) return this.scheduled.sent;
+    if (this.timer) clearTimeout(this.timer);
+    let resolve!: () => void;
+    const scheduled = this.scheduled ?? { at, sent: new Promise<void>((r) => (resolve = r)), resolve: () => resolve() };
+    scheduled.at = at;
+    this.scheduled = scheduled;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.scheduled = null;
+      void this.flush().finally(scheduled.resolve);
+    }, delay);
+    return scheduled.sent;
   }
 
   /** Sends what is waiting now, one report at a time; a failed report's records are kept for the next. */

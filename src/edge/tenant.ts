@@ -55,6 +55,7 @@ export class EdgeTenant {
       (want) => cell().edgeLease(want),
       Date.now,
       (leaseId, want) => cell().edgeOutbound(leaseId, want),
+      () => this.pendingWork.push(this.reporter.flushSoon(true)),
     );
     this.reporter = new EdgeReporter(
       (report) => cell().edgeReport(report),

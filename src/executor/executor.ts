@@ -160,7 +160,8 @@ export class Executor {
         result = await this.ports.sandbox.execute({ tenant: tenant.id, scriptKey: runnable.key, script: compiled, event: request.event, ctx, limits, host: host.api, call });
       }
     } finally {
-      endTurn?.(result?.cpuMs ?? 0);
+      // The thread time the tenant took: its CPU, and building its realm when it was cold (after a timeout, every time).
+      endTurn?.((result?.cpuMs ?? 0) + (result?.setupMs ?? 0));
     }
     const finishedAt = Date.now();
     const published = host.outbox.map((event) => ({ ...event, traceparent }));

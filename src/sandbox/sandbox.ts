@@ -56,6 +56,8 @@ export interface ExecutionResult {
   durationMs: number;
   /** Whether a warm realm (no new runtime, no parse) ran it. */
   warm: boolean;
+  /** Milliseconds spent getting a realm (building one when cold): thread time the tenant used beyond `cpuMs`. */
+  setupMs: number;
   /** Milliseconds from the start to when a fetch handler's Response was handed over; null when none was. */
   responseMs: number | null;
 }
@@ -85,10 +87,12 @@ export class Sandbox {
     try {
       lease = await this.pool.acquire(request.tenant, request.scriptKey, request.script, realmLimits);
     } catch (error) {
+      // A realm that failed to build still took its time: `ended` reports it as setup.
       if (error instanceof SandboxCompileError) return ended(base, "failed", sandboxError("CompileError", error.message));
       if (error instanceof PoolCapacityError || error instanceof SetupLimitError) return ended(base, "failed", sandboxError("SandboxError", error.message));
       return ended(base, "failed", sandboxError("SandboxError", `could not start a sandbox: ${String(error)}`));
     }
+    const setupMs = round(performance.now() - base.started);
     try {
       const outcome = await lease.realm.run({
         eventJson: JSON.stringify(request.event ?? null),
@@ -110,6 +114,7 @@ export class Sandbox {
         sdkCalls: outcome.sdkCalls,
         durationMs: round(performance.now() - base.started),
         warm: lease.warm,
+        setupMs,
         responseMs: outcome.respondedAt === null ? null : round(outcome.respondedAt - base.started),
       };
     } finally {
@@ -139,6 +144,7 @@ function ended(base: { budget: ExecutionBudget; started: number }, status: Sandb
     sdkCalls: 0,
     durationMs: round(performance.now() - base.started),
     warm: false,
+    setupMs: round(performance.now() - base.started),
     responseMs: null,
   };
 }

@@ -95,15 +95,72 @@ describe("edge admission in an isolate", () => {
   }
   const lend = (executions: number, slots: number) => (_want: LeaseRequest): LeaseAnswer => ({ lease: { id: `l-${Math.random()}`, executions, slots, outbound: 2, expiresAt: Date.now() + 60_000 } });
 
-  it("asks the cell once for many admissions: one round trip per lease, never per request", async () => {
+  it("asks the cell once per lease, never per request", async () => {
     const { asked, ask } = cell(lend(10, 5));
     const allowance = new EdgeAllowance(ask);
-    for (let i = 0; i < 10; i++) {
+    for (let i = 0; i < 100; i++) {
       const admission = await allowance.admit({ concurrency: 5 });
       expect(admission.admitted).toBe(true);
       if (admission.admitted) admission.release();
     }
-    expect(asked).toHaveLength(1);
+    // Ten leases of ten served the hundred, and the eleventh was asked for ahead.
+    expect(asked).toHaveLength(11);
+  });
+
+  it("asks for the next lease ahead, so no request waits for the cell while traffic is steady", async () => {
+    const answers: Array<(answer: LeaseAnswer) => void> = [];
+    let n = 0;
+    const ask = (want: LeaseRequest) =>
+      new Promise<LeaseAnswer>((resolve) => answers.push(() => resolve({ lease: { id: `l-${n++}`, executions: 8, slots: want.slots, outbound: 0, expiresAt: Date.now() + 60_000 } })));
+    const allowance = new EdgeAllowance(ask);
+    const admitted: boolean[] = [];
+    // Requests one after another, each released before the next.
+    const request = async () => {
+      const admission = await allowance.admit({ concurrency: 5 });
+      admitted.push(admission.admitted);
+      if (admission.admitted) admission.release();
+    };
+    const first = request();
+    answers[0]!({} as never);
+    await first;
+    // The lease of eight: the sixth request leaves two (a quarter), and the next is asked for then.
+    for (let i = 0; i < 4; i++) await request();
+    expect(answers).toHaveLength(1);
+    await request();
+    expect(answers).toHaveLength(2);
+    answers[1]!({} as never);
+    // The seventh and eighth use the current lease; the ninth goes straight to the next one, with no cell call.
+    for (let i = 0; i < 3; i++) await request();
+    expect(admitted).toEqual(Array(9).fill(true));
+    expect(answers).toHaveLength(2);
+    expect(allowance.settlements(false)).toEqual([{ id: "l-0", executions: 8, outbound: 0 }]);
+  });
+
+  it("gives back a lease asked for ahead and never used, with the current one, once idle", async () => {
+    const { ask } = cell(lend(2, 1));
+    let now = Date.now();
+    const allowance = new EdgeAllowance(ask, () => now);
+    for (let i = 0; i < 2; i++) {
+      const admission = await allowance.admit({ concurrency: 5 });
+      if (admission.admitted) admission.release();
+    }
+    await Promise.resolve();
+    now += IDLE_SETTLE_MS;
+    const settled = allowance.settlements(true);
+    expect(settled.map((use) => use.executions).sort()).toEqual([0, 2]);
+    expect(allowance.holding).toBe(false);
+  });
+
+  it("says when a lease has ended, so it is settled without waiting for the next report", async () => {
+    const { ask } = cell(lend(1, 1));
+    let ended = 0;
+    const allowance = new EdgeAllowance(ask, Date.now, undefined, () => (ended += 1));
+    const admission = await allowance.admit({ concurrency: 5 });
+    expect(ended).toBe(0);
+    if (admission.admitted) admission.release();
+    // Spent and nothing running on it: ended.
+    await allowance.admit({ concurrency: 5 });
+    expect(ended).toBe(1);
   });
 
   it("shares one lease request among the requests waiting for it", async () => {
@@ -204,6 +261,20 @@ describe("edge reports", () => {
     now = FLUSH_INTERVAL_MS;
     await Promise.all(next);
     expect(sent).toEqual([{ at: 0, records: 1 }, { at: FLUSH_INTERVAL_MS, records: 2 }]);
+  });
+
+  it("sends at once what must be settled promptly, even while the interval runs", async () => {
+    const sent: number[] = [];
+    let now = 0;
+    const reporter = new EdgeReporter(async (report) => void sent.push(report.records.length), () => [], () => true, () => now);
+    await reporter.add(record(1));
+    now = 10;
+    const later = reporter.add(record(2));
+    // An ended lease: the report leaves after FIRST_FLUSH_MS, with the record waiting, not FLUSH_INTERVAL_MS after the last.
+    const prompt = reporter.flushSoon(true);
+    await prompt;
+    await later;
+    expect(sent).toEqual([1, 1]);
   });
 
   it("sends records in batches after a short delay, not one call each", async () => {

@@ -89,6 +89,16 @@ describe("execute: inputs, results and the realm (API.md §7)", () => {
     expect(result.cpuMs).toBeGreaterThan(0);
     expect(result.memoryBytes).toBeGreaterThan(10_000);
   });
+
+  it("reports the time a cold realm took to build as setupMs (the tenant's share of the thread counts it), and none warm", async () => {
+    const source = "export default async () => crypto.randomUUID()";
+    const cold = await run(sandbox, source, { key: "setup-time" });
+    const warm = await run(sandbox, source, { key: "setup-time" });
+    expect([cold.warm, warm.warm]).toEqual([false, true]);
+    // Building a realm (hardening it, loading the crypto group) takes milliseconds; taking a warm one, next to nothing.
+    expect(cold.setupMs).toBeGreaterThan(warm.setupMs);
+    expect(cold.setupMs).toBeGreaterThan(0);
+  });
 });
 
 describe("execute: console and iota.log", () => {
