@@ -47,6 +47,8 @@ interface Stats {
   serverMs?: number;
   /** Answers with a status the row tolerates (`load`'s `tolerate`): counted, not errors. */
   tolerated?: number;
+  /** What the errors were: status (or "network") → count. */
+  errorKinds?: Record<string, number>;
 }
 
 interface Scenario {
@@ -87,6 +89,7 @@ interface Sample {
   latencies: number[];
   server: number[];
   errors: number;
+  errorKinds: Record<string, number>;
   tolerated: number;
   elapsedMs: number;
 }
@@ -94,7 +97,11 @@ interface Sample {
 async function sample(path: string, options: LoadOptions = {}): Promise<Sample> {
   const n = options.n ?? N;
   const concurrency = options.concurrency ?? CONCURRENCY;
-  const result: Sample = { n, latencies: [], server: [], errors: 0, tolerated: 0, elapsedMs: 0 };
+  const result: Sample = { n, latencies: [], server: [], errors: 0, errorKinds: {}, tolerated: 0, elapsedMs: 0 };
+  const failed = (kind: string) => {
+    result.errors++;
+    result.errorKinds[kind] = (result.errorKinds[kind] ?? 0) + 1;
+  };
   let next = 0;
   const started = performance.now();
   await Promise.all(
@@ -106,11 +113,11 @@ async function sample(path: string, options: LoadOptions = {}): Promise<Sample> 
           const res = await fetch(base + path, options.init);
           await res.arrayBuffer();
           if (options.tolerate?.includes(res.status)) result.tolerated++;
-          else if (res.status !== (options.expect ?? 200)) result.errors++;
+          else if (res.status !== (options.expect ?? 200)) failed(String(res.status));
           const timing = /sandbox;dur=([\d.]+)/.exec(res.headers.get("server-timing") ?? "");
           if (timing) result.server.push(Number(timing[1]));
         } catch {
-          result.errors++;
+          failed("network");
         }
         result.latencies.push(performance.now() - t);
       }
@@ -126,6 +133,8 @@ function summarize(samples: Sample[]): Stats {
   const server = samples.flatMap((s) => s.server);
   const errors = samples.reduce((sum, s) => sum + s.errors, 0);
   const tolerated = samples.reduce((sum, s) => sum + s.tolerated, 0);
+  const errorKinds: Record<string, number> = {};
+  for (const s of samples) for (const [kind, count] of Object.entries(s.errorKinds)) errorKinds[kind] = (errorKinds[kind] ?? 0) + count;
   const elapsed = samples.reduce((sum, s) => sum + s.elapsedMs, 0);
   return {
     n,
@@ -137,6 +146,7 @@ function summarize(samples: Sample[]): Stats {
     rps: round((n / elapsed) * 1000, 1),
     ...(server.length ? { serverMs: round(server.reduce((a, b) => a + b, 0) / server.length, 3) } : {}),
     ...(tolerated ? { tolerated } : {}),
+    ...(errors ? { errorKinds } : {}),
   };
 }
 
@@ -186,7 +196,7 @@ function workerdRss(): number {
 }
 
 function scenario(id: string, title: string, rows: Scenario["rows"], notes: string[] = []) {
-  const line = rows.map((r) => `${r.name}: p50 ${r.stats.p50} p99 ${r.stats.p99} ms, ${r.stats.rps}/s${r.stats.serverMs !== undefined ? `, sandbox ${r.stats.serverMs} ms` : ""}${r.stats.errors ? `, ${r.stats.errors} errors` : ""}${r.stats.tolerated ? `, ${r.stats.tolerated} tolerated` : ""}`).join(" | ");
+  const line = rows.map((r) => `${r.name}: p50 ${r.stats.p50} p99 ${r.stats.p99} ms, ${r.stats.rps}/s${r.stats.serverMs !== undefined ? `, sandbox ${r.stats.serverMs} ms` : ""}${r.stats.errors ? `, ${r.stats.errors} errors (${JSON.stringify(r.stats.errorKinds)})` : ""}${r.stats.tolerated ? `, ${r.stats.tolerated} tolerated` : ""}`).join(" | ");
   const tolerated = rows.filter((r) => r.stats.tolerated).map((r) => `${r.name}: ${r.stats.tolerated} of ${r.stats.n} answered a tolerated status (504: the edge CPU slice)`);
   notes = [...notes, ...tolerated];
   scenarios.push({ id, title, rows, notes });
