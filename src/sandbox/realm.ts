@@ -35,6 +35,7 @@ import {
   type WebContext,
 } from "./web/channel";
 import { WEB_ASYNC_FUNCTIONS, WEB_GLOBALS, WEB_SOURCES, WEB_SYNC_FUNCTIONS } from "./web/index";
+import { type HeapMeasure, HeapGauge } from "./heap-gauge";
 
 /**
  * Longest single log entry the host accepts. The guest cuts longer entries to 16 Ki
@@ -182,6 +183,7 @@ export class Realm {
   linePrefixes: Record<string, number> | undefined;
   /** The engine's count of refused growths when the current execution started. */
   private refusedGrowthsAtStart = 0;
+  private readonly gauge: HeapGauge;
 
   private constructor(
     readonly engine: Engine,
@@ -193,7 +195,9 @@ export class Realm {
     private readonly guestFireTimer: QuickJSHandle,
     private readonly factory: QuickJSHandle,
     private readonly owned: QuickJSHandle[],
-  ) {}
+  ) {
+    this.gauge = new HeapGauge(runtime, context, () => heapOf(runtime, context));
+  }
 
   /**
    * A new realm in `engine` holding `script`. Throws `SandboxCompileError` when QuickJS refuses the
@@ -262,7 +266,7 @@ export class Realm {
       const owned = [guestRun!, guestDescribe!, guestNextTimer!, guestFireTimer!, factory!];
       ref.instance = new Realm(engine, runtime, realm, guestRun!, guestDescribe!, guestNextTimer!, guestFireTimer!, factory!, owned);
       ref.instance.linePrefixes = script.linked?.linePrefixes;
-      ref.instance.heapBytes = ref.instance.measureHeap();
+      ref.instance.heapBytes = ref.instance.gauge.measureNow();
       return ref.instance;
     } catch (error) {
       if (!(error instanceof SandboxCompileError || error instanceof SetupLimitError)) engine.crashed = true;
@@ -505,8 +509,9 @@ export class Realm {
     return heapOf(this.runtime, this.context);
   }
 
+  /** The heap now; walked only when the allocation count says it may have changed (heap-gauge.ts). */
   private measureHeap(): number {
-    return this.heapStats().memoryUsedBytes;
+    return this.gauge.heapBytes();
   }
 
   // ---- host functions the guest calls ----
@@ -938,11 +943,11 @@ function abandonFailedRuntime(engine: Engine, runtime: QuickJSRuntime, context: 
 /** What a runtime with no context yet holds, about (it was measured at ~90 KiB). */
 const ABANDONED_RUNTIME_ESTIMATE_BYTES = 128 * 1024;
 
-/** QuickJS's own account of a runtime's heap: bytes in use and live objects. */
-function heapOf(runtime: QuickJSRuntime, context: QuickJSContext): { memoryUsedBytes: number; objects: number } {
+/** QuickJS's own account of a runtime's heap: bytes in use and live objects (it walks them all), and its allocation count and limit. */
+function heapOf(runtime: QuickJSRuntime, context: QuickJSContext): HeapMeasure & { objects: number } {
   return runtime.computeMemoryUsage().consume((usage) => {
-    const stats = context.dump(usage) as { memory_used_size: number; obj_count: number };
-    return { memoryUsedBytes: stats.memory_used_size, objects: stats.obj_count };
+    const stats = context.dump(usage) as { memory_used_size: number; obj_count: number; malloc_count: number; malloc_limit: number };
+    return { memoryUsedBytes: stats.memory_used_size, objects: stats.obj_count, mallocCount: stats.malloc_count, mallocLimit: stats.malloc_limit };
   });
 }
 
