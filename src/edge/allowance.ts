@@ -35,6 +35,14 @@ interface Held {
   running: number;
 }
 
+/** What the isolate's tenant is told, so leases do not stay held at the cell longer than they serve. */
+export interface AllowanceEvents {
+  /** A lease has ended: settle it soon (its slots are held at the cell until then). */
+  onEnded?(): void;
+  /** A lease asked for ahead has arrived: it too is settled once the tenant is idle here. */
+  onLeasedAhead?(): void;
+}
+
 export class EdgeAllowance {
   private current: Held | null = null;
   /** The lease asked for ahead, used once the current one is not. */
@@ -56,8 +64,7 @@ export class EdgeAllowance {
     private readonly clock: () => number = Date.now,
     /** More outbound requests for a lease whose own ran out (the cell answers how many). */
     private readonly topUp: (leaseId: string, want: number) => Promise<number> = async () => 0,
-    /** Told when a lease has ended, so it is settled soon (its slots are held at the cell until then). */
-    private readonly onEnded: () => void = () => {},
+    private readonly events: AllowanceEvents = {},
   ) {}
 
   /**
@@ -153,7 +160,10 @@ export class EdgeAllowance {
     // `next` is set before `asking` is cleared: no moment where neither says a lease is coming.
     this.asking = this.ask(this.wanted(Math.min(limits.concurrency, held.lease.slots), 0))
       .then((answer) => {
-        if ("lease" in answer) this.next = { lease: answer.lease, executions: 0, outbound: 0, running: 0 };
+        if ("lease" in answer) {
+          this.next = { lease: answer.lease, executions: 0, outbound: 0, running: 0 };
+          this.events.onLeasedAhead?.();
+        }
         return answer;
       })
       .finally(() => (this.asking = null));
@@ -222,6 +232,6 @@ export class EdgeAllowance {
       else this.ended.push({ id: held.lease.id, executions: held.executions, outbound: held.outbound });
     }
     this.retiring = still;
-    if (this.ended.length > endedBefore) this.onEnded();
+    if (this.ended.length > endedBefore) this.events.onEnded?.();
   }
 }

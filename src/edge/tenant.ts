@@ -55,7 +55,11 @@ export class EdgeTenant {
       (want) => cell().edgeLease(want),
       Date.now,
       (leaseId, want) => cell().edgeOutbound(leaseId, want),
-      () => this.pendingWork.push(this.reporter.flushSoon(true)),
+      {
+        onEnded: () => this.pendingWork.push(this.reporter.flushSoon(true)),
+        // Arrived after the last request may have looked: checked for idleness like a request's lease.
+        onLeasedAhead: () => this.pendingWork.push(this.settleWhenIdle()),
+      },
     );
     this.reporter = new EdgeReporter(
       (report) => cell().edgeReport(report),

@@ -151,10 +151,23 @@ describe("edge admission in an isolate", () => {
     expect(allowance.holding).toBe(false);
   });
 
+  it("says when a lease asked for ahead arrives, so it is given back if the tenant goes idle meanwhile", async () => {
+    const { ask } = cell(lend(2, 1));
+    let arrived = 0;
+    const allowance = new EdgeAllowance(ask, Date.now, undefined, { onLeasedAhead: () => (arrived += 1) });
+    for (let i = 0; i < 2; i++) {
+      const admission = await allowance.admit({ concurrency: 5 });
+      if (admission.admitted) admission.release();
+    }
+    // The answer comes back a few microtasks later.
+    for (let i = 0; i < 10 && arrived === 0; i++) await Promise.resolve();
+    expect(arrived).toBe(1);
+  });
+
   it("says when a lease has ended, so it is settled without waiting for the next report", async () => {
     const { ask } = cell(lend(1, 1));
     let ended = 0;
-    const allowance = new EdgeAllowance(ask, Date.now, undefined, () => (ended += 1));
+    const allowance = new EdgeAllowance(ask, Date.now, undefined, { onEnded: () => (ended += 1) });
     const admission = await allowance.admit({ concurrency: 5 });
     expect(ended).toBe(0);
     if (admission.admitted) admission.release();
