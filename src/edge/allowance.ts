@@ -52,6 +52,8 @@ export class EdgeAllowance {
   /** Ended leases, ready to settle with the cell. */
   private ended: LeaseUse[] = [];
   private asking: Promise<LeaseAnswer> | null = null;
+  /** Whether `asking` is the lease asked for ahead (no waiting; it becomes `next`). */
+  private askingAhead = false;
   private toppingUp: Promise<number> | null = null;
   private lastUsed = 0;
   /** When an execution here last started or ended. */
@@ -81,6 +83,11 @@ export class EdgeAllowance {
           const admitted = this.take(held);
           this.renewAhead(limits, held);
           return admitted;
+        }
+        if (this.asking && this.askingAhead) {
+          // The lease asked for ahead asks for no wait, and its refusal is not this request's: once it is in, look again.
+          await this.asking.catch(() => undefined);
+          continue;
         }
         const waitMs = deadline - this.clock();
         const answer = await this.lease(limits, Math.max(0, waitMs));
@@ -158,6 +165,7 @@ export class EdgeAllowance {
     const left = held.lease.executions - held.executions;
     if (left > held.lease.executions * RENEW_AT_SHARE_LEFT && held.lease.expiresAt - this.clock() > RENEW_BEFORE_EXPIRY_MS) return;
     // `next` is set before `asking` is cleared: no moment where neither says a lease is coming.
+    this.askingAhead = true;
     this.asking = this.ask(this.wanted(Math.min(limits.concurrency, held.lease.slots), 0))
       .then((answer) => {
         if ("lease" in answer) {
@@ -194,13 +202,11 @@ export class EdgeAllowance {
     };
   }
 
-  /**
-   * Asks the cell for a lease sized on recent use and on the requests waiting; concurrent
-   * callers share the one request (a lease asked for ahead included: it becomes `next`).
-   */
+  /** Asks the cell for a lease sized on recent use and on the requests waiting; concurrent callers share the one request. */
   private async lease(limits: { concurrency: number }, waitMs: number): Promise<LeaseAnswer> {
     if (this.asking) return this.asking;
     // Slots for the requests waiting now; the current lease's running executions keep theirs.
+    this.askingAhead = false;
     this.asking = this.ask(this.wanted(Math.min(limits.concurrency, Math.max(1, this.waiting)), waitMs)).finally(() => (this.asking = null));
     const answer = await this.asking;
     if ("lease" in answer) {

@@ -136,6 +136,37 @@ describe("edge admission in an isolate", () => {
     expect(allowance.settlements(false)).toEqual([{ id: "l-0", executions: 8, outbound: 0 }]);
   });
 
+  it("never answers a request with the refusal of a lease asked for ahead: it asks for itself, waiting for a slot", async () => {
+    const asked: LeaseRequest[] = [];
+    let n = 0;
+    let refuseAhead!: () => void;
+    // A cell with no slot free now: the request asked ahead (no waiting) is refused when the test says; one that may wait is granted.
+    const ask = async (want: LeaseRequest): Promise<LeaseAnswer> => {
+      asked.push(want);
+      if (n > 0 && !want.waitMs) {
+        await new Promise<void>((resolve) => (refuseAhead = resolve));
+        return { refused: { reason: "concurrency", retryAfterSeconds: 1 } };
+      }
+      return { lease: { id: `l-${n++}`, executions: 4, slots: 1, outbound: 0, expiresAt: Date.now() + 60_000 } };
+    };
+    const allowance = new EdgeAllowance(ask);
+    const first = await allowance.admit({ concurrency: 5 });
+    // Three of four left: the lease is taken again and again; the third leaves one and asks ahead.
+    if (first.admitted) first.release();
+    const second = await allowance.admit({ concurrency: 5 });
+    if (second.admitted) second.release();
+    const third = await allowance.admit({ concurrency: 5 });
+    expect(asked.map((want) => want.waitMs)).toEqual([expect.any(Number), 0]);
+    // The only slot is taken (third still runs) while the ahead request is out: this request waits for it, then asks for itself.
+    const pending = allowance.admit({ concurrency: 5 });
+    refuseAhead();
+    const fourth = await pending;
+    expect(fourth.admitted).toBe(true);
+    expect(asked.at(-1)!.waitMs).toBeGreaterThan(0);
+    if (third.admitted) third.release();
+    if (fourth.admitted) fourth.release();
+  });
+
   it("gives back a lease asked for ahead and never used, with the current one, once idle", async () => {
     const { ask } = cell(lend(2, 1));
     let now = Date.now();
