@@ -595,8 +595,8 @@ async function handlersScenario() {
   await httpScript(key, "trivial", "/trivial", TRIVIAL_SCRIPT, undefined, "edge");
   const delivery = webhookDelivery();
   const post: RequestInit = { method: "POST", body: delivery.body, headers: { "content-type": "application/json", "x-signature": delivery.signature } };
-  // Warm as many realms as the rows keep in flight: a realm's first webhook loads the crypto
-  // group inside its execution, which can pass the edge's 50 ms slice on a busy machine (a 504).
+  // Warm as many realms as the rows keep in flight: the rows measure warm executions (a realm's
+  // build, its web groups included, happens outside the execution's slice but not outside the request).
   for (const path of [`/t/${slug}/webhook`, "/bench/loader-webhook", "/bench/native/webhook"]) await load(path, { n: 4 * CONCURRENCY, concurrency: CONCURRENCY, init: post });
   for (const path of [`/t/${slug}/ok`, `/t/${slug}/trivial`]) await load(path, { n: 5, concurrency: 1 });
   const n = quick ? 20 : 400;
@@ -604,7 +604,7 @@ async function handlersScenario() {
     // The peers first: each row also pays for what the row before it left in the background (records going to the cell).
     { name: "native Worker code", stats: await load("/bench/native/webhook", { n, init: post }) },
     { name: "Dynamic Worker Loader, cached isolate", stats: await load("/bench/loader-webhook", { n, init: post }) },
-    // A 504 here is the edge's CPU slice measured by the clock on a busy machine (see RESULTS), not a crash: counted apart.
+    // A 504 here would be the edge's CPU slice measured by the clock on a very busy machine (see RESULTS), not a crash: counted apart.
     { name: "QuickJS handler object (edge)", stats: await load(`/t/${slug}/webhook`, { n, init: post, tolerate: [504] }) },
   ]);
   scenario("17b", 'fetch handler answering new Response("ok") vs the function form\'s trivial script (edge, warm)', [
