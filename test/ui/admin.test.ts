@@ -1,15 +1,12 @@
 import type { Browser, Page } from "playwright-core";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { api, freshTenant, hasBrowser, launch, newPage, signIn, stack, throttleCpu, typeInEditor, waitForDiagnostics } from "./browser";
+import { api, freshTenant, hasBrowser, keepOnFailure, launch, newPage, signIn, stack, throttleCpu, typeInEditor, waitForDiagnostics, watchPage } from "./browser";
 
 // The admin UI (API.md §12) in Debian's chromium, against the real stack under wrangler dev.
 
-const FAILURES = join(import.meta.dirname, "..", "..", ".wrangler", "ui-failures");
 
 let browser: Browser;
-let pageConsole: string[] = [];
+let watched: ReturnType<typeof watchPage>;
 let page: Page;
 let tenant: { slug: string; key: string };
 
@@ -59,21 +56,13 @@ describe.skipIf(!hasBrowser())("the admin UI", () => {
     await page?.context().close();
     page = await newPage(browser);
     tenant = await freshTenant();
-    // What the page said, kept with a screenshot when the test fails (CI has no screen to look at).
-    const lines: string[] = (pageConsole = []);
-    page.on("console", (m) => lines.push(`${m.type()}: ${m.text()}`));
-    page.on("pageerror", (e) => lines.push(`pageerror: ${e.stack ?? e.message}`));
-    context.onTestFailed(async () => {
-      const dir = join(FAILURES, context.task.name.replace(/[^a-z0-9]+/gi, "-").slice(0, 60));
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(join(dir, "console.txt"), lines.join("\n"));
-      await page.screenshot({ path: join(dir, "page.png"), fullPage: true }).catch(() => {});
-    });
+    watched = watchPage(page);
+    keepOnFailure(context, () => page, () => watched.lines);
   });
 
   // Every screen works under the UI's Content-Security-Policy, without uncaught errors.
   afterEach(() => {
-    expect(pageConsole.filter((line) => /Content Security Policy|^pageerror/.test(line))).toEqual([]);
+    expect(watched.violations()).toEqual([]);
   });
 
   it("is served with a Content-Security-Policy that allows only its own bundle", async () => {

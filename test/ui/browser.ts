@@ -1,6 +1,7 @@
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { inject } from "vitest";
+import { inject, type TestContext } from "vitest";
 
 /** Debian's chromium (`apt-get install chromium`), never a downloaded browser. IOTA_CHROMIUM moves it (to try the notice). */
 export const CHROMIUM = process.env.IOTA_CHROMIUM || "/usr/bin/chromium";
@@ -128,4 +129,16 @@ export function watchPage(page: Page) {
   page.on("console", (m) => lines.push(`${m.type()}: ${m.text()}`));
   page.on("pageerror", (e) => lines.push(`pageerror: ${e.stack ?? e.message}`));
   return { lines, violations: () => lines.filter((line) => /Content Security Policy|^pageerror/.test(line)) };
+}
+
+const FAILURES = join(import.meta.dirname, "..", "..", ".wrangler", "ui-failures");
+
+/** When the test fails, keeps what the page said and a screenshot under .wrangler/ui-failures (CI has no screen to look at). */
+export function keepOnFailure(context: TestContext, page: () => Page, lines: () => string[]) {
+  context.onTestFailed(async () => {
+    const dir = join(FAILURES, context.task.name.replace(/[^a-z0-9]+/gi, "-").slice(0, 60));
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "console.txt"), lines().join("\n"));
+    await page().screenshot({ path: join(dir, "page.png"), fullPage: true }).catch(() => {});
+  });
 }

@@ -1,14 +1,13 @@
 import type { Browser, Page } from "playwright-core";
-import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { api, freshTenant, hasBrowser, launch, newPage, signIn, stack, typeInEditor, waitForDiagnostics, watchPage } from "./browser";
+import { api, freshTenant, hasBrowser, keepOnFailure, launch, newPage, signIn, stack, typeInEditor, waitForDiagnostics, watchPage } from "./browser";
 
 // The admin UI as people use it (issue 18), in Debian's chromium against the real stack:
 // every test fails on an uncaught page error or a Content-Security-Policy violation.
 
-const FAILURES = join(import.meta.dirname, "..", "..", ".wrangler", "ui-failures");
 const DIST = join(import.meta.dirname, "..", "..", "dist", "admin", "assets");
 
 let browser: Browser;
@@ -55,12 +54,7 @@ describe.skipIf(!hasBrowser())("the admin UI, walked as a user would", () => {
   beforeEach(async (context) => {
     await openPage();
     tenant = await freshTenant();
-    context.onTestFailed(async () => {
-      const dir = join(FAILURES, context.task.name.replace(/[^a-z0-9]+/gi, "-").slice(0, 60));
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(join(dir, "console.txt"), watched.lines.join("\n"));
-      await page.screenshot({ path: join(dir, "page.png"), fullPage: true }).catch(() => {});
-    });
+    keepOnFailure(context, () => page, () => watched.lines);
   });
   afterEach(() => {
     expect(watched.violations()).toEqual([]);

@@ -1,17 +1,14 @@
 import type { Browser, Page } from "playwright-core";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { api, freshTenant, hasBrowser, launch, newPage, signIn, stack } from "./browser";
+import { api, freshTenant, hasBrowser, keepOnFailure, launch, newPage, signIn, stack, watchPage } from "./browser";
 
 // The admin UI's observability screens (API.md §15) in Debian's chromium, against wrangler dev:
 // charts, the overview, the live tail and traces, under the UI's Content-Security-Policy.
 
-const FAILURES = join(import.meta.dirname, "..", "..", ".wrangler", "ui-failures");
 
 let browser: Browser;
 let page: Page;
-let pageConsole: string[] = [];
+let watched: ReturnType<typeof watchPage>;
 let tenant: { slug: string; key: string };
 
 
@@ -35,18 +32,11 @@ describe.skipIf(!hasBrowser())("observability in the admin UI", () => {
     await page?.context().close();
     page = await newPage(browser);
     tenant = await freshTenant();
-    const lines: string[] = (pageConsole = []);
-    page.on("console", (m) => lines.push(`${m.type()}: ${m.text()}`));
-    page.on("pageerror", (e) => lines.push(`pageerror: ${e.stack ?? e.message}`));
-    context.onTestFailed(async () => {
-      const dir = join(FAILURES, context.task.name.replace(/[^a-z0-9]+/gi, "-").slice(0, 60));
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(join(dir, "console.txt"), lines.join("\n"));
-      await page.screenshot({ path: join(dir, "page.png"), fullPage: true }).catch(() => {});
-    });
+    watched = watchPage(page);
+    keepOnFailure(context, () => page, () => watched.lines);
   });
   afterEach(() => {
-    expect(pageConsole.filter((line) => /Content Security Policy|^pageerror/.test(line))).toEqual([]);
+    expect(watched.violations()).toEqual([]);
   });
 
   it("charts a script's invocations, errors and latency percentiles", async () => {
