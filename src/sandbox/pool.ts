@@ -14,8 +14,12 @@
  *
  * Placement: a warm realm runs where it lives, if its engine is not running another
  * tenant's executions; otherwise, and for a script with no warm realm, a realm is made in
- * an engine available to the tenant with room, or in a new engine. Room is made by
- * dropping the least recently used idle realms, then idle engines.
+ * an engine available to the tenant with room, or in a new engine. A new realm goes beside
+ * the tenant's own realms where it can, then where the fewest other tenants' realms are: an
+ * engine running one tenant is closed to every other, so keeping tenants apart keeps a busy
+ * tenant from making a neighbour's warm realm unusable (bench scenario 8). Room is made by
+ * dropping idle realms, then idle engines, least recently used first (an engine counts as
+ * used when any of its realms was).
  *
  * Giving memory back: linear memory never shrinks, so an engine that grew past its first
  * size, or crashed, is dropped, with its idle realms, as soon as nothing runs in it.
@@ -85,6 +89,11 @@ export class SandboxPool {
   private readonly idleOrder = new Set<Realm>();
   private readonly busy = new Set<Realm>();
   private readonly keyOf = new Map<Realm, string>();
+  /** The tenant each realm was built for (its script's). */
+  private readonly tenantOf = new Map<Realm, string>();
+  /** When each engine was last lent or given back, on the pool's own clock (a counter). */
+  private readonly lastUsed = new Map<Engine, number>();
+  private clock = 0;
   /** Committed `memoryBytes` of running executions, by tenant. */
   private readonly committedByTenant = new Map<string, number>();
   /** The engine being made, if any (it will hold ENGINE_INITIAL_BYTES). */
@@ -224,6 +233,7 @@ export class SandboxPool {
     engine.realms.add(realm);
     this.busy.add(realm);
     this.keyOf.set(realm, key);
+    this.tenantOf.set(realm, tenant);
     this.created += 1;
     return { realm, warm: false, tenant, key, memoryBytes: limits.memoryBytes };
   }
@@ -234,7 +244,7 @@ export class SandboxPool {
    */
   private engineWithRoom(tenant: string, memoryBytes: number, script: CompiledScript): Engine | null {
     const needed = REALM_ESTIMATE_BYTES + realmSourceChars(script) * SOURCE_HEAP_FACTOR;
-    const available = [...this.engines].filter((e) => e.availableTo(tenant)).sort((a, b) => b.freeBytes - a.freeBytes);
+    const available = this.enginesFor(tenant);
     const roomy = available.find((e) => e.freeBytes >= needed);
     if (roomy) {
       this.makeRoom(memoryBytes, roomy);
@@ -253,6 +263,17 @@ export class SandboxPool {
       }
     }
     throw new PoolCapacityError(`no room for another sandbox within ${this.memoryBudgetBytes} bytes`);
+  }
+
+  /** The engines `tenant` may run in, best place for its new realm first (see the top of the file). */
+  private enginesFor(tenant: string): Engine[] {
+    const ranked = [...this.engines].filter((e) => e.availableTo(tenant)).map((engine) => {
+      let own = 0;
+      for (const realm of engine.realms) if (this.tenantOf.get(realm) === tenant) own += 1;
+      return { engine, own, foreign: engine.realms.size - own };
+    });
+    ranked.sort((a, b) => Number(b.own > 0) - Number(a.own > 0) || a.foreign - b.foreign || b.engine.freeBytes - a.engine.freeBytes);
+    return ranked.map((r) => r.engine);
   }
 
   /** Makes a new engine (one at a time: others wait for it and look again). */
@@ -286,17 +307,18 @@ export class SandboxPool {
   /** Drops idle engines, least recently used first, until `extraBytes` fit; false if they cannot. */
   private reclaim(extraBytes: number, keep?: Engine): boolean {
     if (this.accountedBytes() - this.reclaimableBytes(keep) + extraBytes > this.memoryBudgetBytes) return false;
-    for (const realm of [...this.idleOrder]) {
+    const idle = [...this.engines].filter((engine) => engine !== keep && engine.running === 0);
+    // Engines holding no realm first: they keep nothing warm.
+    idle.sort((a, b) => Number(a.realms.size > 0) - Number(b.realms.size > 0) || this.usedAt(a) - this.usedAt(b));
+    for (const engine of idle) {
       if (this.fits(extraBytes)) return true;
-      const engine = realm.engine;
-      if (engine === keep || engine.running > 0 || !this.engines.has(engine)) continue;
       this.dropEngine(engine);
     }
-    for (const engine of [...this.engines]) {
-      if (this.fits(extraBytes)) return true;
-      if (engine !== keep && engine.running === 0) this.dropEngine(engine);
-    }
     return this.fits(extraBytes);
+  }
+
+  private usedAt(engine: Engine): number {
+    return this.lastUsed.get(engine) ?? 0;
   }
 
   /** What dropping every engine with nothing running (but `keep`) would give back. */
@@ -320,12 +342,14 @@ export class SandboxPool {
 
   private lend(realm: Realm | null, tenant: string, memoryBytes: number, engine = realm!.engine) {
     engine.lease(tenant, memoryBytes);
+    this.lastUsed.set(engine, ++this.clock);
     this.committedByTenant.set(tenant, this.committedBy(tenant) + memoryBytes);
     if (realm) this.busy.add(realm);
   }
 
   private unlend(engine: Engine, tenant: string, memoryBytes: number) {
     engine.unlease(memoryBytes);
+    this.lastUsed.set(engine, ++this.clock);
     const left = this.committedBy(tenant) - memoryBytes;
     if (left > 0) this.committedByTenant.set(tenant, left);
     else this.committedByTenant.delete(tenant);
@@ -363,6 +387,7 @@ export class SandboxPool {
       }
     }
     this.keyOf.delete(realm);
+    this.tenantOf.delete(realm);
     this.idleOrder.delete(realm);
     this.busy.delete(realm);
     realm.engine.realms.delete(realm);
@@ -374,6 +399,7 @@ export class SandboxPool {
   private dropEngine(engine: Engine) {
     for (const realm of [...engine.realms]) {
       this.keyOf.delete(realm);
+      this.tenantOf.delete(realm);
       this.idleOrder.delete(realm);
       this.busy.delete(realm);
       realm.alive = false;
@@ -385,5 +411,6 @@ export class SandboxPool {
     }
     engine.realms.clear();
     this.engines.delete(engine);
+    this.lastUsed.delete(engine);
   }
 }

@@ -66,6 +66,45 @@ describe("the isolate's sandbox pool", () => {
     expect((await a).status).toBe("completed");
   });
 
+  it("builds a tenant's new realm beside its own, so a neighbour's warm realm stays usable while it runs", async () => {
+    const sandbox = newSandbox(128 * MiB);
+    const trivial = "export default () => 1;";
+    // Engine 1: b's realm, then a's (while nothing runs). Engine 2: c's, made while a held engine 1.
+    await run(sandbox, trivial, { key: "b-1", tenant: "b" });
+    const first = gate(sandbox);
+    const a1 = run(sandbox, AWAITING, { key: "a-1", tenant: "a", host: first.host });
+    while (first.started() === 0) await new Promise((r) => setTimeout(r, 1));
+    await run(sandbox, trivial, { key: "c-1", tenant: "c" });
+    first.open();
+    await a1;
+    expect(sandbox.stats().engines).toBe(2);
+    // a's next script goes beside a's first (engine 1), not into c's emptier engine 2...
+    const second = gate(sandbox);
+    const a2 = run(sandbox, AWAITING, { key: "a-2", tenant: "a", host: second.host });
+    while (second.started() === 0) await new Promise((r) => setTimeout(r, 1));
+    // ...so c's warm realm runs while a's execution holds engine 1.
+    expect(await run(sandbox, trivial, { key: "c-1", tenant: "c" })).toMatchObject({ status: "completed", warm: true });
+    second.open();
+    expect((await a2).status).toBe("completed");
+  });
+
+  it("lets another task run between building a realm and running it", async () => {
+    const sandbox = newSandbox(128 * MiB);
+    await run(sandbox, "export default () => 1;", { key: "makes-the-engine" });
+    const order: string[] = [];
+    const host = { functions: { "db.get": async () => void order.push("script") } };
+    const cold = run(sandbox, "export default async () => { await iota.db.get('c', 1); };", { key: "cold", host });
+    setTimeout(() => order.push("other task"), 0);
+    expect((await cold).warm).toBe(false);
+    expect(order).toEqual(["other task", "script"]);
+    // A warm realm runs at once: nothing else comes first.
+    order.length = 0;
+    const warm = run(sandbox, "export default async () => { await iota.db.get('c', 1); };", { key: "cold", host });
+    setTimeout(() => order.push("other task"), 0);
+    expect((await warm).warm).toBe(true);
+    expect(order[0]).toBe("script");
+  });
+
   it("holds a tenant's running executions to its share of the budget", async () => {
     const sandbox = newSandbox(128 * MiB, { tenantShareBytes: 2 * LIMITS.memoryBytes });
     const { host, open } = gate(sandbox);
@@ -89,6 +128,30 @@ describe("the isolate's sandbox pool", () => {
     open();
     await a;
     expect(sandbox.stats().engines).toBeLessThanOrEqual(2);
+  });
+
+  it("makes room by dropping the engine used longest ago, not the one holding the oldest realm", async () => {
+    // Room for three engines at rest (with 1 MiB executions), not for a 16 MiB one beside them.
+    const sandbox = newSandbox(ENGINE_INITIAL_BYTES * 3 + 1 * MiB);
+    const small = { memoryBytes: 1 * MiB };
+    const trivial = "export default () => 1;";
+    // p holds engine 1 and q engine 2 while r's realm is built in engine 3.
+    const gates = [gate(sandbox), gate(sandbox)];
+    const p = run(sandbox, AWAITING, { key: "p", tenant: "p", host: gates[0]!.host, limits: small });
+    while (gates[0]!.started() === 0) await new Promise((r) => setTimeout(r, 1));
+    const q = run(sandbox, AWAITING, { key: "q", tenant: "q", host: gates[1]!.host, limits: small });
+    while (gates[1]!.started() === 0) await new Promise((r) => setTimeout(r, 1));
+    await run(sandbox, trivial, { key: "r-old", tenant: "r", limits: small });
+    for (const g of gates) g.open();
+    await Promise.all([p, q]);
+    expect(sandbox.stats().engines).toBe(3);
+    // Engine 3 now holds the oldest idle realm (r-old) and the newest (r-new, beside r's own).
+    await run(sandbox, trivial, { key: "r-new", tenant: "r", limits: small });
+    // p's 16 MiB execution needs room: one idle engine goes, engine 2 (q's), used longest ago.
+    expect((await run(sandbox, trivial, { key: "p-big", tenant: "p" })).status).toBe("completed");
+    expect(sandbox.stats().engines).toBe(2);
+    expect((await run(sandbox, trivial, { key: "r-old", tenant: "r", limits: small })).warm).toBe(true);
+    expect((await run(sandbox, trivial, { key: "q", tenant: "q", limits: small })).warm).toBe(false);
   });
 
   it("gives memory back: an engine that grew is dropped once nothing runs in it", async () => {
