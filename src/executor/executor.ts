@@ -156,7 +156,7 @@ export class Executor {
           respond(response, at);
         });
         const onResponse = timed && heldWhilePublishing(timed, host.outbox, (send) => (heldResponse = send));
-        const call = compiled.shape?.form === "function" ? undefined : await this.handlerCall(tenant, limits, { ...request, onResponse }, id, startedAt, host.secretValues);
+        const call = compiled.shape?.form === "function" ? undefined : await this.handlerCall(tenant, limits, { ...request, onResponse }, id, host.secretValues);
         result = await this.ports.sandbox.execute({ tenant: tenant.id, scriptKey: runnable.key, script: compiled, event: request.event, ctx, limits, host: host.api, call });
       }
     } finally {
@@ -176,13 +176,14 @@ export class Executor {
   }
 
   /** What a handler object receives beyond its event: the request, env (the tenant's secrets), basePath, and the early response. */
-  private async handlerCall(tenant: TenantRow, limits: Limits, request: ExecutionRequest, executionId: string, startedAt: number, secretValues: Set<string>): Promise<HandlerCall> {
+  private async handlerCall(tenant: TenantRow, limits: Limits, request: ExecutionRequest, executionId: string, secretValues: Set<string>): Promise<HandlerCall> {
     const onResponse = request.onResponse;
     return {
       request: request.request,
       env: await secretEnv(this.ports.services(tenant, limits), secretValues),
       basePath: request.basePath ?? "",
-      onResponse: onResponse && ((response) => onResponse(response, { executionId, sandboxMs: Date.now() - startedAt })),
+      // The time in the sandbox, as the function form's Server-Timing gives it (not the wait for admission or a turn).
+      onResponse: onResponse && ((response, sandboxMs) => onResponse(response, { executionId, sandboxMs })),
     };
   }
 }

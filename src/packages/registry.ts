@@ -28,6 +28,14 @@ export function packageExports(name: string, exported: string): boolean {
   return EXPORTS.get(name)?.has(exported) ?? false;
 }
 
+/**
+ * Whether the package is evaluated afresh in every execution (its module's default export
+ * evaluates it and answers its exports) rather than once per realm and frozen.
+ */
+export function packageRunsPerExecution(name: string): boolean {
+  return Object.hasOwn(BUNDLED_PACKAGES, name) && BUNDLED_PACKAGES[name]!.perExecution === true;
+}
+
 /** The bundled ES module of an allowed package. */
 export function packageSource(name: string): string | undefined {
   return Object.hasOwn(BUNDLED_PACKAGES, name) ? BUNDLED_PACKAGES[name]!.source : undefined;

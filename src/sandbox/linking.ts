@@ -26,7 +26,8 @@ export function installModuleLoader(runtime: QuickJSRuntime, linked: LinkedFiles
 
 /**
  * The guest code that deep-freezes the packages' exports: each namespace's values, their
- * properties (accessors' functions too) and prototypes, transitively. Built-ins are frozen
+ * properties (accessors' functions and what they answer) and prototypes, and what the
+ * package's classes make (an instance of each, made with no arguments), transitively. Built-ins are frozen
  * already (bootstrap.ts); walking them again is harmless.
  *
  * Classes' prototypes get what SES calls property overrides first: a method on a frozen
@@ -48,12 +49,20 @@ while (queue.length > 0) {
   if ((typeof value !== "object" && typeof value !== "function") || value === null || reached.has(value)) continue;
   reached.add(value);
   queue.push(Object.getPrototypeOf(value));
+  // State a package keeps in its closure (internal classes' prototypes, shared tables) is
+  // reached through what it hands out: an instance of each class (made with no arguments)
+  // and what each getter answers. The instances themselves are thrown away.
+  if (typeof value === "function" && typeof value.prototype === "object" && value.prototype !== null) try { queue.push(new value()); } catch {}
   if (value instanceof Map) for (const [k, v] of value) queue.push(k, v);
   if (value instanceof Set) for (const v of value) queue.push(v);
   for (const key of Reflect.ownKeys(value)) {
     const d = Object.getOwnPropertyDescriptor(value, key);
     if (d === undefined) continue;
-    if ("value" in d) queue.push(d.value); else queue.push(d.get, d.set);
+    if ("value" in d) queue.push(d.value);
+    else {
+      queue.push(d.get, d.set);
+      if (d.get) try { queue.push(d.get.call(value)); } catch {}
+    }
     if (typeof value === "function" && key === "prototype" && typeof d.value === "object" && d.value !== null && !Object.isFrozen(d.value)) prototypes.add(d.value);
     if ("value" in d && (d.value instanceof Map || d.value instanceof Set) && d.writable && !Object.isFrozen(value)) collections.push([value, key, d.value]);
   }

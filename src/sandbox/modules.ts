@@ -13,7 +13,8 @@
  *
  * Packages are different: `package:<name>` is the package's own bundled module, imported for
  * real, evaluated once when the realm is built and then deep-frozen (realm.ts); its bindings
- * are read from its namespace.
+ * are read from its namespace. A package the allow-list evaluates per execution is a factory
+ * like a module (called once per execution through the same table), not frozen.
  *
  * Positions: import declarations become spaces (newlines kept) and the bindings go on line 1
  * after the wrapper, so every line and column is the author's; stack traces and diagnostics
@@ -24,7 +25,7 @@
  * than MAX_IMPORTED_MODULES, a name the target does not export, a package not allowed.
  */
 import { parse, type Node } from "acorn";
-import { allowedPackage, allowedPackageList, packageExports, packageSource } from "../packages/registry";
+import { allowedPackage, allowedPackageList, packageExports, packageRunsPerExecution, packageSource } from "../packages/registry";
 import {
   acornDiagnostic,
   applyEdits,
@@ -262,12 +263,19 @@ function link(prefix: string, body: string, imports: ImportSite[]): { text: stri
       tail.set(file, imported);
     }
     const namespace = `$iota_n${index}$`;
-    const value = site.target.kind === "module" ? `await(${TABLE}[${JSON.stringify(site.target.name)}]??=${imported}(${TABLE}))` : imported;
+    const value =
+      site.target.kind === "module"
+        ? `await(${TABLE}[${JSON.stringify(site.target.name)}]??=${imported}(${TABLE}))`
+        : packageRunsPerExecution(site.target.name)
+          ? `(${TABLE}[${JSON.stringify(file)}]??=${imported}())`
+          : imported;
     const declarators = [`${namespace}=${value}`, ...site.bindings.map((b) => `${b.local}=${b.imported === "*" ? namespace : `${namespace}[${JSON.stringify(b.imported)}]`}`)];
     bindings.push(`const ${declarators.join(",")};`);
   });
   const head = prefix + bindings.join("");
-  const imported = [...tail].map(([file, local]) => (file.startsWith("module:") ? `import ${local} from ${JSON.stringify(file)};` : `import * as ${local} from ${JSON.stringify(file)};`));
+  // Modules and per-execution packages are factories (their default export); other packages are namespaces.
+  const isFactory = (file: string) => file.startsWith("module:") || packageRunsPerExecution(file.slice("package:".length));
+  const imported = [...tail].map(([file, local]) => (isFactory(file) ? `import ${local} from ${JSON.stringify(file)};` : `import * as ${local} from ${JSON.stringify(file)};`));
   return { text: `${head}${body}\n${imported.join("\n")}`, prefixLength: head.length, tailCount: imported.length };
 }
 

@@ -123,7 +123,8 @@ export interface HandlerCall {
   env?: HandlerEnv;
   basePath?: string;
   /** Called once, as soon as a fetch handler's Response is ready (the execution may go on: waitUntil). */
-  onResponse?: (response: ScriptResponse) => void;
+  /** Called once with the Response and the milliseconds since the sandbox call began (as `durationMs`). */
+  onResponse?: (response: ScriptResponse, sandboxMs: number) => void;
 }
 
 export interface RunOutcome {
@@ -576,7 +577,8 @@ export class Realm {
       view.dispose();
     }
     running.respondedAt = performance.now();
-    running.request.call?.onResponse?.({ status: meta.status, statusText: meta.statusText, headers: meta.headers, body });
+    const sandboxMs = Math.round((running.respondedAt - running.request.budget.startedAt) * 1000) / 1000;
+    running.request.call?.onResponse?.({ status: meta.status, statusText: meta.statusText, headers: meta.headers, body }, sandboxMs);
     return undefined;
   }
 

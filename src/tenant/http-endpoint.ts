@@ -6,7 +6,7 @@
 import type { TenantRow } from "../db/schema";
 import type { Executor, Refusal, Run } from "../executor/executor";
 import type { Catalogue, RunnableScript } from "./catalogue";
-import { bodyBytes, buildEvent, buildReply, type HttpInvocation, type HttpReply, redactEvent, responseReply, withPlatformHeaders } from "./http-mapping";
+import { bodyBytes, buildEvent, buildReply, type HttpInvocation, type HttpReply, recordedBody, redactEvent, responseReply, withPlatformHeaders } from "./http-mapping";
 import { quotaMessage } from "./quota-ledger";
 import { parseTraceparent } from "../observability/trace";
 
@@ -43,11 +43,16 @@ export async function invokeEndpoint(tenant: TenantRow, catalogue: Catalogue, ex
   const placement = hooks.placement ?? "cell";
   let early!: (reply: HttpReply) => void;
   const responded = new Promise<HttpReply>((resolve) => (early = resolve));
+  // A handler object reads its body from the Request (as bytes): the event it is not given
+  // carries no copy of it into the sandbox (a 1 MiB binary body as JSON text cost seconds of
+  // CPU and the whole memory limit), and its record keeps the body as text, or says its size.
+  const event = handlerObject ? { ...built.event, body: null, rawBody: "" } : built.event;
+  const recorded = handlerObject ? { ...built.event, body: recordedBody(invocation.body) } : built.event;
   const running = executor.execute(tenant, {
     runnable,
     trigger: "http",
-    event: built.event,
-    recordedInput: redactEvent(built.event),
+    event,
+    recordedInput: redactEvent(recorded),
     trace,
     request: { url: invocation.url ?? `http://localhost${invocation.path}${invocation.search === "" ? "" : `?${invocation.search}`}`, method: invocation.method, headers: invocation.headers, body: bodyBytes(invocation.body) },
     basePath: invocation.basePath ?? "",

@@ -121,6 +121,14 @@ function bodyText(body: HttpInvocation["body"], strict: boolean): string | null 
   }
 }
 
+/** A handler object's body as its execution record keeps it: the text when it is UTF-8, else its size (never lossy text). */
+export function recordedBody(body: HttpInvocation["body"]): string | null {
+  if (body === null || typeof body === "string") return body;
+  if (body.byteLength === 0) return null;
+  const text = bodyText(body, true);
+  return text === undefined ? `[binary body: ${body.byteLength} bytes]` : text;
+}
+
 /** The raw body as bytes (a fetch handler's `request`). */
 export function bodyBytes(body: HttpInvocation["body"]): Uint8Array | null {
   return typeof body === "string" ? new TextEncoder().encode(body) : body;

@@ -73,6 +73,32 @@ describe("the handler object over HTTP (API.md §13)", () => {
     expect([...new Uint8Array(await res.arrayBuffer())]).toEqual([...sent].reverse());
   });
 
+  for (const placement of ["auto", "cell"] as const) {
+    it(`a binary body near the 1 MiB cap reaches the handler byte-exact within the default limits, and its record says its size, placement ${placement}`, async () => {
+      const { slug, key } = await tenantWithKey();
+      await httpScript(
+        key,
+        `export default { async fetch(request) {
+          const bytes = new Uint8Array(await request.arrayBuffer());
+          const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+          return Response.json({ size: bytes.length, sha256: [...digest].map((b) => b.toString(16).padStart(2, "0")).join("") });
+        } };`,
+        { path: "/upload", methods: ["POST"] },
+        placement,
+      );
+      // Not UTF-8 (every byte value, zeros included): a lossy text copy of it cost the whole memory limit.
+      const sent = Uint8Array.from({ length: 1000 * 1024 }, (_, i) => (i * 7919) % 256);
+      const expected = [...new Uint8Array(await crypto.subtle.digest("SHA-256", sent))].map((b) => b.toString(16).padStart(2, "0")).join("");
+      const { exports } = await import("cloudflare:workers");
+      const res = await exports.default.fetch(new Request(`http://iota.test/t/${slug}/upload`, { method: "POST", body: sent, headers: { "content-type": "application/octet-stream" } }));
+      const text = await res.text();
+      expect(res.status, text).toBe(200);
+      expect(JSON.parse(text)).toEqual({ size: sent.length, sha256: expected });
+      const execution = await recordedExecution(key, res.headers.get("x-iota-execution-id")!);
+      expect((execution.input as { body: unknown }).body).toBe(`[binary body: ${sent.length} bytes]`);
+    });
+  }
+
   it("form data, several Set-Cookie headers, redirects and Response.json", async () => {
     const { slug, key } = await tenantWithKey();
     await httpScript(
