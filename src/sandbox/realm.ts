@@ -478,11 +478,16 @@ export class Realm {
     }
   }
 
-  /** Ends an execution: decides reuse, and drops any promise the guest still waits on. */
+  /**
+   * Ends an execution: decides reuse, and drops any promise the guest still waits on. A call
+   * still in flight (an SDK call or `fetch` the script did not await) does not cost the realm:
+   * its promise's resolvers are freed here and its late answer is dropped (`reply` checks the
+   * execution), so nothing of it ever runs in the next execution. Discarding the realm for it
+   * made every such run a cold build, thread time the tenant was not charged for.
+   */
   private finish(running: Running) {
     this.current = null;
     running.channel.close();
-    if (running.inFlight.size > 0 || running.deferreds.size > 0) this.reusable = false;
     for (const deferred of running.deferreds) deferred.dispose();
     running.deferreds.clear();
     if (this.usable()) {

@@ -166,6 +166,35 @@ describe("execute: the SDK bridge", () => {
     },
   };
 
+  it("a call the script did not await keeps the realm warm, and its late answer never reaches the next execution", async () => {
+    const own = newSandbox();
+    let answerFirst!: (value: unknown) => void;
+    const first = new Promise((resolve) => (answerFirst = resolve));
+    let calls = 0;
+    const lateHost: HostApi = {
+      functions: {
+        "db.get": async () => {
+          calls += 1;
+          if (calls === 1) return first;
+          // The first execution's call answers while the second execution runs.
+          answerFirst("late");
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          return "second";
+        },
+      },
+    };
+    const source = `export default async (event) => {
+      if (event.leave) { iota.db.get("c", 1).then((v) => console.log("first call answered", v)); return "left"; }
+      return await iota.db.get("c", 2);
+    };`;
+    const a = await run(own, source, { key: "late-answer", host: lateHost, event: { leave: true } });
+    expect(a).toMatchObject({ status: "completed", result: "left" });
+    const b = await run(own, source, { key: "late-answer", host: lateHost });
+    expect(b).toMatchObject({ status: "completed", result: "second", warm: true });
+    expect(b.logs).toEqual([]);
+    own.dispose();
+  });
+
   it("sends arguments and results as JSON only: no functions, no host objects", async () => {
     calls.length = 0;
     const result = await run(
@@ -250,15 +279,5 @@ describe("execute: the SDK bridge", () => {
   it("fails the execution with NonRetriableError when the script throws it", async () => {
     const result = await run(sandbox, "export default () => { throw new iota.NonRetriableError('bad input'); };");
     expect(result).toMatchObject({ status: "failed", error: { name: "NonRetriableError", message: "bad input" } });
-  });
-
-  it("does not reuse a realm that an unfinished SDK call could still reach", async () => {
-    const pending: HostApi = { functions: { "db.get": () => new Promise((r) => setTimeout(() => r(1), 50)) } };
-    const source = "export default (e) => { if (e.leave) iota.db.get('c', 1); return 'ok'; };";
-    const left = await run(sandbox, source, { key: "leaves-a-call", host: pending, event: { leave: true } });
-    expect(left.result).toBe("ok");
-    const next = await run(sandbox, source, { key: "leaves-a-call", host: pending, event: {} });
-    expect(next).toMatchObject({ status: "completed", warm: false });
-    await new Promise((r) => setTimeout(r, 60));
   });
 });
