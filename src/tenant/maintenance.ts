@@ -12,13 +12,17 @@ import { HOUR_MS, MINUTE_MS } from "../observability/rollup";
 import { METRICS_RETENTION_MS } from "../observability/window";
 import type { Outbox } from "./outbox";
 import type { QueuedRuns } from "./queued-runs";
-import { dueAt, minuteOf, nextDueMinute } from "./schedules";
+import { dueAt, minuteOf, nextDueMinute, type Schedule } from "./schedules";
 import type { TenantStore } from "./store";
 
 /** Retention runs at most this often, deleting at most PURGE_BATCHES batches of PURGE_BATCH_SIZE rows a run. */
 const PURGE_INTERVAL_MS = 60 * 60 * 1000;
 const PURGE_BATCH_SIZE = 500;
 const PURGE_BATCHES = 10;
+/** The last minute whose due schedules an alarm started (meta key). */
+const SCHEDULES_THROUGH = "schedules_through";
+/** A late alarm starts the schedules of at most this many minutes (the latest ones). */
+const CATCH_UP_MINUTES = 5;
 /** An outbox that could not be sent is tried again by the alarm this soon, at the earliest. */
 const OUTBOX_RETRY_MS = 5_000;
 
@@ -50,12 +54,17 @@ export class Maintenance {
     await this.scheduleAlarm();
   }
 
-  /** The alarm: due schedules, the sweep, the outbox, retention; then the next alarm. */
+  /**
+   * The alarm: due schedules, the sweep, the outbox, retention; then the next alarm. The
+   * scheduled runs it starts are awaited last, after the next alarm is armed, so a long run
+   * delays nothing else (the next minute's alarm included).
+   */
   async alarm() {
     this.alarmAt = null;
     const catalogue = this.cell.catalogue();
+    let runs: Promise<unknown> = Promise.resolve();
     if (catalogue) {
-      await this.runSchedules(catalogue);
+      runs = (await this.startSchedules(catalogue)).done;
       const tenant = await this.cell.tenantCell(catalogue);
       await this.cell.deliveries.sweep(tenant);
       await this.cell.runs.sweep(tenant.slug);
@@ -65,6 +74,7 @@ export class Maintenance {
     this.cell.metrics.rollUpPending(ROLLUP_BATCHES_PER_TURN);
     this.purgeRetention();
     await this.scheduleAlarm();
+    await runs;
   }
 
   /** After an execution: the first one of a fresh cell arms retention. */
@@ -80,29 +90,41 @@ export class Maintenance {
   }
 
   /**
-   * Runs each scheduled script due in the minute the alarm was armed for, once: a claim row
-   * per script and minute makes a doubled alarm run nothing twice. A run still going skips
-   * the next unless `allowOverlap`. A minute whose alarm came too late is not back-filled.
+   * Starts each scheduled script due in the minutes since the last alarm that looked
+   * (`schedules_through`), up to this one, once: a claim row per script and minute makes a
+   * doubled alarm run nothing twice. The minutes come from the clock, not from what the
+   * alarm was armed for: a cell woken by its alarm after an eviction re-arms while it starts,
+   * before the alarm runs (schedules on an idle tenant never ran when the armed minute was
+   * read back). A late alarm (a busy cell) catches up on at most CATCH_UP_MINUTES minutes.
+   * A run still going skips the next unless `allowOverlap`. Answers when the runs started end.
    */
-  private async runSchedules(catalogue: Catalogue) {
+  private async startSchedules(catalogue: Catalogue): Promise<{ done: Promise<unknown> }> {
     const { store, events } = this.cell;
-    const minute = Number(store.getMeta("schedule_minute") ?? "NaN");
-    if (!Number.isFinite(minute)) return;
-    const now = Date.now();
-    if (now < minute || now >= minute + 60_000) return;
+    const current = minuteOf(Date.now());
+    // A cell armed before `schedules_through` existed counts from the minute it armed for.
+    const through = Number(store.getMeta(SCHEDULES_THROUGH) ?? Number(store.getMeta("schedule_minute") ?? "NaN") - MINUTE_MS);
+    const none = { done: Promise.resolve() };
+    if (!Number.isFinite(through) || through >= current) return none;
     const tenant = await catalogue.tenant();
-    if (!tenant) return;
-    const due = dueAt(await catalogue.schedules(), minute);
-    await Promise.allSettled(
-      due.map(async (schedule) => {
-        if (!schedule.allowOverlap && store.isRunning(schedule.scriptId)) return;
-        if (!events.claimMinute(schedule.scriptId, minute)) return;
-        const runnable = await catalogue.script(schedule.scriptId);
-        if (!runnable || runnable.script.status !== "active") return;
-        const event = { scheduledTime: new Date(minute).toISOString(), cron: schedule.cron };
-        await this.cell.executor().execute(tenant, { runnable, trigger: "scheduled", event, recordedInput: event });
-      }),
-    );
+    if (!tenant) return none;
+    const schedules = await catalogue.schedules();
+    const runs: Promise<unknown>[] = [];
+    for (let minute = Math.max(through + MINUTE_MS, current - (CATCH_UP_MINUTES - 1) * MINUTE_MS); minute <= current; minute += MINUTE_MS) {
+      for (const schedule of dueAt(schedules, minute)) {
+        if (!schedule.allowOverlap && store.isRunning(schedule.scriptId)) continue;
+        if (!events.claimMinute(schedule.scriptId, minute)) continue;
+        runs.push(this.runScheduled(tenant, catalogue, schedule, minute));
+      }
+    }
+    store.setMeta(SCHEDULES_THROUGH, String(current));
+    return { done: Promise.allSettled(runs) };
+  }
+
+  private async runScheduled(tenant: NonNullable<Awaited<ReturnType<Catalogue["tenant"]>>>, catalogue: Catalogue, schedule: Schedule, minute: number) {
+    const runnable = await catalogue.script(schedule.scriptId);
+    if (!runnable || runnable.script.status !== "active") return;
+    const event = { scheduledTime: new Date(minute).toISOString(), cron: schedule.cron };
+    await this.cell.executor().execute(tenant, { runnable, trigger: "scheduled", event, recordedInput: event });
   }
 
   /** Deletes traffic past RETENTION_DAYS, and metrics rollups past theirs (minutes 48 h, hours 30 days), a bounded number of small batches per run. */
@@ -137,6 +159,8 @@ export class Maintenance {
     const schedules = (await this.cell.catalogue()?.schedules().catch(() => [])) ?? [];
     const nextSchedule = nextDueMinute(schedules, now);
     if (nextSchedule !== null) store.setMeta("schedule_minute", String(nextSchedule));
+    // Schedules count from now: a minute before a schedule existed is never caught up on.
+    if (schedules.length > 0 && store.getMeta(SCHEDULES_THROUGH) === null) store.setMeta(SCHEDULES_THROUGH, String(minuteOf(now)));
     const unsent = outbox.nextSendAt();
     const last = Number(store.getMeta("last_purge") ?? "0");
     const backlog = store.getMeta("purge_backlog") === "1";

@@ -3,6 +3,12 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, createKey, createScript, expectError, tenantWithKey } from "../helpers/api";
 import { deliverHeld, holdQueue, inCell } from "../helpers/cell";
+import { eventually } from "../helpers/wait";
+
+/** Makes the runner's next alarm start the schedules of `minute` (as if the alarm before it handled the minute before). */
+function dueFrom(state: DurableObjectState, minute: number) {
+  state.storage.sql.exec("INSERT INTO meta (key, value) VALUES ('schedules_through', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", String(minute - 60_000));
+}
 
 async function runnerOf(slug: string) {
   const row = await env.DB.prepare("SELECT id FROM tenants WHERE slug = ?").bind(slug).first<{ id: string }>();
@@ -161,14 +167,14 @@ describe("schedules on Durable Object alarms (API.md §11)", () => {
     const runs = async () => (await call(`/api/executions?scriptId=${every.id}`, { token: key })).json.items;
     // The runner armed its alarm for the next minute; run it as if that minute were now.
     await runInDurableObject(stub, async (_runner, state) => {
-      state.storage.sql.exec("UPDATE meta SET value = ? WHERE key = 'schedule_minute'", String(minute));
+      dueFrom(state, minute);
       expect(await state.storage.getAlarm()).not.toBeNull();
     });
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     const [run] = await runs();
     expect(run).toMatchObject({ trigger: "scheduled", status: "completed", result: { scheduledTime: new Date(minute).toISOString(), cron: "* * * * *" } });
     // A doubled alarm for the same minute runs nothing twice.
-    await runInDurableObject(stub, (_runner, state) => state.storage.sql.exec("UPDATE meta SET value = ? WHERE key = 'schedule_minute'", String(minute)));
+    await runInDurableObject(stub, (_runner, state) => dueFrom(state, minute));
     await runInDurableObject(stub, (_runner, state) => state.storage.setAlarm(Date.now()));
     await runDurableObjectAlarm(stub);
     expect(await runs()).toHaveLength(1);
@@ -177,6 +183,50 @@ describe("schedules on Durable Object alarms (API.md §11)", () => {
     expect(next).toBeGreaterThan(minute);
     expect(next! - minute).toBeLessThanOrEqual(120_000);
   });
+
+  it("runs the due minute even when the cell re-armed for the next one before its alarm ran (woken from eviction)", async () => {
+    const { slug, key } = await tenantWithKey();
+    const every = await createScript(key, { name: "woken", type: "scheduled", trigger: { cron: "* * * * *" }, source: "export default (e) => e.scheduledTime;" });
+    const stub = await runnerOf(slug);
+    const minute = Math.floor(Date.now() / 60_000) * 60_000;
+    // What a cell starting for its alarm did first: armed the next minute.
+    await runInDurableObject(stub, (_runner, state) => {
+      dueFrom(state, minute);
+      state.storage.sql.exec("UPDATE meta SET value = ? WHERE key = 'schedule_minute'", String(minute + 60_000));
+    });
+    await runDurableObjectAlarm(stub);
+    const items = (await call(`/api/executions?scriptId=${every.id}`, { token: key })).json.items;
+    expect(items.map((e: { result: unknown }) => e.result)).toEqual([new Date(minute).toISOString()]);
+  });
+
+  it("catches up on the minutes a late alarm missed, at most five, each once", async () => {
+    const { slug, key } = await tenantWithKey();
+    const every = await createScript(key, { name: "late", type: "scheduled", trigger: { cron: "* * * * *" }, source: "export default (e) => e.scheduledTime;" });
+    const stub = await runnerOf(slug);
+    const minute = Math.floor(Date.now() / 60_000) * 60_000;
+    await runInDurableObject(stub, (_runner, state) => dueFrom(state, minute - 9 * 60_000));
+    await runDurableObjectAlarm(stub);
+    const runs = async () => (await call(`/api/executions?scriptId=${every.id}`, { token: key })).json.items.map((e: { result: string }) => e.result).sort();
+    const expected = [4, 3, 2, 1, 0].map((back) => new Date(minute - back * 60_000).toISOString());
+    expect(await runs()).toEqual(expected);
+    await runInDurableObject(stub, (_runner, state) => dueFrom(state, minute - 9 * 60_000));
+    await runDurableObjectAlarm(stub);
+    expect(await runs()).toEqual(expected);
+  });
+
+  it("arms the next alarm before waiting for the runs it started: a long run delays no later minute", async () => {
+    const { slug, key } = await tenantWithKey();
+    await createScript(key, { name: "long", type: "scheduled", trigger: { cron: "* * * * *" }, source: "export default async () => { await new Promise((r) => setTimeout(r, 5000)); return 1; };" });
+    const stub = await runnerOf(slug);
+    await runInDurableObject(stub, (_runner, state) => dueFrom(state, Math.floor(Date.now() / 60_000) * 60_000));
+    let finished = false;
+    const alarm = runDurableObjectAlarm(stub).then(() => (finished = true));
+    // While the alarm runs, getAlarm answers null until the handler has set the next one.
+    const next = await eventually(() => runInDurableObject(stub, (_runner, state) => state.storage.getAlarm()), (at) => at !== null, 4_000);
+    expect(next).not.toBeNull();
+    expect(finished).toBe(false);
+    await alarm;
+  }, 20_000);
 
   it("skips a run while the previous one is still running, unless allowOverlap", async () => {
     const { slug, key } = await tenantWithKey();
@@ -188,7 +238,7 @@ describe("schedules on Durable Object alarms (API.md §11)", () => {
       for (const [i, id] of [strict.id, loose.id].entries()) {
         state.storage.sql.exec("INSERT INTO executions (id, script_id, version, trigger, status, started_at) VALUES (?, ?, 1, 'scheduled', 'running', ?)", `exe_01M8BBBBBBBBBBBBBBBBBBBBB${i}`, id, Date.now());
       }
-      state.storage.sql.exec("UPDATE meta SET value = ? WHERE key = 'schedule_minute'", String(minute));
+      dueFrom(state, minute);
     });
     await runDurableObjectAlarm(stub);
     const completed = async (id: string) => (await call(`/api/executions?scriptId=${id}&status=completed`, { token: key })).json.items.length;
@@ -203,7 +253,7 @@ describe("schedules on Durable Object alarms (API.md §11)", () => {
     const armed = await runInDurableObject(stub, (_runner, state) => state.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'schedule_minute'").one().value);
     expect(Number(armed) % (5 * 60_000)).toBe(0);
     await call(`/api/scripts/${script.id}/status`, { method: "PATCH", token: key, body: { status: "paused" } });
-    await runInDurableObject(stub, (_runner, state) => state.storage.sql.exec("UPDATE meta SET value = ? WHERE key = 'schedule_minute'", String(Math.floor(Date.now() / 60_000) * 60_000)));
+    await runInDurableObject(stub, (_runner, state) => dueFrom(state, Math.floor(Date.now() / 60_000) * 60_000));
     await runDurableObjectAlarm(stub);
     expect((await call(`/api/executions?scriptId=${script.id}`, { token: key })).json.items).toHaveLength(0);
   });
