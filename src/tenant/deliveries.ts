@@ -298,7 +298,7 @@ export class Deliveries {
       this.events.scheduleRetry(event.id, scriptId, { at: decision.at, error, executionId }, now);
       this.services.outbox.add([deliveryMessage(slug, event.id, scriptId, decision.attempt)], now, decision.at);
     } else {
-      this.deadLetter(event, this.events.getDelivery(event.id, scriptId)!, attempt, error, now);
+      this.deadLetter(event, this.events.getDelivery(event.id, scriptId)!, attempt, error, now, executionId);
     }
     return decision;
   }
@@ -317,9 +317,9 @@ export class Deliveries {
     this.deadLetter(event, delivery, delivery.attempts, delivery.lastError ?? GAVE_UP, this.now());
   }
 
-  private deadLetter(event: StoredEvent, delivery: Delivery, attempts: number, error: ErrorInfo, now: number) {
+  private deadLetter(event: StoredEvent, delivery: Delivery, attempts: number, error: ErrorInfo, now: number, executionId: string | null = null) {
     this.events.recordDeadLetter({ id: newId("dlq", now), scriptId: delivery.scriptId, eventId: event.id, eventType: event.type, payload: event.payload, attempts, error, firstFailedAt: delivery.firstFailedAt ?? now, now });
-    this.events.markDeadLettered(event.id, delivery.scriptId, { attempts, error }, now);
+    this.events.markDeadLettered(event.id, delivery.scriptId, { attempts, error, executionId }, now);
   }
 
   private undeliverable(eventId: string, type: string | null, payload: JsonValue, attempts: number, error: ErrorInfo) {

@@ -240,14 +240,15 @@ export class EventStore {
     return this.sql.exec<Row>("SELECT * FROM deliveries WHERE event_id = ? ORDER BY script_id", eventId).toArray().map(toDelivery);
   }
 
-  /** The delivery is over without success: its dead letter is recorded beside it. */
-  markDeadLettered(eventId: string, scriptId: string, change: { attempts: number; error: { name: string; message: string } }, now: number) {
+  /** The delivery is over without success: its dead letter is recorded beside it (and its last execution, when one ran). */
+  markDeadLettered(eventId: string, scriptId: string, change: { attempts: number; error: { name: string; message: string }; executionId?: string | null }, now: number) {
     this.sql.exec(
       `UPDATE deliveries SET status = 'dead_lettered', attempts = ?, next_attempt_at = NULL, last_error = ?,
-         first_failed_at = coalesce(first_failed_at, ?), updated_at = ?
+         execution_id = coalesce(?, execution_id), first_failed_at = coalesce(first_failed_at, ?), updated_at = ?
        WHERE event_id = ? AND script_id = ?`,
       change.attempts,
       JSON.stringify(change.error),
+      change.executionId ?? null,
       now,
       now,
       eventId,

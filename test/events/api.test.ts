@@ -86,6 +86,10 @@ describe("dead letters API (API.md §10)", () => {
   it("lists newest first with filters and a cursor, and shows one", async () => {
     const { key, script, items } = await withDeadLetters(3);
     expect(items[0]).toMatchObject({ scriptId: script.id, eventType: "dl.x", attempts: 1, error: { name: "NonRetriableError", message: "no" }, replayCount: 0, replayedAt: null, replayExecutionId: null });
+    // The event's delivery names the execution that gave up (attempt 1 here).
+    const delivery = (await call(`/api/events/${items[0].eventId}`, { token: key })).json.deliveries[0];
+    expect(delivery).toMatchObject({ status: "dead_lettered", attempts: 1, executionId: expect.stringMatching(/^exe_/) });
+    expect((await call(`/api/executions/${delivery.executionId}`, { token: key })).json).toMatchObject({ scriptId: script.id, attempt: 1, status: "failed" });
     const page = await call("/api/dead-letters?limit=2", { token: key });
     const rest = await call(`/api/dead-letters?limit=2&cursor=${page.json.nextCursor}`, { token: key });
     expect([...page.json.items, ...rest.json.items].map((d: { id: string }) => d.id)).toEqual(items.map((d: { id: string }) => d.id));

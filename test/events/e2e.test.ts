@@ -43,6 +43,8 @@ describe("events end to end, through the local queue", () => {
     expect(event.deliveries).toEqual([{ scriptId: script.id, status: "dead_lettered", attempts: 6, executionId: expect.any(String) }]);
     const runs = (await call(`/api/executions?scriptId=${script.id}`, { token: key })).json.items;
     expect(runs.map((r: { attempt: number }) => r.attempt).sort()).toEqual([1, 2, 3, 4, 5, 6]);
+    // The delivery names its last execution: attempt 6's.
+    expect(runs.find((r: { id: string }) => r.id === event.deliveries[0].executionId)?.attempt).toBe(6);
 
     await call(`/api/scripts/${script.id}`, { method: "PUT", token: key, body: { source: "export default (e, ctx) => ({ fixed: true, attempt: ctx.attempt });" } });
     const replay = await call(`/api/dead-letters/${letters[0].id}/replay`, { method: "POST", token: key });
