@@ -16,7 +16,9 @@ export function diffVersions(from: ScriptVersionRow, to: ScriptVersionRow) {
     from: from.version,
     to: to.version,
     unified: formatPatch(patch),
-    hunks: patch.hunks.map(({ oldStart, oldLines, newStart, newLines, lines }) => ({ oldStart, oldLines, newStart, newLines, lines })),
+    // Every hunk line starts with "+", "-" or a space (API.md §6): the unified text's
+    // "\ No newline at end of file" markers stay in `unified` only.
+    hunks: patch.hunks.map(({ oldStart, oldLines, newStart, newLines, lines }) => ({ oldStart, oldLines, newStart, newLines, lines: lines.filter((line) => !line.startsWith("\\")) })),
     languageChanged: from.language !== to.language,
     placementChanged: from.placement !== to.placement,
     triggerChanged: !jsonEqual(from.trigger, to.trigger),

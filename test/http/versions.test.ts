@@ -78,6 +78,12 @@ describe("versions (API.md §6)", () => {
     expect(reverse.json.hunks[0].lines).toContain("+  const x = 1;");
     const same = await call(`/api/scripts/${script.id}/diff?from=2&to=2`, { token: key });
     expect(same.json.hunks).toEqual([]);
+    // Sources without a final newline: hunk lines still all start with "+", "-" or a space.
+    const bare = await createScript(key, { name: "diff-bare", source: "export default () => 1" });
+    await put(bare.id, key, { source: "export default () => 2" });
+    const bareDiff = (await call(`/api/scripts/${bare.id}/diff?from=1&to=2`, { token: key })).json;
+    expect(bareDiff.hunks[0].lines).toEqual(["-export default () => 1", "+export default () => 2"]);
+    expect(bareDiff.unified).toContain("\\ No newline at end of file");
     const defaults = await call(`/api/scripts/${script.id}/diff`, { token: key });
     expect(defaults.json).toMatchObject({ from: 1, to: 2 });
     expectError(await call(`/api/scripts/${script.id}/diff?from=1&to=7`, { token: key }), 404, "not_found");
