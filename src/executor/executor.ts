@@ -149,14 +149,15 @@ export class Executor {
     try {
       if (runnable.compiled.ok) {
         const compiled = runnable.compiled.script;
-        // Only a handler object gets env, the web Request and a Response path (a function's shape is known at compile).
+        // Only a handler object gets env and the web Request (a function's shape is known at
+        // compile); a function may still answer an http request with a Response.
         const respond = request.onResponse;
         const timed: ExecutionRequest["onResponse"] = respond && ((response, at) => {
           respondedAt = Date.now();
           respond(response, at);
         });
         const onResponse = timed && heldWhilePublishing(timed, host.outbox, (send) => (heldResponse = send));
-        const call = compiled.shape?.form === "function" ? undefined : await this.handlerCall(tenant, limits, { ...request, onResponse }, id, host.secretValues);
+        const call = compiled.shape?.form === "function" ? functionCall(request, onResponse, id) : await this.handlerCall(tenant, limits, { ...request, onResponse }, id, host.secretValues);
         result = await this.ports.sandbox.execute({ tenant: tenant.id, scriptKey: runnable.key, script: compiled, event: request.event, ctx, limits, host: host.api, call });
       }
     } finally {
@@ -186,6 +187,12 @@ export class Executor {
       onResponse: onResponse && ((response, sandboxMs) => onResponse(response, { executionId, sandboxMs })),
     };
   }
+}
+
+/** What a function-form script gets beyond its event: only the Response path of an http request (no env, no web Request). */
+function functionCall(request: ExecutionRequest, onResponse: ExecutionRequest["onResponse"], executionId: string): HandlerCall | undefined {
+  if (!onResponse) return undefined;
+  return { request: undefined, env: { names: [], read: () => undefined }, basePath: request.basePath ?? "", onResponse: (response, sandboxMs) => onResponse(response, { executionId, sandboxMs }) };
 }
 
 /**

@@ -507,7 +507,11 @@ function run(factory, eventJson, ctxJson, seed, bodyBytes, startedAt, callJson) 
     try {
       const handler = await factory();
       if (typeof handler !== "function") return await runHandlers(handler, JSONparse(eventJson), JSONparse(ctxJson), JSONparse(callJson));
-      const result = await handler(JSONparse(eventJson), JSONparse(ctxJson));
+      const ctxData = JSONparse(ctxJson);
+      const result = await handler(JSONparse(eventJson), ctxData);
+      // A function answering an http request with a Response (the Vercel/Next edge shape) is
+      // answered with it, as a fetch handler is; its record keeps the status.
+      if (ctxData.trigger === "http" && groups.body !== undefined && groups.body.responseState.isResponse(result)) return JSONstringify({ status: respond(result) });
       const json = result === undefined ? undefined : JSONstringify(result);
       return json === undefined ? "" : json;
     } finally {

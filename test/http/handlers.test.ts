@@ -99,6 +99,19 @@ describe("the handler object over HTTP (API.md §13)", () => {
     });
   }
 
+  for (const placement of ["auto", "cell"] as const) {
+    it(`a function-form script that returns a Response is answered with it (status, headers, body), placement ${placement}`, async () => {
+      const { slug, key } = await tenantWithKey();
+      await httpScript(key, `export default async function (event) { return new Response("hi " + event.query.name, { status: 201, headers: { "x-made": "by-function" } }); }`, { path: "/fn", methods: ["GET"] }, placement);
+      const res = await hit(slug, "/fn?name=ada");
+      expect(res.status, res.text).toBe(201);
+      expect(res.text).toBe("hi ada");
+      expect(res.headers.get("x-made")).toBe("by-function");
+      const execution = await recordedExecution(key, res.headers.get("x-iota-execution-id")!);
+      expect(execution).toMatchObject({ status: "completed", result: { status: 201 } });
+    });
+  }
+
   it("form data, several Set-Cookie headers, redirects and Response.json", async () => {
     const { slug, key } = await tenantWithKey();
     await httpScript(
