@@ -21,6 +21,8 @@ const PURGE_BATCH_SIZE = 500;
 const PURGE_BATCHES = 10;
 /** The last minute whose due schedules an alarm started (meta key). */
 const SCHEDULES_THROUGH = "schedules_through";
+/** How long an alarm handler waits for the scheduled runs it started (less than a minute). */
+const ALARM_WAITS_FOR_RUNS_MS = 45_000;
 /** A late alarm starts the schedules of at most this many minutes (the latest ones). */
 const CATCH_UP_MINUTES = 5;
 /** An outbox that could not be sent is tried again by the alarm this soon, at the earliest. */
@@ -56,8 +58,9 @@ export class Maintenance {
 
   /**
    * The alarm: due schedules, the sweep, the outbox, retention; then the next alarm. The
-   * scheduled runs it starts are awaited last, after the next alarm is armed, so a long run
-   * delays nothing else (the next minute's alarm included).
+   * scheduled runs it starts are awaited last, after the next alarm is armed, and for at most
+   * ALARM_WAITS_FOR_RUNS_MS, so a long run delays nothing else (the next minute's alarm
+   * included: workerd holds it until this handler returns).
    */
   async alarm() {
     this.alarmAt = null;
@@ -74,7 +77,11 @@ export class Maintenance {
     this.cell.metrics.rollUpPending(ROLLUP_BATCHES_PER_TURN);
     this.purgeRetention();
     await this.scheduleAlarm();
-    await runs;
+    // Waiting keeps the cell alive for the runs; but the next alarm fires only once this
+    // handler returns, so it stops waiting before the next minute, and longer runs go on.
+    let stopWaiting: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([runs, new Promise((resolve) => (stopWaiting = setTimeout(resolve, ALARM_WAITS_FOR_RUNS_MS)))]);
+    if (stopWaiting !== undefined) clearTimeout(stopWaiting);
   }
 
   /** After an execution: the first one of a fresh cell arms retention. */
