@@ -284,7 +284,11 @@ type ExportedHandler<E extends Iota.Env = Iota.Env> = Iota.ExportedHandler<E>;
 type ExecutionContext = Iota.ExecutionContext;
 type ScheduledController = Iota.ScheduledController;
 
-/** `console.log`/`info` log at info, `debug`/`trace` at debug, `warn` and `error` at theirs. */
+/**
+ * `console.log`/`info` log at info, `debug`/`trace` at debug, `warn` and `error` at theirs; a
+ * first string argument's `%s %d %i %f %o %O %j` take the next arguments (`%c` is dropped).
+ * `time`/`count`/`group` state starts afresh in every execution.
+ */
 declare const console: {
   log(...args: unknown[]): void;
   info(...args: unknown[]): void;
@@ -292,6 +296,22 @@ declare const console: {
   trace(...args: unknown[]): void;
   warn(...args: unknown[]): void;
   error(...args: unknown[]): void;
+  /** Logs the value at info. */
+  dir(value: unknown): void;
+  dirxml(...args: unknown[]): void;
+  /** Logs the data at info (as JSON: no table drawing). */
+  table(data: unknown): void;
+  /** Logs "Assertion failed" and the arguments at error when `condition` is falsy. */
+  assert(condition?: unknown, ...args: unknown[]): void;
+  count(label?: string): void;
+  countReset(label?: string): void;
+  time(label?: string): void;
+  timeLog(label?: string, ...args: unknown[]): void;
+  timeEnd(label?: string): void;
+  /** Indents what is logged until `groupEnd`. */
+  group(...label: unknown[]): void;
+  groupCollapsed(...label: unknown[]): void;
+  groupEnd(): void;
 };
 
 // ---------------------------------------------------------------------------------------

@@ -62,6 +62,8 @@ const { apply, ownKeys } = Reflect;
 const JSONparse = JSON.parse, JSONstringify = JSON.stringify;
 const StringFn = String, NumberFn = Number, ErrorCtor = Error, TypeErrorCtor = TypeError, RangeErrorCtor = RangeError;
 const SetCtor = Set, setHas = Set.prototype.has, setAdd = Set.prototype.add;
+const MapCtor = Map, RegExpCtor = RegExp, DateCtor = Date, arrayFrom = Array.from, isView = ArrayBuffer.isView;
+const regExpToString = RegExp.prototype.toString, dateToISOString = Date.prototype.toISOString;
 const MathMin = Math.min, MathLog2 = Math.log2, MathImul = Math.imul;
 const stringSlice = String.prototype.slice, stringSplit = String.prototype.split;
 const objectToString = O.prototype.toString;
@@ -186,24 +188,50 @@ function formatValue(value) {
     const text = StringFn(value.name) + ": " + StringFn(value.message);
     return typeof value.stack === "string" && value.stack !== "" ? text + "\n" + value.stack : text;
   }
+  if (value instanceof RegExpCtor) return apply(regExpToString, value, []);
   if (nestsTooDeep(value)) return "[value nested deeper than " + MAX_LOG_DEPTH + " levels]";
   const seen = new SetCtor();
   try {
+    // Maps, Sets and typed arrays show their contents (JSON alone shows them as {}).
+    const label = value instanceof MapCtor ? "Map(" + value.size + ") " : value instanceof SetCtor ? "Set(" + value.size + ") " : "";
     const text = JSONstringify(value, function (key, v) {
       if (v !== null && typeof v === "object") {
         if (apply(setHas, seen, [v])) return "[Circular]";
         apply(setAdd, seen, [v]);
+        if (v instanceof MapCtor) return arrayFrom(v);
+        if (v instanceof SetCtor || isView(v)) return arrayFrom(v);
+        if (v instanceof RegExpCtor) return apply(regExpToString, v, []);
       }
       return v;
     });
-    return text === undefined ? apply(objectToString, value, []) : text;
+    return text === undefined ? apply(objectToString, value, []) : label + text;
   } catch (error) {
     return apply(objectToString, value, []);
   }
 }
+/** console's format: a first string argument's %s %d %i %f %o %O %j %c take the next arguments in turn (as in browsers and Node). */
 function format(args) {
   let text = "";
-  for (let i = 0; i < args.length; i++) text += (i === 0 ? "" : " ") + formatValue(args[i]);
+  let next = 0;
+  if (typeof args[0] === "string" && args.length > 1) {
+    const first = args[0];
+    next = 1;
+    for (let i = 0; i < first.length; i++) {
+      const c = first[i];
+      if (c !== "%" || i + 1 >= first.length) { text += c; continue; }
+      const spec = first[i + 1];
+      if (spec === "%") { text += "%"; i++; continue; }
+      if (spec !== "s" && spec !== "d" && spec !== "i" && spec !== "f" && spec !== "o" && spec !== "O" && spec !== "j" && spec !== "c") { text += c; continue; }
+      i++;
+      if (spec === "c") { next++; continue; }
+      if (next >= args.length) { text += "%" + spec; continue; }
+      const arg = args[next++];
+      if (spec === "d" || spec === "i") text += typeof arg === "symbol" ? "NaN" : StringFn(spec === "i" ? Math.trunc(NumberFn(arg)) : NumberFn(arg));
+      else if (spec === "f") text += typeof arg === "symbol" ? "NaN" : StringFn(NumberFn(arg));
+      else text += formatValue(arg);
+    }
+  }
+  for (let i = next; i < args.length; i++) text += (i === 0 ? "" : " ") + formatValue(args[i]);
   return text;
 }
 
@@ -266,14 +294,60 @@ for (const name of sdkNames) {
   target[path[path.length - 1]] = sdkFunction(name);
 }
 iota.log = { debug: logger("debug"), info: logger("info"), warn: logger("warn"), error: logger("error") };
-const console = { log: logger("info"), info: logger("info"), debug: logger("debug"), warn: logger("warn"), error: logger("error"), trace: logger("debug") };
+/** The console of Workers and Deno, its output in the execution's logs; timers, counters and groups start afresh in every execution. */
+let consoleTimers = new MapCtor(), consoleCounts = new MapCtor(), consoleIndent = "";
+function indented(level) {
+  const write = logger(level);
+  return function (...args) {
+    if (consoleIndent === "") return apply(write, undefined, args);
+    return apply(write, undefined, [consoleIndent + format(args)]);
+  };
+}
+const consoleNow = () => (typeof performance === "object" && performance !== null ? performance.now() : 0);
+const console = {
+  log: indented("info"), info: indented("info"), debug: indented("debug"), warn: indented("warn"), error: indented("error"), trace: indented("debug"),
+  dir: function dir(value) { console.info(formatValue(value)); },
+  dirxml: function dirxml(...args) { apply(console.info, undefined, args); },
+  table: function table(data) { console.info(formatValue(data)); },
+  assert: function assert(condition, ...args) {
+    if (condition) return;
+    apply(console.error, undefined, args.length === 0 ? ["Assertion failed"] : typeof args[0] === "string" ? ["Assertion failed: " + args[0], ...apply(Array.prototype.slice, args, [1])] : ["Assertion failed:", ...args]);
+  },
+  count: function count(label = "default") {
+    const key = StringFn(label);
+    const n = (consoleCounts.get(key) ?? 0) + 1;
+    consoleCounts.set(key, n);
+    console.info(key + ": " + n);
+  },
+  countReset: function countReset(label = "default") { consoleCounts.delete(StringFn(label)); },
+  time: function time(label = "default") { consoleTimers.set(StringFn(label), consoleNow()); },
+  timeLog: function timeLog(label = "default", ...args) {
+    const key = StringFn(label);
+    if (!consoleTimers.has(key)) return console.warn("Timer '" + key + "' does not exist");
+    apply(console.info, undefined, [key + ": " + (consoleNow() - consoleTimers.get(key)) + "ms", ...args]);
+  },
+  timeEnd: function timeEnd(label = "default") {
+    const key = StringFn(label);
+    if (!consoleTimers.has(key)) return console.warn("Timer '" + key + "' does not exist");
+    console.info(key + ": " + (consoleNow() - consoleTimers.get(key)) + "ms");
+    consoleTimers.delete(key);
+  },
+  group: function group(...args) { if (args.length > 0) apply(console.info, undefined, args); consoleIndent += "  "; },
+  groupCollapsed: function groupCollapsed(...args) { apply(console.group, undefined, args); },
+  groupEnd: function groupEnd() { consoleIndent = apply(stringSlice, consoleIndent, [2]); },
+};
+function resetConsole() {
+  consoleTimers = new MapCtor();
+  consoleCounts = new MapCtor();
+  consoleIndent = "";
+}
 defineProperty(globalThis, "iota", { value: iota, writable: false, enumerable: false, configurable: false });
 defineProperty(globalThis, "console", { value: console, writable: false, enumerable: false, configurable: false });
 
 // ---- 3b. the web platform: globals whose group loads on first use (web/index.ts) ----
 // Kept small: an idle realm pays for what is here. The internals groups get are built by the
 // "core" group (web/core.ts) from what coreBase hands it.
-const runResets = [];
+const runResets = [resetConsole];
 let bodyBytesLimit = 1048576, timers = null, epochStart = 0;
 const DateNow = Date.now;
 const groups = { __proto__: null }, loadingGroups = { __proto__: null };
