@@ -11,7 +11,7 @@ import { ApiError } from "../domain/errors";
 import { tenantLimits } from "../domain/limits";
 import type { ScriptType } from "../domain/triggers";
 import type { Diagnostic } from "../sandbox/compile";
-import { importedModuleNames, type ModuleLookup, type ModuleSource } from "../sandbox/modules";
+import { checkModule, compileLinked, importedModuleNames, type ModuleLookup, type ModuleSource } from "../sandbox/modules";
 import type { Language } from "../sandbox/typescript";
 
 /** A lookup over rows of `activeModules`. */
@@ -35,14 +35,42 @@ export function checkTotalSourceSize(tenant: TenantRow, totalBytes: number) {
   }
 }
 
-/** The names of the tenant's active scripts (other than `module` itself) whose latest version imports module `name`. */
-export async function importersOf(db: Db, tenantId: string, module: ScriptRow, name = module.name): Promise<string[]> {
+/** The tenant's active scripts (other than `module` itself) whose latest version imports module `name`. */
+async function importingRows(db: Db, tenantId: string, module: ScriptRow, name = module.name): Promise<ScriptAtVersion[]> {
   const rows = await scriptsAtLatest(db, and(eq(scripts.tenantId, tenantId), eq(scripts.status, "active"), ne(scripts.id, module.id)));
   const quoted = new RegExp(`["']\\./${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(\\.[tj]s)?["']`);
-  return rows
-    .filter((row) => quoted.test(row.version.source) && importedModuleNames(row.version.source, row.version.language).some((n) => n === name || n === `${name}.ts` || n === `${name}.js`))
-    .map((row) => row.script.name)
-    .sort();
+  return rows.filter((row) => quoted.test(row.version.source) && importedModuleNames(row.version.source, row.version.language).some((n) => n === name || n === `${name}.ts` || n === `${name}.js`));
+}
+
+/** The names of the tenant's active scripts (other than `module` itself) whose latest version imports module `name`. */
+export async function importersOf(db: Db, tenantId: string, module: ScriptRow, name = module.name): Promise<string[]> {
+  return (await importingRows(db, tenantId, module, name)).map((row) => row.script.name).sort();
+}
+
+/**
+ * A new version of an active module must still serve every active script that imports it
+ * (an export they use removed, a cycle closed through one of them): otherwise → 409 naming
+ * each and why, and nothing is saved. Before, the save went through and the importers failed
+ * at their next run with a compile error.
+ */
+export async function refuseBreakingImporters(db: Db, tenant: TenantRow, module: ScriptRow, next: { source: string; language: Language }) {
+  if (module.type !== "module" || module.status !== "active") return;
+  const importers = await importingRows(db, tenant.id, module);
+  if (importers.length === 0) return;
+  const current = moduleLookup(await activeModules(db, tenant.id));
+  const lookup: ModuleLookup = (name) => (name === module.name ? { name, version: module.version + 1, source: next.source, language: next.language } : current(name));
+  const broken: Array<{ name: string; message: string }> = [];
+  for (const row of importers) {
+    const { source, language } = row.version;
+    const linked = row.script.type === "module" ? null : compileLinked(source, language, lookup);
+    const diagnostics = linked === null ? checkModule(source, language, lookup, row.script.name).diagnostics : linked.ok ? [] : linked.diagnostics;
+    const first = diagnostics[0];
+    if (first) broken.push({ name: row.script.name, message: `${first.line}:${first.column} ${first.message}` });
+  }
+  if (broken.length > 0) {
+    broken.sort((a, b) => a.name.localeCompare(b.name));
+    throw ApiError.conflict(`module ${module.name} cannot be saved: active scripts that import it would no longer compile (${broken.map((b) => `${b.name}: ${b.message}`).join("; ")})`, { importers: broken });
+  }
 }
 
 /**

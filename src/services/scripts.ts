@@ -16,7 +16,7 @@ import { jsonEqual, utf8Bytes } from "../lib/json";
 import { actorName, type Principal } from "./actor";
 import { auditInsert } from "./audit";
 import { type Page, pageOf } from "./pagination";
-import { checkTotalSourceSize, refuseWhileImported, tenantModuleLookup } from "./modules";
+import { checkTotalSourceSize, refuseBreakingImporters, refuseWhileImported, tenantModuleLookup } from "./modules";
 import { checkSource } from "./source-check";
 
 /** What a version holds; everything else about a script changes in place. */
@@ -329,6 +329,7 @@ async function save(db: Db, principal: Principal, tenant: TenantRow, current: Lo
   const renamed = names.name !== script.name || names.description !== script.description;
   if (!next && !renamed) return current;
   if (next) await checkSnapshot(db, tenant, next, { type: script.type, name: names.name });
+  if (next) await refuseBreakingImporters(db, tenant, script, next);
   if (names.name !== script.name) await refuseWhileImported(db, tenant, script, "renamed");
 
   const now = Date.now();

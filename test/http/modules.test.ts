@@ -90,6 +90,22 @@ describe("modules (API.md §13)", () => {
     expect((await call(`/api/scripts/${mod.id}`, { method: "DELETE", token: key })).status).toBe(204);
   });
 
+  it("saving a module version that active importers could no longer compile against → 409 naming them and why; nothing is saved", async () => {
+    const { key } = await tenantWithKey();
+    const mod = await createScript(key, { name: "maths", type: "module", source: "export const double = (n) => n * 2;\nexport const half = (n) => n / 2;" });
+    const user = await createScript(key, { name: "user", source: `import { double } from "./maths";\nexport default () => double(21);` });
+    const dropped = await put(mod.id, key, { source: "export const half = (n) => n / 2;" });
+    expectError(dropped, 409, "conflict");
+    expect(dropped.json.error.message).toMatch(/^module maths cannot be saved: active scripts that import it would no longer compile \(user: 1:\d+ .*double/);
+    expect(dropped.json.error.details).toEqual({ importers: [{ name: "user", message: expect.stringContaining("double") }] });
+    expect((await call(`/api/scripts/${mod.id}`, { token: key })).json.version).toBe(1);
+    expect((await run(user.id, key)).result).toBe(42);
+    // A change its importers survive is saved; once the importer is paused, anything goes.
+    expect((await put(mod.id, key, { source: "export const double = (n) => n + n;" })).status).toBe(200);
+    expect((await status(user.id, key, "paused")).status).toBe(200);
+    expect((await put(mod.id, key, { source: "export const half = (n) => n / 2;" })).status).toBe(200);
+  });
+
   it("a run in flight keeps the module version it started with; the next run takes the new one", async () => {
     const { key } = await tenantWithKey();
     const mod = await createScript(key, { name: "slow", type: "module", source: "export const v = 1;" });
