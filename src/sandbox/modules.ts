@@ -25,7 +25,7 @@
  * than MAX_IMPORTED_MODULES, a name the target does not export, a package not allowed.
  */
 import { parse, type Node } from "acorn";
-import { allowedPackage, allowedPackageList, packageExports, packageRunsPerExecution, packageSource } from "../packages/registry";
+import { allowedPackage, allowedPackageList, packageExports, packageRunsPerExecution, packageSource, packageVersionMismatch } from "../packages/registry";
 import {
   acornDiagnostic,
   applyEdits,
@@ -376,6 +376,10 @@ export function resolveSpecifier(specifier: string): Target | string {
   }
   const pkg = allowedPackage(specifier);
   if (pkg) return { kind: "package", name: pkg };
+  const mismatch = packageVersionMismatch(specifier);
+  if (mismatch) return `cannot import "${specifier}": ${mismatch}`;
+  const subpath = /^(?:npm:)?((?:@[^/]+\/)?[^/@]+)\/./.exec(specifier);
+  if (subpath && allowedPackage(subpath[1]!)) return `cannot import "${specifier}": import from the package itself ("${subpath[1]}"); subpaths of allowed packages are not served`;
   if (specifier.startsWith(".") || specifier.startsWith("/") || (/^[a-z]+:/.test(specifier) && !specifier.startsWith("npm:"))) {
     return `cannot import "${specifier}": import a module as ./<module name>, or an allowed package (${allowedPackageList()})`;
   }
