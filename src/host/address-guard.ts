@@ -28,7 +28,8 @@ export type UrlVerdict = { ok: true; url: URL } | { ok: false; reason: string };
 
 /** Names that are never public, whatever DNS says. */
 const INTERNAL_NAMES = ["localhost", "metadata", "metadata.google.internal", "instance-data"];
-const INTERNAL_SUFFIXES = [".localhost", ".local", ".internal", ".home.arpa", ".localdomain", ".lan", ".intranet", ".corp"];
+// Names only private resolvers answer: mDNS, RFC 8375, cloud and cluster-internal DNS (Kubernetes services).
+const INTERNAL_SUFFIXES = [".localhost", ".local", ".internal", ".home.arpa", ".localdomain", ".lan", ".intranet", ".corp", ".svc", ".cluster.local"];
 
 export function checkOutboundUrl(raw: string, allowedHosts: readonly string[] | null = null): UrlVerdict {
   let url: URL;

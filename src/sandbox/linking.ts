@@ -51,7 +51,9 @@ while (queue.length > 0) {
   queue.push(Object.getPrototypeOf(value));
   // State a package keeps in its closure (internal classes' prototypes, shared tables) is
   // reached through what it hands out: an instance of each class (made with no arguments)
-  // and what each getter answers. The instances themselves are thrown away.
+  // and what each getter answers. The instances themselves are thrown away. A method called
+  // with new may recurse without end (big.js's \`new this.constructor(this)\`): the realm
+  // freezes under a shallow QuickJS stack (realm.ts), so that ends in a caught error.
   if (typeof value === "function" && typeof value.prototype === "object" && value.prototype !== null) try { queue.push(new value()); } catch {}
   if (value instanceof Map) for (const [k, v] of value) queue.push(k, v);
   if (value instanceof Set) for (const v of value) queue.push(v);

@@ -48,6 +48,8 @@ const MAX_LOG_ENTRY_CHARS = 16 * 1024 + 64;
  * in a runtime without an interrupt handler.
  */
 export const SETUP_LIMITS = { timeoutMs: 2_000, cpuMs: 2_000 };
+/** QuickJS's stack while the packages are frozen (linking.ts). */
+const FREEZE_STACK_BYTES = 64 * 1024;
 /**
  * Web groups a realm holding a handler object (or a script whose shape only running tells)
  * loads while it is built: what `request` and a `Response` need. Cold, they cost a new realm
@@ -247,7 +249,13 @@ export class Realm {
         const api = scope.manage(unwrapSetup(realm, setup, realm.callFunction(bootstrap, realm.undefined, host), bootstrapFailure));
         const guestApi = ["run", "describe", "nextTimer", "fireTimer"].map((name) => scope.manage(realm.getProp(api, name)));
         const factory = scope.manage(loadFactory(realm, runtime, setup, script));
-        if (script.linked && script.linked.packages.length > 0) freezePackages(realm, runtime, setup, script.linked.packages);
+        if (script.linked && script.linked.packages.length > 0) {
+          // The freezer calls packages' constructors and getters: a shallow stack makes any
+          // recursion there QuickJS's own (caught) error, never the host's stack running out.
+          runtime.setMaxStackSize(FREEZE_STACK_BYTES);
+          freezePackages(realm, runtime, setup, script.linked.packages);
+          runtime.setMaxStackSize(limits.stackBytes);
+        }
         // The web groups the script names, and for a handler object those of the Request and
         // Response it gets on every run, load with the realm (setup limits), not in its first
         // execution's CPU time (at the edge's 50 ms slice, crypto's loading alone could pass it).

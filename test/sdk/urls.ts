@@ -114,6 +114,8 @@ export const REFUSED = [
   "http://printer.local/",
   "http://db.internal/",
   "http://router.home.arpa/",
+  "http://kubernetes.default.svc/",
+  "http://api.default.svc.cluster.local/",
   "http://intranet/",
   // other schemes and credentials
   "ftp://example.com/",
