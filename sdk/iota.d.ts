@@ -370,6 +370,15 @@ declare class Event {
   static readonly AT_TARGET: 2;
   static readonly BUBBLING_PHASE: 3;
 }
+/** The global object, as Workers and Deno name it too. */
+declare var self: typeof globalThis;
+interface CustomEventInit<T = any> extends EventInit {
+  detail?: T;
+}
+declare class CustomEvent<T = any> extends Event {
+  constructor(type: string, init?: CustomEventInit<T>);
+  readonly detail: T;
+}
 type EventListener = (event: Event) => void;
 interface EventListenerObject {
   handleEvent(event: Event): void;

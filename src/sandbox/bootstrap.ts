@@ -342,6 +342,8 @@ function resetConsole() {
   consoleIndent = "";
 }
 defineProperty(globalThis, "iota", { value: iota, writable: false, enumerable: false, configurable: false });
+// Workers and Deno name the global object "self" too (libraries look for it).
+defineProperty(globalThis, "self", { value: globalThis, writable: false, enumerable: false, configurable: false });
 defineProperty(globalThis, "console", { value: console, writable: false, enumerable: false, configurable: false });
 
 // ---- 3b. the web platform: globals whose group loads on first use (web/index.ts) ----

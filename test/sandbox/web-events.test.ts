@@ -43,6 +43,19 @@ describe("Event, EventTarget and DOMException (realm-side)", () => {
     });
   });
 
+  it("CustomEvent carries its detail to listeners; self is the global object", async () => {
+    const result = await evaluate(
+      sandbox,
+      `const target = new EventTarget();
+      const got = [];
+      target.addEventListener("order", (e) => got.push([e.type, e.detail, e instanceof Event, e.cancelable]));
+      target.dispatchEvent(new CustomEvent("order", { detail: { id: 7 }, cancelable: true }));
+      target.dispatchEvent(new CustomEvent("order"));
+      return [got, Object.prototype.toString.call(new CustomEvent("x")), self === globalThis, typeof self.URL];`,
+    );
+    expect(result).toEqual([[["order", { id: 7 }, true, true], ["order", null, true, false]], "[object CustomEvent]", true, "function"]);
+  });
+
   it("reports a listener's exception and runs the next listener", async () => {
     const result = await run(
       sandbox,

@@ -14,7 +14,7 @@ describe("the web platform's globals are hardened like the rest of the realm", (
   it("defines every global of API.md §13 as a frozen, non-configurable accessor", async () => {
     expect(GLOBALS.sort()).toEqual(
       [
-        "AbortController", "AbortSignal", "Blob", "CryptoKey", "DOMException", "Event", "EventTarget", "File", "FormData", "Headers", "Request", "Response",
+        "AbortController", "AbortSignal", "Blob", "CryptoKey", "CustomEvent", "DOMException", "Event", "EventTarget", "File", "FormData", "Headers", "Request", "Response",
         "TextDecoder", "TextEncoder", "URL", "URLSearchParams", "atob", "btoa", "clearInterval", "clearTimeout", "crypto", "fetch", "performance",
         "queueMicrotask", "setInterval", "setTimeout", "structuredClone",
       ].sort(),

@@ -1,6 +1,6 @@
 /**
  * Realm-side web classes with no host counterpart worth crossing for: DOMException (group
- * `dom`, needed by every group's errors) and Event, EventTarget, AbortController, AbortSignal
+ * `dom`, needed by every group's errors) and Event, CustomEvent, EventTarget, AbortController, AbortSignal
  * (group `events`). Plain WHATWG DOM semantics for targets without a tree: no capture or
  * bubbling path, listeners run in order, a listener's exception is reported in the
  * execution's logs and does not stop the others.
@@ -309,5 +309,15 @@ Object.defineProperty(AbortController.prototype, Symbol.toStringTag, { value: "A
 
 // For other groups (fetch): not globals.
 const signals = { isSignal, newSignal, signalAbort, addAbortAlgorithm };
-return { Event, EventTarget, AbortController, AbortSignal, signals };
+class CustomEvent extends Event {
+  #detail;
+  constructor(type, init) {
+    needArguments(arguments.length, 1, "CustomEvent");
+    super(type, init);
+    this.#detail = init !== undefined && init !== null && init.detail !== undefined ? init.detail : null;
+  }
+  get detail() { return this.#detail; }
+}
+Object.defineProperty(CustomEvent.prototype, Symbol.toStringTag, { value: "CustomEvent", configurable: true });
+return { Event, CustomEvent, EventTarget, AbortController, AbortSignal, signals };
 })`;

@@ -34,7 +34,7 @@ interface WebGroup {
 const GROUPS: Record<string, WebGroup> = {
   core: { source: CORE_SOURCE, globals: [] },
   dom: { source: DOM_SOURCE, globals: ["DOMException"] },
-  events: { source: EVENTS_SOURCE, globals: ["Event", "EventTarget", "AbortController", "AbortSignal"] },
+  events: { source: EVENTS_SOURCE, globals: ["Event", "CustomEvent", "EventTarget", "AbortController", "AbortSignal"] },
   encoding: { source: ENCODING_SOURCE, globals: ["TextEncoder", "TextDecoder", "atob", "btoa"], sync: ENCODING_SYNC },
   url: { source: URL_SOURCE, globals: ["URL", "URLSearchParams"], sync: URL_SYNC },
   timers: { source: TIMERS_SOURCE, globals: ["setTimeout", "setInterval", "clearTimeout", "clearInterval", "queueMicrotask", "performance"] },
