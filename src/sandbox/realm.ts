@@ -368,7 +368,11 @@ export class Realm {
           // Nothing can settle the script's promise in time: no job is queued, no SDK call is
           // pending, and no timer is due before the deadline. Waiting would only hold a slot.
           if (dueMs < 0) return this.neverSettles("the script's promise can never settle: it awaits something that nothing will resolve");
-          if (dueMs - now > budget.remainingMs()) return this.neverSettles("the script awaits a timer due after its deadline");
+          if (dueMs - now > budget.remainingMs()) {
+            // With its time all but spent (timers kept it busy to the end), it simply ran out of time.
+            if (budget.remainingMs() <= 5 && budget.check(dueMs - now)) return this.exhausted(running);
+            return this.neverSettles("the script awaits a timer due after its deadline");
+          }
         }
         await waitForAny(running.inFlight, dueMs >= 0 ? Math.min(dueMs - now, budget.remainingMs()) : budget.remainingMs());
       }

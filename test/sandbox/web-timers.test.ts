@@ -69,6 +69,11 @@ describe("timers, queueMicrotask and performance.now (fire inside the execution)
     expect(result.durationMs).toBeLessThan(1_000);
   });
 
+  it("a script that timers keep busy until its deadline ran out of time (not 'awaits a timer after its deadline')", async () => {
+    const result = await run(sandbox, "export default async () => { setInterval(() => {}, 0); await new Promise(() => {}); };", { limits: { timeoutMs: 300 } });
+    expect(result).toMatchObject({ status: "timeout", error: { name: "TimeoutError", message: "the script ran longer than its 300 ms time limit" } });
+  });
+
   it("drops timers still pending when the handler settles; the realm stays warm and the next execution never sees them", async () => {
     const source = `export default async (event) => {
       if (event.first) { setTimeout(() => console.log("from the first execution"), 20); setInterval(() => console.log("interval"), 1); return "first"; }
