@@ -31,10 +31,16 @@ function packageDir(name: string): string | null {
   return null;
 }
 
+/**
+ * The declaration file TypeScript reads for a relative import: `x.cjs` → `x.d.cts`, `x.mjs` →
+ * `x.d.mts`, `x.js` → `x.d.ts` first (the editor resolves the same way, so a `.d.ts` stored
+ * for a `.cjs` import is never found: zod's types did not resolve).
+ */
 function resolveRelative(from: string, specifier: string): string | null {
   const base = join(dirname(from), specifier);
   const stem = base.replace(/\.(m|c)?[jt]s$/, "");
-  for (const c of [base, `${stem}.d.ts`, `${stem}.d.mts`, `${stem}.d.cts`, join(base, "index.d.ts")]) {
+  const own = /\.c[jt]s$/.test(base) ? `${stem}.d.cts` : /\.m[jt]s$/.test(base) ? `${stem}.d.mts` : `${stem}.d.ts`;
+  for (const c of [base, own, `${stem}.d.ts`, `${stem}.d.mts`, `${stem}.d.cts`, join(base, "index.d.ts")]) {
     if (/\.d\.(m|c)?ts$/.test(c) && existsSync(c)) return c;
   }
   return null;

@@ -130,6 +130,35 @@ describe.skipIf(!hasBrowser())("the admin UI", () => {
     await expect(execution.textContent()).resolves.toMatch(/completed[\s\S]*42/);
   });
 
+  it("completes the handler object, web globals, the tenant's modules and the allowed packages in TypeScript", async () => {
+    await api("/api/scripts", { token: tenant.key, method: "POST", body: { name: "money", type: "module", language: "typescript", source: "export function total(lines: number[]): number {\n  return lines.reduce((a, b) => a + b, 0);\n}\nexport const currency = \"EUR\";\n" } });
+    await signIn(page, tenant.key);
+    await page.click("text=New script");
+    await page.fill("input[name=name]", "shop");
+    await page.selectOption("select[name=type]", "http");
+    await page.selectOption("form.new-script select[name=language]", "typescript");
+    await page.click("form.new-script button[type=submit]");
+    await page.waitForSelector("[data-testid=editor] .monaco-editor");
+    const head = 'import * as money from "./money";\nimport { z } from "zod";\nexport default {\n  async fetch(request: Request, env: Iota.Env, ctx: ExecutionContext): Promise<Response> {\n    ';
+    /** Types `text` at the end of the handler and waits until the suggestions include `expected`. */
+    const suggests = async (text: string, expected: string[]) => {
+      await typeInEditor(page, head + text);
+      await page.keyboard.press("Control+Space");
+      await page.waitForFunction((names) => {
+        const rows = Array.from(document.querySelectorAll(".suggest-widget .monaco-list-row"), (row) => row.getAttribute("aria-label") ?? row.textContent ?? "");
+        return names.every((name) => rows.some((row) => row.startsWith(name)));
+      }, expected);
+    };
+    // The list shows a dozen rows at a time: a first letter narrows it to the names looked for.
+    await suggests("money.", ["currency", "total"]);
+    await suggests("z.ob", ["object"]);
+    await suggests("request.h", ["headers"]);
+    await suggests("request.fo", ["formData"]);
+    await suggests("crypto.subtle.d", ["digest"]);
+    await suggests("ctx.b", ["basePath"]);
+    await suggests("ctx.w", ["waitUntil"]);
+  });
+
   it("refuses a save over someone else's newer version (412) and keeps the edit in a conflict view", async () => {
     await signIn(page, tenant.key);
     await createScriptInUi("contested");
