@@ -45,7 +45,7 @@ export const REFUSED = {
   enum: "enum is not supported: TypeScript compiles it to code, so it cannot be stripped; use a const object and a union type (const Color = { Red: \"red\" } as const)",
   namespace: "a namespace with values is not supported: TypeScript compiles it to code; use top-level declarations or an object",
   parameterProperty: "parameter properties are not supported: TypeScript compiles them to assignments; declare the field and assign it in the constructor",
-  decorator: "decorators are not supported",
+  decorator: "decorators are not supported (QuickJS has none, and TypeScript compiles them to code): call the decorating function yourself, e.g. const Logged = logged(class { … })",
   importRequire: "import … = require() is not supported: use import … from",
   importAlias: "import … = is not supported: use const … =",
   exportAssign: "export = is not supported: use export default",
