@@ -34,7 +34,8 @@ export async function invokeEndpoint(tenant: TenantRow, catalogue: Catalogue, ex
   // A handler object reads the raw body itself: no JSON check before it runs (API.md §13).
   const handlerObject = cached.compiled.ok && cached.compiled.script.shape?.form === "object";
   const built = buildEvent(invocation, found.match.params, { checkBody: !handlerObject });
-  if ("error" in built) return errorReply(400, "invalid_request", built.error);
+  // As the API answers a malformed body (http/body.ts): the body is the field at path "".
+  if ("error" in built) return errorReply(400, "invalid_request", built.error, [{ path: "", message: built.error }]);
 
   const runnable = hooks.forRequest?.(cached, invocation) ?? cached;
   // The caller's trace, kept when its traceparent is valid (else the execution starts one).

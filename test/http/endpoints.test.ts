@@ -33,7 +33,7 @@ describe("tenant endpoints: ANY /t/:tenant/* (API.md §7)", () => {
     expect(text.json.event.body).toBe("plain words");
     const bad = await hit(slug, "/in", { method: "POST", body: "{broken", headers: { "content-type": "application/json" } });
     expect(bad.status).toBe(400);
-    expect(bad.json.error.code).toBe("invalid_request");
+    expect(bad.json.error).toMatchObject({ code: "invalid_request", details: [{ path: "", message: expect.stringContaining("not valid JSON") }] });
     // Only the text request ran.
     expect(await recordedExecutions(key, 1)).toHaveLength(1);
   });
