@@ -62,8 +62,8 @@ const { apply, ownKeys } = Reflect;
 const JSONparse = JSON.parse, JSONstringify = JSON.stringify;
 const StringFn = String, NumberFn = Number, ErrorCtor = Error, TypeErrorCtor = TypeError, RangeErrorCtor = RangeError;
 const SetCtor = Set, setHas = Set.prototype.has, setAdd = Set.prototype.add;
-const MapCtor = Map, RegExpCtor = RegExp, DateCtor = Date, arrayFrom = Array.from, isView = ArrayBuffer.isView;
-const regExpToString = RegExp.prototype.toString, dateToISOString = Date.prototype.toISOString;
+const MapCtor = Map, RegExpCtor = RegExp, arrayFrom = Array.from, isView = ArrayBuffer.isView;
+const regExpToString = RegExp.prototype.toString;
 const MathMin = Math.min, MathLog2 = Math.log2, MathImul = Math.imul;
 const stringSlice = String.prototype.slice, stringSplit = String.prototype.split;
 const objectToString = O.prototype.toString;
@@ -294,8 +294,12 @@ for (const name of sdkNames) {
   target[path[path.length - 1]] = sdkFunction(name);
 }
 iota.log = { debug: logger("debug"), info: logger("info"), warn: logger("warn"), error: logger("error") };
-/** The console of Workers and Deno, its output in the execution's logs; timers, counters and groups start afresh in every execution. */
-let consoleTimers = new MapCtor(), consoleCounts = new MapCtor(), consoleIndent = "";
+/**
+ * The console of Workers and Deno, its output in the execution's logs. Its other methods
+ * (dir, table, assert, count, time, group…) are accessors that load them the first time
+ * (web/console.ts), so an idle realm does not hold them; "group" indents what is logged.
+ */
+let consoleIndent = "";
 function indented(level) {
   const write = logger(level);
   return function (...args) {
@@ -303,43 +307,9 @@ function indented(level) {
     return apply(write, undefined, [consoleIndent + format(args)]);
   };
 }
-const consoleNow = () => (typeof performance === "object" && performance !== null ? performance.now() : 0);
-const console = {
-  log: indented("info"), info: indented("info"), debug: indented("debug"), warn: indented("warn"), error: indented("error"), trace: indented("debug"),
-  dir: function dir(value) { console.info(formatValue(value)); },
-  dirxml: function dirxml(...args) { apply(console.info, undefined, args); },
-  table: function table(data) { console.info(formatValue(data)); },
-  assert: function assert(condition, ...args) {
-    if (condition) return;
-    apply(console.error, undefined, args.length === 0 ? ["Assertion failed"] : typeof args[0] === "string" ? ["Assertion failed: " + args[0], ...apply(Array.prototype.slice, args, [1])] : ["Assertion failed:", ...args]);
-  },
-  count: function count(label = "default") {
-    const key = StringFn(label);
-    const n = (consoleCounts.get(key) ?? 0) + 1;
-    consoleCounts.set(key, n);
-    console.info(key + ": " + n);
-  },
-  countReset: function countReset(label = "default") { consoleCounts.delete(StringFn(label)); },
-  time: function time(label = "default") { consoleTimers.set(StringFn(label), consoleNow()); },
-  timeLog: function timeLog(label = "default", ...args) {
-    const key = StringFn(label);
-    if (!consoleTimers.has(key)) return console.warn("Timer '" + key + "' does not exist");
-    apply(console.info, undefined, [key + ": " + (consoleNow() - consoleTimers.get(key)) + "ms", ...args]);
-  },
-  timeEnd: function timeEnd(label = "default") {
-    const key = StringFn(label);
-    if (!consoleTimers.has(key)) return console.warn("Timer '" + key + "' does not exist");
-    console.info(key + ": " + (consoleNow() - consoleTimers.get(key)) + "ms");
-    consoleTimers.delete(key);
-  },
-  group: function group(...args) { if (args.length > 0) apply(console.info, undefined, args); consoleIndent += "  "; },
-  groupCollapsed: function groupCollapsed(...args) { apply(console.group, undefined, args); },
-  groupEnd: function groupEnd() { consoleIndent = apply(stringSlice, consoleIndent, [2]); },
-};
-function resetConsole() {
-  consoleTimers = new MapCtor();
-  consoleCounts = new MapCtor();
-  consoleIndent = "";
+const console = { log: indented("info"), info: indented("info"), debug: indented("debug"), warn: indented("warn"), error: indented("error"), trace: indented("debug") };
+for (const name of JSONparse(host.consoleMethods)) {
+  defineProperty(console, name, { get: () => requireGroup("console")[name], enumerable: true, configurable: false });
 }
 defineProperty(globalThis, "iota", { value: iota, writable: false, enumerable: false, configurable: false });
 // Workers and Deno name the global object "self" too (libraries look for it).
@@ -349,7 +319,7 @@ defineProperty(globalThis, "console", { value: console, writable: false, enumera
 // ---- 3b. the web platform: globals whose group loads on first use (web/index.ts) ----
 // Kept small: an idle realm pays for what is here. The internals groups get are built by the
 // "core" group (web/core.ts) from what coreBase hands it.
-const runResets = [resetConsole];
+const runResets = [() => { consoleIndent = ""; }];
 let bodyBytesLimit = 1048576, timers = null, epochStart = 0;
 const DateNow = Date.now;
 const groups = { __proto__: null }, loadingGroups = { __proto__: null };
@@ -375,6 +345,7 @@ const coreBase = () => ({
   host, charge, logger, formatValue, hostError, IotaError, QuotaExceededError, NetworkPolicyError,
   json: { parse: JSONparse, stringify: JSONstringify },
   onRun: (reset) => { runResets.push(reset); },
+  consoleIndent: { get: () => consoleIndent, set: (text) => { consoleIndent = StringFn(text); } },
   setTimers: (api) => { if (timers === null) timers = api; },
   bodyBytes: () => bodyBytesLimit,
   // Date.now() is the host's clock without a crossing (a host call in a loop would delay the interrupt).

@@ -35,6 +35,7 @@ import {
   type WebContext,
 } from "./web/channel";
 import { WEB_ASYNC_FUNCTIONS, WEB_GLOBALS, WEB_SOURCES, WEB_SYNC_FUNCTIONS } from "./web/index";
+import { CONSOLE_METHODS } from "./web/console";
 import { type HeapMeasure, HeapGauge } from "./heap-gauge";
 
 /**
@@ -244,6 +245,7 @@ export class Realm {
         for (const [name, fn] of Object.entries(hostFunctions)) fn.consume((handle) => realm.setProp(host, name, handle));
         realm.newString(JSON.stringify(sdkNames)).consume((names) => realm.setProp(host, "names", names));
         realm.newString(JSON.stringify(WEB_GLOBALS)).consume((globals) => realm.setProp(host, "globals", globals));
+        realm.newString(JSON.stringify(CONSOLE_METHODS)).consume((methods) => realm.setProp(host, "consoleMethods", methods));
         realm.newNumber(MAX_HELD_BYTES).consume((cap) => realm.setProp(host, "maxHeldBytes", cap));
         const bootstrap = scope.manage(unwrapSetup(realm, setup, realm.evalCode(BOOTSTRAP, "iota-bootstrap.js"), bootstrapFailure));
         const api = scope.manage(unwrapSetup(realm, setup, realm.callFunction(bootstrap, realm.undefined, host), bootstrapFailure));

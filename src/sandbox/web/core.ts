@@ -140,6 +140,8 @@ return {
   charge: base.charge,
   hostError: base.hostError,
   onRun: base.onRun,
+  /** The indentation console.group adds (web/console.ts). */
+  consoleIndent: base.consoleIndent,
   setTimers: base.setTimers,
   bodyBytes: base.bodyBytes,
   require: base.require,

@@ -14,6 +14,7 @@ import type { AsyncWebFunction, SyncWebFunction } from "./channel";
 import { BLOB_SOURCE, FORM_ASYNC, FORM_SYNC } from "./blob";
 import { BODY_SOURCE } from "./body";
 import { CLONE_SOURCE } from "./clone";
+import { CONSOLE_SOURCE } from "./console";
 import { CORE_SOURCE } from "./core";
 import { CRYPTO_ASYNC, CRYPTO_SOURCE, CRYPTO_SYNC } from "./crypto";
 import { ENCODING_SOURCE, ENCODING_SYNC } from "./encoding";
@@ -44,6 +45,7 @@ const GROUPS: Record<string, WebGroup> = {
   body: { source: BODY_SOURCE, globals: ["Response"] },
   fetch: { source: FETCH_SOURCE, globals: ["Request", "fetch"] },
   blob: { source: BLOB_SOURCE, globals: ["Blob", "File", "FormData"], sync: FORM_SYNC, async: FORM_ASYNC },
+  console: { source: CONSOLE_SOURCE, globals: [] },
 };
 
 /** Each web global and the group that defines it. */
