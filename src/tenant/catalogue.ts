@@ -106,15 +106,15 @@ export class Catalogue {
       async () =>
         (await this.activeTriggers("scheduled")).map((row) => {
           const trigger = row.trigger as ScheduledTrigger;
-          return { scriptId: row.id, cron: trigger.cron, timezone: trigger.timezone, allowOverlap: trigger.allowOverlap };
+          return { scriptId: row.id, cron: trigger.cron, timezone: trigger.timezone, allowOverlap: trigger.allowOverlap, since: row.since };
         }),
       () => (this.scheduleList = undefined),
     ));
   }
 
-  private async activeTriggers(type: "http" | "event" | "scheduled"): Promise<Array<{ id: string; trigger: Trigger }>> {
+  private async activeTriggers(type: "http" | "event" | "scheduled"): Promise<Array<{ id: string; trigger: Trigger; since: number }>> {
     const rows = await scriptsAtLatest(this.db, and(eq(scripts.tenantId, this.tenantId), eq(scripts.type, type), eq(scripts.status, "active")));
-    return rows.map((row) => ({ id: row.script.id, trigger: row.version.trigger }));
+    return rows.map((row) => ({ id: row.script.id, trigger: row.version.trigger, since: row.script.updatedAt }));
   }
 
   invalidate(scope: InvalidateScope) {

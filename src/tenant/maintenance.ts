@@ -12,7 +12,7 @@ import { HOUR_MS, MINUTE_MS } from "../observability/rollup";
 import { METRICS_RETENTION_MS } from "../observability/window";
 import type { Outbox } from "./outbox";
 import type { QueuedRuns } from "./queued-runs";
-import { dueAt, minuteOf, nextDueMinute, type Schedule } from "./schedules";
+import { dueToStart, minuteOf, nextDueMinute, type Schedule } from "./schedules";
 import type { TenantStore } from "./store";
 
 /** Retention runs at most this often, deleting at most PURGE_BATCHES batches of PURGE_BATCH_SIZE rows a run. */
@@ -102,7 +102,8 @@ export class Maintenance {
    * doubled alarm run nothing twice. The minutes come from the clock, not from what the
    * alarm was armed for: a cell woken by its alarm after an eviction re-arms while it starts,
    * before the alarm runs (schedules on an idle tenant never ran when the armed minute was
-   * read back). A late alarm (a busy cell) catches up on at most CATCH_UP_MINUTES minutes.
+   * read back). A late alarm (a busy cell) catches up on at most CATCH_UP_MINUTES minutes,
+   * each only for the schedules that existed as they are by then.
    * A run still going skips the next unless `allowOverlap`. Answers when the runs started end.
    */
   private async startSchedules(catalogue: Catalogue): Promise<{ done: Promise<unknown> }> {
@@ -117,7 +118,7 @@ export class Maintenance {
     const schedules = await catalogue.schedules();
     const runs: Promise<unknown>[] = [];
     for (let minute = Math.max(through + MINUTE_MS, current - (CATCH_UP_MINUTES - 1) * MINUTE_MS); minute <= current; minute += MINUTE_MS) {
-      for (const schedule of dueAt(schedules, minute)) {
+      for (const schedule of dueToStart(schedules, minute, current)) {
         if (!schedule.allowOverlap && store.isRunning(schedule.scriptId)) continue;
         if (!events.claimMinute(schedule.scriptId, minute)) continue;
         runs.push(this.runScheduled(tenant, catalogue, schedule, minute));

@@ -10,6 +10,8 @@ export interface Schedule {
   cron: string;
   timezone: string;
   allowOverlap: boolean;
+  /** Since when the schedule is as it is: its script's last change (a version saved, activated…), epoch ms. */
+  since?: number;
 }
 
 const MINUTE = 60_000;
@@ -30,6 +32,15 @@ export function minuteOf(ms: number): number {
 /** The schedules whose cron matches the minute starting at `minute`. */
 export function dueAt(schedules: readonly Schedule[], minute: number): Schedule[] {
   return schedules.filter((schedule) => cronOf(schedule)?.match(new Date(minute)) ?? false);
+}
+
+/**
+ * The schedules an alarm starts for `minute` when it comes at `current` (a minute start):
+ * those due then, but for a minute already past only those that were as they are by then
+ * (a schedule saved or activated at 10:30 does not catch up on 10:27).
+ */
+export function dueToStart(schedules: readonly Schedule[], minute: number, current: number): Schedule[] {
+  return dueAt(schedules, minute).filter((schedule) => minute >= current || schedule.since === undefined || schedule.since <= minute);
 }
 
 /** The first minute after `after` in which any schedule is due, or null. */

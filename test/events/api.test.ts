@@ -10,6 +10,13 @@ function dueFrom(state: DurableObjectState, minute: number) {
   state.storage.sql.exec("INSERT INTO meta (key, value) VALUES ('schedules_through', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", String(minute - 60_000));
 }
 
+/** Makes script `id` look last changed at `at`, and has its cell read it again. */
+async function backdate(slug: string, id: string, at: number) {
+  await env.DB.prepare("UPDATE scripts SET updated_at = ? WHERE id = ?").bind(at, id).run();
+  const row = await env.DB.prepare("SELECT id FROM tenants WHERE slug = ?").bind(slug).first<{ id: string }>();
+  await (await runnerOf(slug)).invalidate(row!.id, { scriptId: id });
+}
+
 async function runnerOf(slug: string) {
   const row = await env.DB.prepare("SELECT id FROM tenants WHERE slug = ?").bind(slug).first<{ id: string }>();
   return env.TENANT_RUNNER.get(env.TENANT_RUNNER.idFromName(row!.id));
@@ -206,8 +213,10 @@ describe("schedules on Durable Object alarms (API.md §11)", () => {
   it("catches up on the minutes a late alarm missed, at most five, each once", async () => {
     const { slug, key } = await tenantWithKey();
     const every = await createScript(key, { name: "late", type: "scheduled", trigger: { cron: "* * * * *" }, source: "export default (e) => e.scheduledTime;" });
-    const stub = await runnerOf(slug);
     const minute = Math.floor(Date.now() / 60_000) * 60_000;
+    // Saved ten minutes ago (a schedule catches up only on minutes it existed in; see the next test).
+    await backdate(slug, every.id, minute - 10 * 60_000);
+    const stub = await runnerOf(slug);
     await runInDurableObject(stub, (_runner, state) => dueFrom(state, minute - 9 * 60_000));
     await runDurableObjectAlarm(stub);
     const runs = async () => (await call(`/api/executions?scriptId=${every.id}`, { token: key })).json.items.map((e: { result: string }) => e.result).sort();
@@ -216,6 +225,19 @@ describe("schedules on Durable Object alarms (API.md §11)", () => {
     await runInDurableObject(stub, (_runner, state) => dueFrom(state, minute - 9 * 60_000));
     await runDurableObjectAlarm(stub);
     expect(await runs()).toEqual(expected);
+  });
+
+  it("does not catch up on minutes from before a schedule was saved or activated", async () => {
+    const { slug, key } = await tenantWithKey();
+    const every = await createScript(key, { name: "new", type: "scheduled", trigger: { cron: "* * * * *" }, source: "export default (e) => e.scheduledTime;" });
+    const minute = Math.floor(Date.now() / 60_000) * 60_000;
+    // Saved two and a half minutes ago; the last alarm that looked was nine minutes ago.
+    await backdate(slug, every.id, minute - 150_000);
+    const stub = await runnerOf(slug);
+    await runInDurableObject(stub, (_runner, state) => dueFrom(state, minute - 9 * 60_000));
+    await runDurableObjectAlarm(stub);
+    const runs = (await call(`/api/executions?scriptId=${every.id}`, { token: key })).json.items.map((e: { result: string }) => e.result).sort();
+    expect(runs).toEqual([2, 1, 0].map((back) => new Date(minute - back * 60_000).toISOString()));
   });
 
   it("arms the next alarm before waiting for the runs it started: a long run delays no later minute", async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { afterFailure, MAX_RETRIES, retryBase } from "../../src/events/retry-policy";
 import { subscribes } from "../../src/events/subscriptions";
-import { dueAt, nextDueMinute } from "../../src/tenant/schedules";
+import { dueAt, dueToStart, nextDueMinute } from "../../src/tenant/schedules";
 
 describe("retry policy (API.md §10)", () => {
   it("waits 2, 4, 8, 16, 32 s, then dead-letters after the 6th attempt", () => {
@@ -61,6 +61,21 @@ describe("cron matching", () => {
   for (const [cron, zone, time, due] of table) {
     it(`${cron} (${zone}) is ${due ? "" : "not "}due at ${time}`, () => expect(dueAt([s(cron, zone)], at(time)).length).toBe(due ? 1 : 0));
   }
+
+  // What a late alarm at 10:10 starts for each minute it catches up on: a schedule saved at 10:07:30 has no 10:07.
+  const saved = { ...s("* * * * *"), since: at("2026-11-25T10:07:30Z") };
+  const catchUp: Array<[string, string, boolean]> = [
+    ["a past minute before the save", "2026-11-25T10:07:00Z", false],
+    ["a past minute after the save", "2026-11-25T10:08:00Z", true],
+    ["the current minute", "2026-11-25T10:10:00Z", true],
+  ];
+  for (const [name, minute, started] of catchUp) {
+    it(`a schedule saved at 10:07:30, an alarm at 10:10: ${name} is ${started ? "" : "not "}started`, () =>
+      expect(dueToStart([saved], at(minute), at("2026-11-25T10:10:00Z")).length).toBe(started ? 1 : 0));
+  }
+  it("a schedule with no known save time catches up on every due minute", () => {
+    expect(dueToStart([s("* * * * *")], at("2026-11-25T10:07:00Z"), at("2026-11-25T10:10:00Z"))).toHaveLength(1);
+  });
 
   it("finds the next due minute across schedules", () => {
     expect(nextDueMinute([s("*/15 * * * *"), s("0 * * * *")], at("2026-11-25T10:07:30Z"))).toBe(at("2026-11-25T10:15:00Z"));
