@@ -125,8 +125,10 @@ export interface HandlerCall {
   request?: HandlerRequest;
   env?: HandlerEnv;
   basePath?: string;
-  /** Called once, as soon as a fetch handler's Response is ready (the execution may go on: waitUntil). */
-  /** Called once with the Response and the milliseconds since the sandbox call began (as `durationMs`). */
+  /**
+   * Called once, as soon as a fetch handler's Response is ready (the execution may go on:
+   * waitUntil), with the milliseconds since the sandbox call began (as `durationMs` counts).
+   */
   onResponse?: (response: ScriptResponse, sandboxMs: number) => void;
 }
 
