@@ -59,13 +59,17 @@ export async function refuseBreakingImporters(db: Db, tenant: TenantRow, module:
   if (importers.length === 0) return;
   const current = moduleLookup(await activeModules(db, tenant.id));
   const lookup: ModuleLookup = (name) => (name === module.name ? { name, version: module.version + 1, source: next.source, language: next.language } : current(name));
+  const problems = (row: ScriptAtVersion, modules: ModuleLookup) => {
+    const { source, language } = row.version;
+    if (row.script.type === "module") return checkModule(source, language, modules, row.script.name).diagnostics;
+    const linked = compileLinked(source, language, modules);
+    return linked.ok ? [] : linked.diagnostics;
+  };
   const broken: Array<{ name: string; message: string }> = [];
   for (const row of importers) {
-    const { source, language } = row.version;
-    const linked = row.script.type === "module" ? null : compileLinked(source, language, lookup);
-    const diagnostics = linked === null ? checkModule(source, language, lookup, row.script.name).diagnostics : linked.ok ? [] : linked.diagnostics;
-    const first = diagnostics[0];
-    if (first) broken.push({ name: row.script.name, message: `${first.line}:${first.column} ${first.message}` });
+    const first = problems(row, lookup)[0];
+    // An importer that does not compile with the module as it is now is not this save's doing.
+    if (first && problems(row, current).length === 0) broken.push({ name: row.script.name, message: `${first.line}:${first.column} ${first.message}` });
   }
   if (broken.length > 0) {
     broken.sort((a, b) => a.name.localeCompare(b.name));
