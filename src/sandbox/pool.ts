@@ -169,11 +169,6 @@ export class SandboxPool {
     this.settle(engine);
   }
 
-  /** Whether `lease` is the only sandbox its tenant holds now. */
-  isOnlyLease(lease: Lease): boolean {
-    return this.committedBy(lease.tenant) === lease.memoryBytes;
-  }
-
   /** Drops every idle realm of a script (a new version makes them useless). */
   evictScript(scriptKeyPrefix: string) {
     for (const [key, list] of [...this.idle]) {

@@ -94,12 +94,6 @@ export class Sandbox {
     }
     const setupMs = round(performance.now() - base.started);
     try {
-      // A realm just built took its own slice of the thread (8–20 ms): let whatever queued
-      // meanwhile (another tenant's request) run before this execution takes the next slice.
-      // Only for the tenant's one sandbox: in a burst the others run at once and free their
-      // realms for the rest (each waiting one holds its memory: a burst of cold requests
-      // all waiting went past the tenant's share, 429s in bench scenario 16c).
-      if (!lease.warm && this.pool.isOnlyLease(lease)) await nextTask();
       const outcome = await lease.realm.run({
         eventJson: JSON.stringify(request.event ?? null),
         ctxJson: JSON.stringify({ ...request.ctx, deadline: budget.deadline }),
@@ -153,10 +147,6 @@ function ended(base: { budget: ExecutionBudget; started: number }, status: Sandb
     setupMs: round(performance.now() - base.started),
     responseMs: null,
   };
-}
-
-function nextTask(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 function round(ms: number) {

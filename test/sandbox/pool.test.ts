@@ -88,33 +88,6 @@ describe("the isolate's sandbox pool", () => {
     expect((await a2).status).toBe("completed");
   });
 
-  it("lets another task run between building a realm and running it", async () => {
-    const sandbox = newSandbox(128 * MiB);
-    await run(sandbox, "export default () => 1;", { key: "makes-the-engine" });
-    const order: string[] = [];
-    const host = { functions: { "db.get": async () => void order.push("script") } };
-    const cold = run(sandbox, "export default async () => { await iota.db.get('c', 1); };", { key: "cold", host });
-    setTimeout(() => order.push("other task"), 0);
-    expect((await cold).warm).toBe(false);
-    expect(order).toEqual(["other task", "script"]);
-    // A warm realm runs at once: nothing else comes first.
-    order.length = 0;
-    const warm = run(sandbox, "export default async () => { await iota.db.get('c', 1); };", { key: "cold", host });
-    setTimeout(() => order.push("other task"), 0);
-    expect((await warm).warm).toBe(true);
-    expect(order[0]).toBe("script");
-  });
-
-  it("a burst of one tenant's requests to a cold script stays within two sandboxes: only its only sandbox waits between build and run", async () => {
-    const sandbox = newSandbox(128 * MiB, { tenantShareBytes: 2 * LIMITS.memoryBytes });
-    await run(sandbox, "export default () => 1;", { key: "makes-the-engine", tenant: "other" });
-    const compiled = "export default () => 'ok';";
-    // Each request its own task of the thread, as requests arrive.
-    const results = await Promise.all(Array.from({ length: 8 }, () => new Promise((r) => setTimeout(r, 0)).then(() => run(sandbox, compiled, { key: "burst", tenant: "bursty" }))));
-    expect(results.map((r) => r.status)).toEqual(Array(8).fill("completed"));
-    expect(results.filter((r) => !r.warm).length).toBeLessThanOrEqual(2);
-  });
-
   it("holds a tenant's running executions to its share of the budget", async () => {
     const sandbox = newSandbox(128 * MiB, { tenantShareBytes: 2 * LIMITS.memoryBytes });
     const { host, open } = gate(sandbox);
