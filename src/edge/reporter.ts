@@ -40,13 +40,28 @@ export interface EdgeRefusal {
   at: number;
 }
 
+/**
+ * A report in flight longer than this is taken for lost: the request it was sent from ended
+ * under it (its context canceled), and its records go back to be sent again (the cell
+ * skips records it already has).
+ */
+const STUCK_MS = 10_000;
+
+/**
+ * Workers forbid one request from waiting on another request's I/O: a request whose
+ * `waitUntil` awaits a promise only another request's work can settle is taken for hung and
+ * canceled, and a report sent from a canceled request never settles. So every request here
+ * waits only on its own timer and its own report: whoever finds a report already in flight
+ * leaves its records to that one, which keeps sending (from its own request) while records
+ * wait. An earlier version shared one timer and one report promise among requests: a
+ * canceled sender left every later report waiting for good (1 885 of 10 000 records reached
+ * the history in a 16-in-flight run).
+ */
 export class EdgeReporter {
   private records: EdgeRecord[] = [];
   private refused: EdgeRefusal[] = [];
-  private flushing: Promise<void> | null = null;
-  private timer: ReturnType<typeof setTimeout> | null = null;
-  /** The report timer's moment and the promise of its sending. */
-  private scheduled: { at: number; sent: Promise<void>; resolve: () => void } | null = null;
+  /** The report being sent, by whichever request sends it, since when, and what it carries. */
+  private sending: { since: number; report: EdgeReport | null } | null = null;
   private lastSentAt: number | null = null;
 
   constructor(
@@ -57,61 +72,73 @@ export class EdgeReporter {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Queues a record; answers the promise of its sending (for `ctx.waitUntil`). */
-  add(record: EdgeRecord): Promise<void> {
+  /** Queues a record; the request's own `flushSoon` (or a report in flight) sends it. */
+  add(record: EdgeRecord) {
     this.records.push(record);
-    return this.records.length >= MAX_BATCH ? this.flush() : this.flushSoon();
   }
 
   /** Queues a refusal (no record: nothing ran); kept like the records, at most MAX_WAITING. */
-  addRefusal(refusal: EdgeRefusal): Promise<void> {
+  addRefusal(refusal: EdgeRefusal) {
     if (this.refused.length < MAX_WAITING) this.refused.push(refusal);
-    return this.flushSoon();
   }
 
   /**
    * Sends whatever is waiting (records, or only leases to settle) after `flushDelay`, or
-   * `promptly` (FIRST_FLUSH_MS: an ended lease, whose slots the cell holds until it is settled).
+   * `promptly` (FIRST_FLUSH_MS: an ended lease, whose slots the cell holds until it is
+   * settled), on this request's own timer.
    */
-  flushSoon(promptly = false): Promise<void> {
-    const delay = promptly ? FIRST_FLUSH_MS : flushDelay(this.now(), this.lastSentAt);
-    const at = this.now() + delay;
-    if (this.scheduled && this.scheduled.at <= at) return this.scheduled.sent;
-    if (this.timer) clearTimeout(this.timer);
-    let resolve!: () => void;
-    const scheduled = this.scheduled ?? { at, sent: new Promise<void>((r) => (resolve = r)), resolve: () => resolve() };
-    scheduled.at = at;
-    this.scheduled = scheduled;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.scheduled = null;
-      void this.flush().finally(scheduled.resolve);
-    }, delay);
-    return scheduled.sent;
+  async flushSoon(promptly = false): Promise<void> {
+    const delay = promptly || this.records.length >= MAX_BATCH ? FIRST_FLUSH_MS : flushDelay(this.now(), this.lastSentAt);
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    await this.flush();
   }
 
-  /** Sends what is waiting now, one report at a time; a failed report's records are kept for the next. */
+  /**
+   * Sends what is waiting now, from this request, and goes on (a report at most every
+   * FLUSH_INTERVAL_MS) while records wait; returns at once when another request's report is
+   * in flight, which takes this request's records too. A failed report's records are kept
+   * for the next.
+   */
   async flush(): Promise<void> {
-    while (this.flushing) await this.flushing;
-    const records = this.records.splice(0, MAX_BATCH);
-    const refused = this.refused.splice(0, this.refused.length);
-    const settled = this.settlements(this.idle());
-    if (records.length === 0 && refused.length === 0 && settled.length === 0) return;
-    this.lastSentAt = this.now();
-    this.flushing = this.send({ records, refused, settled }).catch((error) => {
-      console.error("reporting edge executions to the cell failed; they are sent with the next report", error);
-      this.records.unshift(...records);
-      this.refused.unshift(...refused.slice(0, MAX_WAITING - this.refused.length));
-      if (this.records.length > MAX_WAITING) {
-        const dropped = this.records.splice(0, this.records.length - MAX_WAITING);
-        console.error(`dropped ${dropped.length} edge execution records: the cell could not be reached`);
-      }
-    });
+    const current = this.sending;
+    if (current && this.now() - current.since < STUCK_MS) return;
+    if (current?.report) this.putBack(current.report);
+    const mine: { since: number; report: EdgeReport | null } = { since: this.now(), report: null };
+    this.sending = mine;
     try {
-      await this.flushing;
+      for (let first = true; ; first = false) {
+        if (!first) {
+          if (this.records.length === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, flushDelay(this.now(), this.lastSentAt)));
+          if (this.sending !== mine) return;
+        }
+        const report = { records: this.records.splice(0, MAX_BATCH), refused: this.refused.splice(0, this.refused.length), settled: this.settlements(this.idle()) };
+        if (report.records.length === 0 && report.refused.length === 0 && report.settled.length === 0) break;
+        this.lastSentAt = this.now();
+        mine.since = this.lastSentAt;
+        mine.report = report;
+        try {
+          await this.send(report);
+        } catch (error) {
+          console.error("reporting edge executions to the cell failed; they are sent with the next report", error);
+          this.putBack(report);
+          break;
+        } finally {
+          mine.report = null;
+        }
+      }
     } finally {
-      this.flushing = null;
+      if (this.sending === mine) this.sending = null;
     }
-    if (this.records.length > 0) void this.flushSoon();
+  }
+
+  /** A report that did not arrive: its records and refusals wait again, ahead of the newer ones (at most MAX_WAITING). */
+  private putBack(report: EdgeReport) {
+    this.records.unshift(...report.records);
+    this.refused.unshift(...report.refused.slice(0, Math.max(0, MAX_WAITING - this.refused.length)));
+    if (this.records.length > MAX_WAITING) {
+      const dropped = this.records.splice(0, this.records.length - MAX_WAITING);
+      console.error(`dropped ${dropped.length} edge execution records: the cell could not be reached`);
+    }
   }
 }

@@ -38,8 +38,8 @@ export class EdgeTenant {
   private running = 0;
   /** How much of this isolate's thread the tenant's executions took lately (fair share). */
   private readonly cpu = new CpuMeter();
-  /** The request being served, so records and published events can be handed over after it. */
-  private pendingWork: Promise<unknown>[] = [];
+  /** An ended lease waits to be settled: the next report leaves promptly. */
+  private settleSoon = false;
   /** Each running execution's trace, from its start to its record. */
   private readonly traceIds = new Map<string, string>();
 
@@ -56,9 +56,9 @@ export class EdgeTenant {
       Date.now,
       (leaseId, want) => cell().edgeOutbound(leaseId, want),
       {
-        onEnded: () => this.pendingWork.push(this.reporter.flushSoon(true)),
-        // Arrived after the last request may have looked: checked for idleness like a request's lease.
-        onLeasedAhead: () => this.pendingWork.push(this.settleWhenIdle()),
+        // Each request's own report (handOver) takes these: a request never waits on another's timers or calls.
+        onEnded: () => void (this.settleSoon = true),
+        onLeasedAhead: () => {},
       },
     );
     this.reporter = new EdgeReporter(
@@ -100,7 +100,7 @@ export class EdgeTenant {
         outbound: { take: () => this.allowance.takeOutbound() },
         fetch: (input, init) => fetch(input, init),
       }),
-      onRefused: (scriptId, at) => this.pendingWork.push(this.reporter.addRefusal({ scriptId, at })),
+      onRefused: (scriptId, at) => this.reporter.addRefusal({ scriptId, at }),
       records: {
         started: (row) => void this.traceIds.set(row.id, row.traceId),
         finished: (id, request, outcome) => this.finished(id, request, outcome),
@@ -118,9 +118,16 @@ export class EdgeTenant {
     return reply;
   }
 
-  /** Records and refusals of finished executions go to the cell; a lease left idle goes back with a report once it has been idle a while. */
+  /**
+   * After a request: records and refusals of finished executions go to the cell in a report
+   * sent from this request (its own timer and call: Workers cancel a request that waits on
+   * another's I/O, and a report sent from a canceled request never arrives); a lease left
+   * idle goes back with a report once it has been idle a while.
+   */
   private handOver(): Promise<unknown> {
-    const work = this.pendingWork.splice(0);
+    const promptly = this.settleSoon;
+    this.settleSoon = false;
+    const work: Promise<unknown>[] = [this.reporter.flushSoon(promptly)];
     if (this.allowance.holding) work.push(this.settleWhenIdle());
     return Promise.all(work);
   }
@@ -188,7 +195,7 @@ export class EdgeTenant {
       modules: outcome.modules,
       responseMs: outcome.responseMs,
     };
-    this.pendingWork.push(this.reporter.add(record));
+    this.reporter.add(record);
     return liveRecord(record);
   }
 }

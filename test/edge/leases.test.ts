@@ -293,15 +293,21 @@ describe("edge reports", () => {
     expect(flushDelay(now, lastSentAt)).toBe(delay);
   });
 
+  /** A request's part: its execution's record queued, then its own report (as EdgeTenant.handOver does). */
+  const request = (reporter: EdgeReporter, i: number, promptly = false) => {
+    reporter.add(record(i));
+    return reporter.flushSoon(promptly);
+  };
+
   it("sends a lone record at once and, under steady traffic, at most one report per interval", async () => {
     const sent: Array<{ at: number; records: number }> = [];
     let now = 0;
     const reporter = new EdgeReporter(async (report) => void sent.push({ at: now, records: report.records.length }), () => [], () => true, () => now);
-    await reporter.add(record(1));
+    await request(reporter, 1);
     expect(sent).toEqual([{ at: 0, records: 1 }]);
     // Steady traffic right after: the next records wait for the interval, then go together.
     now = 10;
-    const next = [reporter.add(record(2)), reporter.add(record(3))];
+    const next = [request(reporter, 2), request(reporter, 3)];
     now = FLUSH_INTERVAL_MS;
     await Promise.all(next);
     expect(sent).toEqual([{ at: 0, records: 1 }, { at: FLUSH_INTERVAL_MS, records: 2 }]);
@@ -311,12 +317,12 @@ describe("edge reports", () => {
     const sent: number[] = [];
     let now = 0;
     const reporter = new EdgeReporter(async (report) => void sent.push(report.records.length), () => [], () => true, () => now);
-    await reporter.add(record(1));
+    await request(reporter, 1);
     now = 10;
-    const later = reporter.add(record(2));
+    const later = request(reporter, 2);
     // An ended lease: the report leaves after FIRST_FLUSH_MS, with the record waiting, not FLUSH_INTERVAL_MS after the last.
-    const prompt = reporter.flushSoon(true);
-    await prompt;
+    await reporter.flushSoon(true);
+    expect(sent).toEqual([1, 1]);
     await later;
     expect(sent).toEqual([1, 1]);
   });
@@ -324,16 +330,16 @@ describe("edge reports", () => {
   it("sends records in batches after a short delay, not one call each", async () => {
     const sent: number[] = [];
     const reporter = new EdgeReporter(async (report) => void sent.push(report.records.length), () => [], () => true);
-    await Promise.all(Array.from({ length: 10 }, (_, i) => reporter.add(record(i))));
+    await Promise.all(Array.from({ length: 10 }, (_, i) => request(reporter, i)));
     expect(sent).toEqual([10]);
   });
 
-  it("sends a full batch at once", async () => {
+  it("sends a full batch at once, and the rest from the same request", async () => {
     const sent: number[] = [];
     const reporter = new EdgeReporter(async (report) => void sent.push(report.records.length), () => [], () => true);
-    await Promise.all(Array.from({ length: MAX_BATCH + 1 }, (_, i) => reporter.add(record(i))));
-    expect(sent.reduce((a, b) => a + b, 0)).toBe(MAX_BATCH + 1);
-    expect(sent[0]).toBe(MAX_BATCH);
+    for (let i = 0; i <= MAX_BATCH; i++) reporter.add(record(i));
+    await reporter.flushSoon();
+    expect(sent).toEqual([MAX_BATCH, 1]);
   });
 
   it("keeps the records of a failed report for the next one", async () => {
@@ -350,8 +356,50 @@ describe("edge reports", () => {
       () => [],
       () => true,
     );
-    await reporter.add(record(1));
-    await reporter.add(record(2));
+    await request(reporter, 1);
+    await request(reporter, 2);
+    expect(sent.flat()).toEqual(["exe-1", "exe-2"]);
+  });
+
+  it("a request whose report is in flight is not waited for: the others return, and its sender sends their records too", async () => {
+    const sent: string[][] = [];
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
+    const reporter = new EdgeReporter(async (report) => {
+      calls += 1;
+      if (calls === 1) await held;
+      sent.push(report.records.map((r) => r.id));
+    }, () => [], () => true);
+    const sender = request(reporter, 1);
+    while (calls === 0) await new Promise((r) => setTimeout(r, 1));
+    // Another request while the first report is in flight: it does not wait on it.
+    await request(reporter, 2);
+    expect(sent).toEqual([]);
+    release();
+    await sender;
+    expect(sent.flat()).toEqual(["exe-1", "exe-2"]);
+  });
+
+  it("takes over from a report that never arrives (its request was canceled): its records are sent again", async () => {
+    const sent: string[][] = [];
+    let now = 0;
+    let calls = 0;
+    const reporter = new EdgeReporter(
+      (report) => {
+        calls += 1;
+        if (calls === 1) return new Promise<void>(() => {});
+        sent.push(report.records.map((r) => r.id));
+        return Promise.resolve();
+      },
+      () => [],
+      () => true,
+      () => now,
+    );
+    void request(reporter, 1);
+    while (calls === 0) await new Promise((r) => setTimeout(r, 1));
+    now = 11_000;
+    await request(reporter, 2);
     expect(sent.flat()).toEqual(["exe-1", "exe-2"]);
   });
 });
