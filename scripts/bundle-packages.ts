@@ -22,38 +22,13 @@ function patchPlugin(patch: { file: string; find: string; replace: string }): Pl
   };
 }
 
-/** The package as `export default () => <its exports>`, evaluating it on every call. */
-async function perExecutionSource(entry: string, pkg: (typeof ALLOWED_PACKAGES)[number]): Promise<string> {
-  const result = await build({
+/** How every package is bundled: for the browser, ES2022, minified, with its build-time patch. */
+function bundle(entry: string, pkg: (typeof ALLOWED_PACKAGES)[number], format: { format: "esm" } | { format: "iife"; globalName: string }) {
+  return build({
     stdin: { contents: entry, resolveDir: process.cwd(), loader: "js" },
     bundle: true,
     write: false,
-    format: "iife",
-    globalName: "$iota_package$",
-    platform: "browser",
-    conditions: ["browser", "import"],
-    target: "es2022",
-    minify: true,
-    legalComments: "none",
-    logLevel: "warning",
-    define: { global: "globalThis" },
-    plugins: pkg.patch ? [patchPlugin(pkg.patch)] : [],
-  });
-  return `export default () => {${result.outputFiles[0]!.text}return $iota_package$;};\n`;
-}
-
-const out: Record<string, { version: string; exports: string[]; source: string; perExecution?: true }> = {};
-for (const pkg of ALLOWED_PACKAGES) {
-  const names = Object.keys(await import(pkg.from)).sort();
-  const excluded = new Set(pkg.exclude ?? []);
-  const entry = pkg.entry
-    ? pkg.entry(names)
-    : `export { ${names.filter((n) => !excluded.has(n)).map((n) => (n === "default" ? "default" : n)).join(", ")} } from "${pkg.from}";`;
-  const result = await build({
-    stdin: { contents: entry, resolveDir: process.cwd(), loader: "js" },
-    bundle: true,
-    write: false,
-    format: "esm",
+    ...format,
     platform: "browser",
     conditions: ["browser", "import"],
     target: "es2022",
@@ -65,6 +40,22 @@ for (const pkg of ALLOWED_PACKAGES) {
     define: { global: "globalThis" },
     plugins: pkg.patch ? [patchPlugin(pkg.patch)] : [],
   });
+}
+
+/** The package as `export default () => <its exports>`, evaluating it on every call. */
+async function perExecutionSource(entry: string, pkg: (typeof ALLOWED_PACKAGES)[number]): Promise<string> {
+  const result = await bundle(entry, pkg, { format: "iife", globalName: "$iota_package$" });
+  return `export default () => {${result.outputFiles[0]!.text}return $iota_package$;};\n`;
+}
+
+const out: Record<string, { version: string; exports: string[]; source: string; perExecution?: true }> = {};
+for (const pkg of ALLOWED_PACKAGES) {
+  const names = Object.keys(await import(pkg.from)).sort();
+  const excluded = new Set(pkg.exclude ?? []);
+  const entry = pkg.entry
+    ? pkg.entry(names)
+    : `export { ${names.filter((n) => !excluded.has(n)).map((n) => (n === "default" ? "default" : n)).join(", ")} } from "${pkg.from}";`;
+  const result = await bundle(entry, pkg, { format: "esm" });
   const exports = Object.values(result.metafile.outputs)[0]!.exports.sort();
   const version = JSON.parse(readFileSync(`node_modules/${pkg.from}/package.json`, "utf8")).version as string;
   // A package evaluated per execution is a module whose default export evaluates it and

@@ -46,6 +46,8 @@ export interface EdgeRefusal {
  * skips records it already has).
  */
 const STUCK_MS = 10_000;
+/** Reports one request sends while the cell cannot be reached, before leaving its records to the next request. */
+const MAX_TRIES = 3;
 
 /**
  * Workers forbid one request from waiting on another request's I/O: a request whose
@@ -97,7 +99,7 @@ export class EdgeReporter {
    * Sends what is waiting now, from this request, and goes on (a report at most every
    * FLUSH_INTERVAL_MS) while records wait; returns at once when another request's report is
    * in flight, which takes this request's records too. A failed report's records are kept
-   * for the next.
+   * and tried again (MAX_TRIES reports in all), then left for the next request.
    */
   async flush(): Promise<void> {
     const current = this.sending;
@@ -105,6 +107,7 @@ export class EdgeReporter {
     if (current?.report) this.putBack(current.report);
     const mine: { since: number; report: EdgeReport | null } = { since: this.now(), report: null };
     this.sending = mine;
+    let failures = 0;
     try {
       for (let first = true; ; first = false) {
         if (!first) {
@@ -122,7 +125,7 @@ export class EdgeReporter {
         } catch (error) {
           console.error("reporting edge executions to the cell failed; they are sent with the next report", error);
           this.putBack(report);
-          break;
+          if (++failures >= MAX_TRIES) break;
         } finally {
           mine.report = null;
         }

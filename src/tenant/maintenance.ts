@@ -3,6 +3,7 @@
  * message left behind, the outbox, retention; and when the alarm fires next. One alarm
  * serves all of them: it is armed for the earliest thing outstanding, whenever something is.
  */
+import type { TenantRow } from "../db/schema";
 import type { Executor } from "../executor/executor";
 import type { Catalogue } from "./catalogue";
 import type { Deliveries, TenantCell } from "./deliveries";
@@ -128,7 +129,7 @@ export class Maintenance {
     return { done: Promise.allSettled(runs) };
   }
 
-  private async runScheduled(tenant: NonNullable<Awaited<ReturnType<Catalogue["tenant"]>>>, catalogue: Catalogue, schedule: Schedule, minute: number) {
+  private async runScheduled(tenant: TenantRow, catalogue: Catalogue, schedule: Schedule, minute: number) {
     const runnable = await catalogue.script(schedule.scriptId);
     if (!runnable || runnable.script.status !== "active") return;
     const event = { scheduledTime: new Date(minute).toISOString(), cron: schedule.cron };

@@ -11,10 +11,11 @@ let page: Page;
 let tenant: { slug: string; key: string };
 
 
-async function createScriptInUi(name: string, type = "manual") {
+async function createScriptInUi(name: string, type = "manual", language?: "typescript") {
   await page.click("text=New script");
   await page.fill("input[name=name]", name);
   await page.selectOption("select[name=type]", type);
+  if (language) await page.selectOption("form.new-script select[name=language]", language);
   await page.click("form.new-script button[type=submit]");
   await page.waitForSelector("[data-testid=editor] .monaco-editor");
 }
@@ -95,12 +96,7 @@ describe.skipIf(!hasBrowser())("the admin UI", () => {
 
   it("writes a TypeScript script: picks the language, sees TypeScript diagnostics at their positions, saves and runs it", async () => {
     await signIn(page, tenant.key);
-    await page.click("text=New script");
-    await page.fill("input[name=name]", "typed");
-    await page.selectOption("select[name=type]", "manual");
-    await page.selectOption("form.new-script select[name=language]", "typescript");
-    await page.click("form.new-script button[type=submit]");
-    await page.waitForSelector("[data-testid=editor] .monaco-editor");
+    await createScriptInUi("typed", "manual", "typescript");
     await page.waitForSelector("h2 >> text=TypeScript");
     // IntelliSense for iota in TypeScript mode too.
     await typeInEditor(page, "type In = { n: number };\nexport default async (event: Iota.ManualEvent<In>): Promise<unknown> => {\n  return iota.");
@@ -133,12 +129,7 @@ describe.skipIf(!hasBrowser())("the admin UI", () => {
   it("completes the handler object, web globals, the tenant's modules and the allowed packages in TypeScript", async () => {
     await api("/api/scripts", { token: tenant.key, method: "POST", body: { name: "money", type: "module", language: "typescript", source: "export function total(lines: number[]): number {\n  return lines.reduce((a, b) => a + b, 0);\n}\nexport const currency = \"EUR\";\n" } });
     await signIn(page, tenant.key);
-    await page.click("text=New script");
-    await page.fill("input[name=name]", "shop");
-    await page.selectOption("select[name=type]", "http");
-    await page.selectOption("form.new-script select[name=language]", "typescript");
-    await page.click("form.new-script button[type=submit]");
-    await page.waitForSelector("[data-testid=editor] .monaco-editor");
+    await createScriptInUi("shop", "http", "typescript");
     const head = 'import * as money from "./money";\nimport { z } from "zod";\nexport default {\n  async fetch(request: Request, env: Iota.Env, ctx: ExecutionContext): Promise<Response> {\n    ';
     /** Types `text` at the end of the handler and waits until the suggestions include `expected`. */
     const suggests = async (text: string, expected: string[]) => {
